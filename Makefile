@@ -1,0 +1,50 @@
+# riskbook — set up, demo, test. Works on a fresh Debian machine with Python 3.11 and make.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KERNEL := riskbook
+# Debian packages the PDF reports need: Pango for WeasyPrint, HarfBuzz's subsetter for fast
+# font embedding, a CJK font for Chinese names, poppler-utils for pdffonts/pdftoppm checks.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core poppler-utils
+STAMP := $(VENV)/.riskbook-installed
+
+.PHONY: setup system venv kernel demo test test-fast lab bench sample clean
+
+setup: system $(STAMP)
+
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing \
+	    || { echo "Could not install:$$missing — install them with apt-get and re-run." >&2; exit 1; }; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (riskbook)" >/dev/null
+	@touch $(STAMP)
+
+demo: setup
+	$(BIN)/riskbook batch --out reports
+	@echo "PDF reports: $$(pwd)/reports/<customer_id>/report.pdf  (manifest: $$(pwd)/reports/manifest.json)"
+
+test: setup
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: setup
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+sample: setup
+	$(BIN)/python scripts/make_sample_data.py --out data/sample
+
+clean:
+	rm -rf $(VENV) reports/*/ reports/manifest.json

@@ -1,0 +1,109 @@
+"""The ``riskbook`` command. Thin: it parses arguments and calls the modules.
+
+Exit codes: 0 all customers ok (or skipped as up to date), 1 some customers failed,
+2 unusable arguments or input that fails validation as a whole.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from .config import DATA_SAMPLE, REPORTS_DIR
+from .exceptions import RiskbookError, ValidationError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="riskbook", description="Credit-risk workbook: notebooks to PDF risk reports.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def data_args(sp):
+        sp.add_argument("--data", default=str(DATA_SAMPLE),
+                        help="folder of CSV files, .xlsx workbook or SQLAlchemy URL (default: bundled sample)")
+        sp.add_argument("--policy", default=None, help="policy.yaml (default: beside the data)")
+        sp.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: today)")
+
+    b = sub.add_parser("batch", help="run the notebooks and render a PDF for every customer")
+    data_args(b)
+    b.add_argument("--out", default=str(REPORTS_DIR), help="output folder (default: reports/)")
+    b.add_argument("--customers", default=None, help="comma-separated customer ids (default: all)")
+    b.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: cores)")
+    b.add_argument("--force", action="store_true", help="re-run customers that are up to date")
+    b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    v = sub.add_parser("validate", help="check input data against the contract and list every problem")
+    data_args(v)
+    v.add_argument("--warnings", action="store_true", help="also list warnings")
+    return p
+
+
+def _load(args):
+    import pandas as pd
+
+    from .inputs import load_portfolio
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = pd.Timestamp(dt_str := args.as_of)
+            if len(dt_str) != 10:
+                raise ValueError
+        except ValueError:
+            raise SystemExit(_fail(f"--as-of must be a date YYYY-MM-DD, not {args.as_of!r}"))
+    return load_portfolio(args.data, args.policy, as_of=as_of)
+
+
+def _fail(message: str) -> int:
+    print(f"riskbook: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``riskbook`` command; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    try:
+        portfolio = _load(args)
+    except SystemExit as exc:
+        return int(exc.code)
+    except ValidationError as exc:
+        print(f"riskbook: the input data fails validation ({args.data}):", file=sys.stderr)
+        for p in exc.problems:
+            if p.severity == "error":
+                print(f"  {p}", file=sys.stderr)
+        return 2
+    except RiskbookError as exc:
+        return _fail(str(exc))
+
+    if args.command == "validate":
+        print(f"{portfolio.source}: {len(portfolio.customer_ids)} customers, "
+              f"{len(portfolio.statements)} statement years — valid; {len(portfolio.warnings)} warning(s).")
+        if args.warnings:
+            for w in portfolio.warnings:
+                print(f"  {w}")
+        return 0
+
+    from .runner import run_batch
+
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be at least 1")
+    customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
+    command = "riskbook " + " ".join(shlex.quote(a) for a in argv)
+    try:
+        result = run_batch(portfolio, args.out, customers=customers, workers=args.workers, force=args.force,
+                           progress=not args.no_progress, command=command)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]))
+    counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
+    print(f"{len(result.runs)} customers: {counts['ok']} ok, {counts['skipped']} skipped (up to date), "
+          f"{counts['failed']} failed in {result.seconds:.1f} s. Manifest: {result.manifest}")
+    for r in result.failed:
+        print(f"  FAILED {r.customer_id}: {r.error}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""One exception root for riskbook; children carry what went wrong and where."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["RiskbookError", "PolicyError", "InputError", "Problem", "ValidationError",
+           "NotebookError", "RenderError"]
+
+
+class RiskbookError(Exception):
+    """Root of every error riskbook raises on purpose."""
+
+
+class PolicyError(RiskbookError):
+    """The credit policy file is missing or invalid."""
+
+
+class InputError(RiskbookError):
+    """A data source cannot be read at all (missing folder, unreadable file, bad URL)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of input validation.
+
+    Attributes
+    ----------
+    severity : str
+        ``"error"`` (the data cannot be used) or ``"warning"`` (usable, shown in the report).
+    table, column : str
+        Where it is; ``column`` may be empty for row- or table-level findings.
+    row : int or None
+        Line number in the source file (header is line 1, first data row line 2) for CSV,
+        the sheet row for Excel, the 1-based row position for SQL.
+    customer_id : str or None
+        The customer the row belongs to, when known.
+    value : str
+        The offending value as text.
+    message : str
+        What was expected and how to fix it.
+    source : str
+        The file, sheet or SQL table the row came from.
+    """
+
+    severity: str
+    table: str
+    column: str
+    row: int | None
+    customer_id: str | None
+    value: str
+    message: str
+    source: str = ""
+
+    def __str__(self) -> str:
+        where = self.source or self.table
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.customer_id:
+            where += f" (customer {self.customer_id})"
+        col = f" {self.column}" if self.column else ""
+        val = f" = {self.value!s}" if self.value not in ("", None) else ""
+        return f"{self.severity}: {where}:{col}{val}: {self.message}"
+
+    def to_dict(self) -> dict:
+        """Return the problem as a JSON-ready dict."""
+        return {k: getattr(self, k) for k in
+                ("severity", "table", "column", "row", "customer_id", "value", "message", "source")}
+
+
+class ValidationError(RiskbookError):
+    """Input data broke the contract. ``problems`` lists every error (and warning) found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        head = f"{len(errors)} problem(s) in the input data:"
+        lines = [str(p) for p in errors[:50]]
+        if len(errors) > 50:
+            lines.append(f"... and {len(errors) - 50} more")
+        super().__init__("\n  ".join([head, *lines]))
+
+
+class NotebookError(RiskbookError):
+    """A notebook failed while executing; names the notebook and the cell."""
+
+    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str):
+        self.notebook, self.cell, self.ename, self.evalue = notebook, cell, ename, evalue
+        where = f"{notebook}" + (f", cell {cell}" if cell is not None else "")
+        super().__init__(f"{where}: {ename}: {evalue}")
+
+
+class RenderError(RiskbookError):
+    """The PDF report could not be rendered."""

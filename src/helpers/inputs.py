@@ -1,0 +1,752 @@
+"""The input boundary: read the contract tables from a folder, a workbook or a database, and
+validate them once.
+
+Every table declared in :mod:`helpers.contract` is read as text, checked column by column and
+rule by rule, and only then converted to typed frames. All problems are collected before
+anything is raised, so a user fixes their data in one pass: :class:`~helpers.exceptions.ValidationError`
+carries every :class:`~helpers.exceptions.Problem` with table, row, column, customer, value and
+what was expected. Warnings (unaudited statements, a single year, gaps, ...) are kept on the
+:class:`Portfolio` and shown in the reports.
+
+Sources
+-------
+- a folder of CSV files named ``<table>.csv`` (UTF-8, header row), with ``policy.yaml`` beside them;
+- one Excel workbook (``.xlsx``) with one sheet per table, ``policy.yaml`` in the same folder;
+- an SQLAlchemy URL (``sqlite:///portfolio.db``, ``postgresql://...``) with one table per
+  contract table; the policy file is passed explicitly.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .config import DATA_SAMPLE, Policy, file_sha256, load_policy
+from .contract import TABLES, UNIT_FACTORS, STATEMENT_MONEY_COLUMNS, Column, Table
+from .exceptions import InputError, Problem, ValidationError
+
+__all__ = ["Portfolio", "CustomerData", "load_portfolio", "read_tables", "validate_tables", "write_tables",
+           "customer_profile"]
+
+_ROW = "_row"        # source row number kept beside every record while validating
+_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$"
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+_SNAPSHOT_SUFFIX = ".portfolio.pkl"
+
+
+# --------------------------------------------------------------------------- reading
+@dataclass
+class RawTable:
+    """A table as read from its source: every cell text ('' for empty), with row numbers."""
+
+    name: str
+    frame: pd.DataFrame
+    source: str
+    rows: np.ndarray          # source row number of each record
+    sha256: str = ""
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn every cell into stripped text, '' for empty (NaN, None, NaT)."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            txt = s.dt.strftime("%Y-%m-%d")
+        else:
+            txt = s.astype(object).map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                                       or v is pd.NaT else (v.isoformat()[:10] if hasattr(v, "isoformat")
+                                                            else str(v)))
+        out[str(col).strip()] = txt.fillna("").astype(str).str.strip()
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _read_folder(folder: Path) -> dict[str, RawTable]:
+    tables = {}
+    for name in TABLES:
+        path = folder / f"{name}.csv"
+        if not path.exists():
+            continue
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"{path}: cannot read as a UTF-8 CSV file: {exc}") from exc
+        frame = _as_text(frame)
+        tables[name] = RawTable(name, frame, path.name, np.arange(len(frame)) + 2, file_sha256(path))
+    return tables
+
+
+def _read_workbook(path: Path) -> dict[str, RawTable]:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds
+        raise InputError(f"{path}: cannot read as an Excel workbook: {exc}") from exc
+    digest = file_sha256(path)
+    return {name: RawTable(name, _as_text(sheets[name]), f"{path.name}[{name}]",
+                           np.arange(len(sheets[name])) + 2, digest)
+            for name in TABLES if name in sheets}
+
+
+def _read_sql(url: str) -> dict[str, RawTable]:
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            present = set(sa.inspect(conn).get_table_names())
+            tables = {}
+            for name in TABLES:
+                if name not in present:
+                    continue
+                frame = pd.read_sql_query(sa.text(f'SELECT * FROM "{name}"'), conn)
+                frame = _as_text(frame)
+                digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+                tables[name] = RawTable(name, frame, f"{_redact(url)}:{name}", np.arange(len(frame)) + 1, digest)
+        engine.dispose()
+    except sa.exc.SQLAlchemyError as exc:
+        raise InputError(f"cannot read the database {_redact(url)}: {exc}") from exc
+    return tables
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def _is_url(data: str) -> bool:
+    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://", data))
+
+
+def read_tables(data: str | Path) -> tuple[dict[str, RawTable], str]:
+    """Read every contract table present in ``data`` as text.
+
+    Parameters
+    ----------
+    data : str or Path
+        A folder of CSV files, an ``.xlsx`` workbook, or an SQLAlchemy URL.
+
+    Returns
+    -------
+    tables : dict of str to RawTable
+        The tables found (absent optional tables are simply missing).
+    kind : str
+        ``"folder"``, ``"workbook"`` or ``"sql"``.
+
+    Raises
+    ------
+    InputError
+        When the source does not exist or cannot be read.
+    """
+    text = str(data)
+    if _is_url(text):
+        return _read_sql(text), "sql"
+    path = Path(text)
+    if path.is_dir():
+        return _read_folder(path), "folder"
+    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_workbook(path), "workbook"
+    if not path.exists():
+        raise InputError(f"data source not found: {path}")
+    raise InputError(f"unsupported data source {path}: expected a folder of CSV files, an .xlsx "
+                     "workbook or an SQLAlchemy URL such as sqlite:///portfolio.db")
+
+
+# --------------------------------------------------------------------------- validation
+class _Collector:
+    """Collects problems; ``add`` takes a boolean mask over a table's rows."""
+
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def add(self, severity: str, raw: RawTable, mask, column: str, message: str,
+            values: pd.Series | None = None, customers: pd.Series | None = None, frame=None):
+        """Record one problem per True in ``mask`` (positional over the table's rows)."""
+        frame = raw.frame if frame is None else frame
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        vals = values if values is not None else (frame[column] if column in frame else None)
+        cust = customers if customers is not None else (frame["customer_id"] if "customer_id" in frame else None)
+        for i in idx:
+            v = "" if vals is None else vals.iloc[i]
+            c = None if cust is None else cust.iloc[i]
+            c = None if c is None or c != c or c == "" else str(c)
+            self.problems.append(Problem(severity, raw.name, column, int(raw.rows[i]), c, _fmt(v), message,
+                                         raw.source))
+
+    def table(self, severity: str, raw: RawTable | None, table: str, column: str, message: str, source: str = ""):
+        self.problems.append(Problem(severity, table, column, None, None, "", message,
+                                     raw.source if raw is not None else source))
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return "" if np.isnan(v) else f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    if isinstance(v, pd.Timestamp):
+        return "" if pd.isna(v) else v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def _parse_column(col: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse one text column by its declared kind. Returns (values, bad) where ``bad`` marks
+    non-empty cells that could not be parsed."""
+    empty = text == ""
+    if col.kind == "str":
+        return text.where(~empty, None), pd.Series(False, index=text.index)
+    if col.kind in ("float", "money", "int"):
+        cleaned = text.str.replace(",", "", regex=False).str.replace("_", "", regex=False)
+        num = pd.to_numeric(cleaned.where(~empty), errors="coerce").astype(float)
+        bad = ~empty & (num.isna() | np.isinf(num.fillna(0.0)))
+        if col.kind == "int":
+            frac = ~num.isna() & (num != np.round(num))
+            bad |= frac
+            num = num.where(~bad)
+        return num.where(~bad), bad
+    if col.kind == "date":
+        dates = pd.to_datetime(text.where(~empty), format="ISO8601", errors="coerce")
+        return dates, ~empty & dates.isna()
+    if col.kind == "bool":
+        low = text.str.lower()
+        val = pd.Series(np.where(low.isin(_TRUE), True, np.where(low.isin(_FALSE), False, None)),
+                        index=text.index, dtype=object)
+        return val, ~empty & val.isna()
+    raise ValueError(f"unknown column kind {col.kind}")
+
+
+_EXPECT = {"str": "text", "float": "a number", "money": "an amount (a number)", "int": "a whole number",
+           "date": "a date YYYY-MM-DD", "bool": "true or false"}
+
+
+def _check_table(raw: RawTable, spec: Table, out: _Collector) -> pd.DataFrame | None:
+    """Check columns, types, ranges and keys of one table; return its typed frame."""
+    frame = raw.frame
+    present = list(frame.columns)
+    missing = [c.name for c in spec.columns if c.required and c.name not in present]
+    unknown = [c for c in present if c not in spec.names]
+    for name in missing:
+        out.table("error", raw, spec.name, name, f"required column '{name}' is missing "
+                  f"(expected columns: {', '.join(c.name for c in spec.columns if c.required)})")
+    for name in unknown:
+        hint = _closest(name, spec.names)
+        out.table("error", raw, spec.name, name, f"unknown column '{name}'" +
+                  (f" (did you mean '{hint}'?)" if hint else "") + "; see docs/data-contract.md")
+    typed = {}
+    for col in spec.columns:
+        if col.name not in present:
+            continue
+        text = frame[col.name]
+        values, bad = _parse_column(col, text)
+        out.add("error", raw, bad, col.name, f"expected {_EXPECT[col.kind]}")
+        blank = (text == "")
+        if not col.nullable:
+            out.add("error", raw, blank, col.name, "required value is missing")
+        if col.kind in ("float", "money", "int"):
+            if col.min is not None:
+                out.add("error", raw, values < col.min, col.name, f"must be at least {col.min:g}", values)
+            if col.max is not None:
+                out.add("error", raw, values > col.max, col.name, f"must be at most {col.max:g}", values)
+        if col.allowed is not None:
+            out.add("error", raw, ~blank & ~text.isin(col.allowed), col.name,
+                    f"expected one of: {', '.join(col.allowed)}")
+        typed[col.name] = values
+    if missing:
+        return None
+    typed_frame = pd.DataFrame(typed, index=frame.index)
+    for col in spec.columns:  # optional columns absent from the file
+        if col.name not in typed_frame:
+            typed_frame[col.name] = 0.0 if col.kind == "money" else None
+    keys = list(spec.key)
+    dup = typed_frame.duplicated(keys, keep=False) & typed_frame[keys].notna().all(axis=1)
+    if dup.any():
+        key_text = frame[keys].agg(" / ".join, axis=1)
+        first_rows = {}
+        for i in np.flatnonzero(dup.to_numpy()):
+            first_rows.setdefault(key_text.iloc[i], int(raw.rows[i]))
+        msg_rows = key_text.map(first_rows)
+        for i in np.flatnonzero(dup.to_numpy()):
+            out.problems.append(Problem("error", spec.name, ", ".join(keys), int(raw.rows[i]),
+                                        frame["customer_id"].iloc[i] if "customer_id" in frame else None,
+                                        key_text.iloc[i], f"duplicate key ({', '.join(keys)}); "
+                                        f"first seen on row {msg_rows.iloc[i]}", raw.source))
+    typed_frame[_ROW] = raw.rows
+    return typed_frame
+
+
+def _closest(name: str, options: Iterable[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.75)
+    return match[0] if match else None
+
+
+def _tolerance(total_assets: pd.Series, policy: Policy) -> pd.Series:
+    v = policy.validation
+    return np.maximum(v.balance_tolerance_abs, v.balance_tolerance_rel * total_assets.abs())
+
+
+def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers: pd.DataFrame | None,
+                      fx: pd.DataFrame | None, as_of: pd.Timestamp, out: _Collector) -> None:
+    """Accounting identities, currencies and the warnings on statement coverage."""
+    m = {c: fs[c].fillna(0.0) for c in STATEMENT_MONEY_COLUMNS}
+    tol = _tolerance(m["total_assets"], policy)
+    out.add("error", raw, fs["total_assets"] <= 0, "total_assets",
+            "total assets must be positive", fs["total_assets"])
+
+    def identity(column: str, parts: pd.Series, formula: str):
+        diff = (m[column] - parts).abs()
+        bad = (diff > tol) & fs[column].notna()
+        values = fs[column].map(_fmt) + " ≠ " + parts.map(_fmt)
+        out.add("error", raw, bad, column, f"subtotal contradicts its parts: {column} should be {formula}", values)
+
+    identity("current_assets", m["cash"] + m["receivables"] + m["inventory"] + m["other_current_assets"],
+             "cash + receivables + inventory + other_current_assets")
+    identity("total_assets", m["current_assets"] + m["fixed_assets"], "current_assets + fixed_assets")
+    identity("current_liabilities", m["payables"] + m["short_term_debt"] + m["other_current_liabilities"],
+             "payables + short_term_debt + other_current_liabilities")
+    identity("total_liabilities", m["current_liabilities"] + m["long_term_debt"] + m["other_noncurrent_liabilities"],
+             "current_liabilities + long_term_debt + other_noncurrent_liabilities")
+    identity("ebit", m["revenue"] - m["cost_of_sales"] - m["operating_expenses"],
+             "revenue − cost_of_sales − operating_expenses")
+    identity("net_income", m["ebit"] - m["interest_expense"] - m["income_tax"] + m["other_non_operating"],
+             "ebit − interest_expense − income_tax + other_non_operating")
+    bal = m["total_liabilities"] + m["equity"]
+    out.add("error", raw, ((m["total_assets"] - bal).abs() > tol) & fs["total_assets"].notna(), "equity",
+            "balance sheet does not balance: total_assets ≠ total_liabilities + equity",
+            fs["total_assets"].map(_fmt) + " ≠ " + bal.map(_fmt))
+    out.add("error", raw, m["depreciation_amortization"] > m["operating_expenses"] + tol,
+            "depreciation_amortization", "depreciation_amortization cannot exceed operating_expenses")
+    pe = fs["period_end"]
+    fy_mismatch = pe.notna() & fs["fiscal_year"].notna() & (pe.dt.year != fs["fiscal_year"])
+    out.add("error", raw, fy_mismatch, "period_end", "period_end must fall in fiscal_year",
+            pe.dt.strftime("%Y-%m-%d") + " vs " + fs["fiscal_year"].map(_fmt))
+    out.add("error", raw, pe > as_of, "period_end", f"statement period ends after as_of {as_of:%Y-%m-%d}")
+    # currencies: statements in another currency than the customer's need rates for both
+    if customers is not None:
+        cur = fs["customer_id"].map(customers.set_index("customer_id")["currency"])
+        rates = set(fx["currency"]) if fx is not None else set()
+        rates.add(policy.base_currency)
+        needs = fs["currency"].notna() & cur.notna() & (fs["currency"] != cur)
+        lacking = needs & ~(fs["currency"].isin(rates) & cur.isin(rates))
+        out.add("error", raw, lacking, "currency",
+                "statement currency differs from the customer's currency "
+                "and fx_rates has no rate to convert it", fs["currency"] + " vs customer " + cur.fillna(""))
+    # warnings kept for the report
+    out.add("warning", raw, fs["audited"] == False, "audited", "statements are not audited")  # noqa: E712
+    out.add("warning", raw, fs["months"] < 12, "months", "partial year; flows are annualized for ratios")
+    grp = fs.sort_values(["customer_id", "fiscal_year"]).groupby("customer_id")["fiscal_year"]
+    years = grp.apply(list)
+    for cid, ys in years.items():
+        ys = [int(y) for y in ys if y == y]
+        rows = fs.index[fs["customer_id"] == cid]
+        first = int(raw.rows[fs.index.get_loc(rows[0])])
+        if len(ys) < policy.validation.min_years:
+            out.problems.append(Problem("warning", raw.name, "fiscal_year", first, cid, ", ".join(map(str, ys)),
+                                        f"only {len(ys)} year(s) of statements; the policy asks for "
+                                        f"{policy.validation.min_years}", raw.source))
+        gaps = [y for y in range(min(ys), max(ys)) if y not in ys] if ys else []
+        if gaps:
+            out.problems.append(Problem("warning", raw.name, "fiscal_year", first, cid, ", ".join(map(str, ys)),
+                                        f"gap in statements: no year {', '.join(map(str, gaps))}", raw.source))
+    latest = fs.groupby("customer_id")["period_end"].max()
+    stale_limit = as_of - pd.DateOffset(months=policy.validation.stale_statement_months)
+    for cid, pe_max in latest[latest < stale_limit].items():
+        out.problems.append(Problem("warning", raw.name, "period_end", None, cid, f"{pe_max:%Y-%m-%d}",
+                                    f"latest statements are older than {policy.validation.stale_statement_months} "
+                                    "months", raw.source))
+
+
+def _check_customers(cu: pd.DataFrame, raw: RawTable, policy: Policy, fx: pd.DataFrame | None, out: _Collector):
+    ids = cu["customer_id"].fillna("")
+    out.add("error", raw, (ids != "") & ~ids.str.match(_ID_RE), "customer_id",
+            "customer ids may use letters, digits, '-', '_' and '.', start with a letter or digit, "
+            "at most 40 characters")
+    out.add("error", raw, cu["industry"].notna() & ~cu["industry"].isin(list(policy.industries)), "industry",
+            f"unknown industry; the policy knows: {', '.join(policy.industries)}")
+    _check_codes(cu, raw, out)
+    out.add("error", raw, cu["country"].notna() & ~cu["country"].fillna("").str.match(r"^[A-Z]{2}$"), "country",
+            "expected an ISO 3166-1 alpha-2 code such as CN or DE")
+    rating = cu["third_party_rating"]
+    out.add("error", raw, rating.notna() & ~rating.isin(policy.rating_scale), "third_party_rating",
+            f"rating not on the policy's rating_scale ({', '.join(policy.rating_scale)})")
+    rates = set(fx["currency"]) if fx is not None else set()
+    rates.add(policy.base_currency)
+    out.add("error", raw, cu["currency"].notna() & ~cu["currency"].isin(rates), "currency",
+            f"no fx_rates row converts this currency to the base currency {policy.base_currency}")
+
+
+def _check_codes(frame: pd.DataFrame, raw: RawTable, out: _Collector):
+    if "currency" in frame:
+        cur = frame["currency"]
+        out.add("error", raw, cur.notna() & ~cur.fillna("").str.match(r"^[A-Z]{3}$"), "currency",
+                "expected an ISO 4217 code such as CNY, USD or EUR")
+
+
+def _check_foreign_keys(frame: pd.DataFrame, raw: RawTable, known: set, out: _Collector):
+    ids = frame["customer_id"]
+    out.add("error", raw, ids.notna() & ~ids.isin(known), "customer_id",
+            "unknown customer id: not in the customers table")
+
+
+def _check_invoices(inv: pd.DataFrame, raw: RawTable, as_of: pd.Timestamp, out: _Collector):
+    out.add("error", raw, inv["amount"] <= 0, "amount", "invoice amount must be positive")
+    out.add("error", raw, inv["due_date"] < inv["invoice_date"], "due_date",
+            "due date is before the invoice date", inv["due_date"].dt.strftime("%Y-%m-%d")
+            + " < " + inv["invoice_date"].dt.strftime("%Y-%m-%d"))
+    out.add("error", raw, inv["paid_date"] < inv["invoice_date"], "paid_date", "payment date is before the invoice date")
+    out.add("error", raw, inv["paid_amount"] > inv["amount"] * (1 + 1e-9) + 0.005, "paid_amount",
+            "paid amount exceeds the invoice amount")
+    out.add("error", raw, (inv["paid_amount"] > 0) & inv["paid_date"].isna(), "paid_date",
+            "a payment needs its paid_date")
+    out.add("error", raw, inv["invoice_date"] > as_of, "invoice_date", f"invoice dated after as_of {as_of:%Y-%m-%d}")
+
+
+def _check_contacts(co: pd.DataFrame, raw: RawTable, out: _Collector):
+    needs = co["kind"].isin(["complaint", "dispute"])
+    out.add("error", raw, needs & co["resolved"].isna(), "resolved",
+            "complaints and disputes need resolved = true or false")
+    out.add("error", raw, co["resolved_date"] < co["date"], "resolved_date", "resolved before it was raised")
+
+
+def _check_bank(bc: pd.DataFrame, raw: RawTable, out: _Collector):
+    out.add("error", raw, bc["max_overdue_days_24m"] < bc["overdue_days"], "max_overdue_days_24m",
+            "worst overdue days in 24 months cannot be below the current overdue days")
+    out.add("warning", raw, (bc["status"] == "active") & (bc["outstanding"] > bc["limit"] * 1.0001),
+            "outstanding", "facility drawn above its limit (overdrawn)")
+
+
+def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=None,
+                    source: str = "") -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Validate raw contract tables and return typed frames and all problems.
+
+    Parameters
+    ----------
+    raw_tables : dict of str to RawTable
+        As returned by :func:`read_tables`.
+    policy : Policy
+        Supplies industries, rating scale, base currency and tolerances.
+    as_of : date-like, optional
+        The analysis date; data dated after it is an error. Defaults to today.
+    source : str
+        Name of the data source, for messages about missing tables.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        Typed frames (empty frames with the contract's columns for absent optional tables).
+    problems : list of Problem
+        Every error and warning found, in table order.
+    """
+    as_of = pd.Timestamp(as_of or pd.Timestamp.today().normalize())
+    out = _Collector()
+    typed: dict[str, pd.DataFrame | None] = {}
+    for name, spec in TABLES.items():
+        raw = raw_tables.get(name)
+        if raw is None:
+            if spec.required:
+                out.table("error", None, name, "", f"required table '{name}' is missing from the data source",
+                          source)
+            continue
+        typed[name] = _check_table(raw, spec, out)
+        if typed[name] is not None:
+            _check_codes(typed[name], raw, out)
+    cu, fx = typed.get("customers"), typed.get("fx_rates")
+    if cu is not None:
+        _check_customers(cu, raw_tables["customers"], policy, fx, out)
+    known = set(cu["customer_id"].dropna()) if cu is not None else set()
+    for name, frame in typed.items():
+        if frame is None:
+            continue
+        raw = raw_tables[name]
+        if TABLES[name].has_customer and name != "customers" and cu is not None:
+            _check_foreign_keys(frame, raw, known, out)
+        if name == "financial_statements":
+            _check_statements(frame, raw, policy, cu, fx, as_of, out)
+        elif name == "invoices":
+            _check_invoices(frame, raw, as_of, out)
+        elif name == "contacts":
+            _check_contacts(frame, raw, out)
+        elif name == "bank_credit":
+            _check_bank(frame, raw, out)
+    tables = {}
+    for name, spec in TABLES.items():
+        frame = typed.get(name)
+        if frame is None:
+            frame = pd.DataFrame({c.name: pd.Series(dtype=object) for c in spec.columns})
+        tables[name] = frame.drop(columns=[_ROW], errors="ignore").reset_index(drop=True)
+    return tables, out.problems
+
+
+# --------------------------------------------------------------------------- the portfolio
+def _normalize_statements(fs: pd.DataFrame, customers: pd.DataFrame, fx: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Scale statement figures to whole currency units in the customer's currency.
+
+    Each money column is multiplied by the unit factor (``thousands`` → 1,000) and, where the
+    statement currency differs from the customer's, by rate_to_base(statement) / rate_to_base(customer).
+    The original ``currency`` and ``unit`` are kept as ``source_currency`` and ``source_unit``.
+    """
+    fs = fs.copy()
+    rates = dict(zip(fx["currency"], fx["rate_to_base"].astype(float))) if len(fx) else {}
+    rates[policy.base_currency] = 1.0
+    cust_cur = fs["customer_id"].map(customers.set_index("customer_id")["currency"])
+    factor = fs["unit"].map(UNIT_FACTORS).astype(float)
+    fx_factor = fs["currency"].map(rates).astype(float) / cust_cur.map(rates).astype(float)
+    fx_factor = fx_factor.where(fs["currency"] != cust_cur, 1.0)
+    for col in STATEMENT_MONEY_COLUMNS:
+        fs[col] = fs[col].astype(float).fillna(0.0) * factor * fx_factor
+    fs["source_currency"], fs["source_unit"] = fs["currency"], fs["unit"]
+    fs["currency"], fs["unit"] = cust_cur, "units"
+    fs["fiscal_year"] = fs["fiscal_year"].astype(int)
+    fs["months"] = fs["months"].astype(int)
+    fs["audited"] = fs["audited"].astype(bool)
+    return fs.sort_values(["customer_id", "fiscal_year"]).reset_index(drop=True)
+
+
+@dataclass
+class CustomerData:
+    """One customer's slice of the portfolio: its record, tables and warnings."""
+
+    customer_id: str
+    record: dict
+    statements: pd.DataFrame
+    bank_credit: pd.DataFrame
+    invoices: pd.DataFrame
+    contacts: pd.DataFrame
+    warnings: list[Problem]
+    policy: Policy
+    as_of: pd.Timestamp
+
+    @property
+    def name(self) -> str:
+        """The customer's registered name."""
+        return self.record["name"]
+
+    @property
+    def currency(self) -> str:
+        """The currency all of the customer's figures are expressed in."""
+        return self.record["currency"]
+
+    @property
+    def industry(self):
+        """The customer's :class:`~helpers.config.Industry` from the policy."""
+        return self.policy.industry(self.record["industry"])
+
+    @property
+    def domestic(self) -> bool:
+        """Whether the customer is in the policy's home country."""
+        return self.record["country"] == self.policy.home_country
+
+
+@dataclass
+class Portfolio:
+    """Validated input data: typed tables, the policy, warnings and provenance.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        Every contract table, typed; statements normalized to whole units of the customer's
+        currency (see :func:`_normalize_statements`).
+    policy : Policy
+    warnings : list of Problem
+    source : str
+        Where the data came from.
+    as_of : Timestamp
+        The analysis date used for validation.
+    input_hashes : dict of str to str
+        SHA-256 of each input table (file or query result) and of the policy file.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    policy: Policy
+    warnings: list[Problem]
+    source: str
+    as_of: pd.Timestamp
+    input_hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        """The customers table."""
+        return self.tables["customers"]
+
+    @property
+    def statements(self) -> pd.DataFrame:
+        """The normalized financial statements of all customers."""
+        return self.tables["financial_statements"]
+
+    @property
+    def customer_ids(self) -> list[str]:
+        """All customer ids, in table order."""
+        return list(self.customers["customer_id"])
+
+    def customer(self, customer_id: str) -> CustomerData:
+        """Return one customer's data; raise ``KeyError`` with the known ids when absent."""
+        cu = self.customers
+        hit = cu[cu["customer_id"] == customer_id]
+        if hit.empty:
+            raise KeyError(f"customer {customer_id!r} is not in {self.source} "
+                           f"({len(cu)} customers, e.g. {', '.join(cu['customer_id'].head(5))})")
+
+        def part(name):
+            t = self.tables[name]
+            return t[t["customer_id"] == customer_id].reset_index(drop=True)
+
+        record = {k: (None if (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v)
+                  for k, v in hit.iloc[0].to_dict().items()}
+        return CustomerData(customer_id, record, part("financial_statements"), part("bank_credit"),
+                            part("invoices"), part("contacts"),
+                            [w for w in self.warnings if w.customer_id == customer_id], self.policy, self.as_of)
+
+    def customer_digest(self, customer_id: str) -> str:
+        """SHA-256 of everything that goes into one customer's analysis.
+
+        Covers the customer's rows in every table, the tables shared by all customers
+        (outcomes, fx rates) and the policy file, so a change to any of them changes the digest.
+        """
+        h = hashlib.sha256()
+        h.update(self.policy.sha256.encode())
+        h.update(str(self.as_of.date()).encode())
+        for name in TABLES:
+            t = self.tables[name]
+            if TABLES[name].has_customer:
+                t = t[t["customer_id"] == customer_id]
+                h.update(name.encode())
+                h.update(t.to_csv(index=False).encode())
+            else:
+                h.update(self.input_hashes.get(name, "").encode())
+        return h.hexdigest()
+
+    def save(self, path: str | Path) -> Path:
+        """Write a validated snapshot (a trusted cache for the batch's notebooks) atomically."""
+        path = Path(path)
+        if not path.name.endswith(_SNAPSHOT_SUFFIX):
+            raise ValueError(f"snapshot file names end in {_SNAPSHOT_SUFFIX}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        return path
+
+
+def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy | None = None, *,
+                   as_of=None) -> Portfolio:
+    """Load and validate a portfolio from a folder, workbook or database.
+
+    Parameters
+    ----------
+    data : str or Path, optional
+        Folder of CSV files, ``.xlsx`` workbook, SQLAlchemy URL, or a snapshot written by
+        :meth:`Portfolio.save` (``*.portfolio.pkl``, produced by the batch runner). Defaults to
+        the bundled sample portfolio.
+    policy : str, Path or Policy, optional
+        The credit policy. Defaults to ``policy.yaml`` beside the data (in the folder, or next
+        to the workbook). Required for SQL sources.
+    as_of : date-like, optional
+        Analysis date (default today). Data dated after it is an error.
+
+    Returns
+    -------
+    Portfolio
+
+    Raises
+    ------
+    InputError
+        The source cannot be read.
+    PolicyError
+        The policy is missing or invalid.
+    ValidationError
+        The data breaks the contract; ``.problems`` lists every problem found.
+    """
+    data = DATA_SAMPLE if data is None else data
+    if str(data).endswith(_SNAPSHOT_SUFFIX):
+        with open(data, "rb") as fh:
+            snap = pickle.load(fh)  # noqa: S301 - our own cache, written by Portfolio.save
+        if as_of is not None and pd.Timestamp(as_of) != snap.as_of:
+            raise InputError(f"snapshot {data} was validated as of {snap.as_of:%Y-%m-%d}, not {as_of}")
+        return snap
+    raw_tables, kind = read_tables(data)
+    if isinstance(policy, Policy):
+        pol = policy
+    else:
+        if policy is None:
+            if kind == "sql":
+                raise InputError("an SQL data source needs an explicit policy file (--policy)")
+            base = Path(data) if kind == "folder" else Path(data).parent
+            policy = base / "policy.yaml"
+        pol = load_policy(policy)
+    as_of = pd.Timestamp(as_of or pd.Timestamp.today().normalize())
+    source = str(data) if kind != "sql" else _redact(str(data))
+    tables, problems = validate_tables(raw_tables, pol, as_of=as_of, source=source)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ValidationError(problems)
+    tables["financial_statements"] = _normalize_statements(tables["financial_statements"], tables["customers"],
+                                                           tables["fx_rates"], pol)
+    hashes = {name: t.sha256 for name, t in raw_tables.items()}
+    hashes["policy"] = pol.sha256
+    return Portfolio(tables, pol, [p for p in problems if p.severity == "warning"], source, as_of, hashes)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], target: str | Path) -> None:
+    """Write contract tables to a folder of CSVs, an ``.xlsx`` workbook or an SQL URL.
+
+    A convenience for moving a portfolio between the supported sources (and for tests).
+    """
+    text = str(target)
+    if _is_url(text):
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(text)
+        with engine.begin() as conn:
+            for name, frame in tables.items():
+                frame.to_sql(name, conn, index=False, if_exists="replace")
+        engine.dispose()
+        return
+    path = Path(text)
+    if path.suffix.lower() == ".xlsx":
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+            for name, frame in tables.items():
+                frame.to_excel(xw, sheet_name=name, index=False)
+        path.write_bytes(buf.getvalue())
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        frame.to_csv(path / f"{name}.csv", index=False)
+
+
+def customer_profile(portfolio: Portfolio, customer_id: str) -> dict:
+    """The customer's profile and data provenance for the report's first pages.
+
+    Returns a JSON-able dict: the customer's record, industry label and class, whether it is
+    domestic, the years of statements available, the data warnings (every one, with its source
+    row) and where the data came from (source, as_of, policy version and SHA-256 of the inputs).
+    """
+    c = portfolio.customer(customer_id)
+    ind = c.industry
+    fs = c.statements
+    return {
+        "customer": {**c.record, "industry_label": ind.label, "manufacturing": ind.manufacturing,
+                     "industry_risk_class": ind.risk_class, "domestic": c.domestic},
+        "statement_years": [int(y) for y in fs["fiscal_year"]],
+        "audited_years": [int(y) for y, a in zip(fs["fiscal_year"], fs["audited"]) if a],
+        "source_units": sorted(set(fs["source_unit"])) if len(fs) else [],
+        "source_currencies": sorted(set(fs["source_currency"])) if len(fs) else [],
+        "warnings": [w.to_dict() for w in c.warnings],
+        "provenance": {"source": portfolio.source, "as_of": portfolio.as_of,
+                       "policy_version": portfolio.policy.policy_version,
+                       "policy_sha256": portfolio.policy.sha256,
+                       "input_sha256": portfolio.input_hashes,
+                       "customer_inputs_sha256": portfolio.customer_digest(customer_id)},
+        "summary": {"customer_id": customer_id, "name": c.name, "currency": c.currency,
+                    "industry": c.record["industry"], "country": c.record["country"],
+                    "as_of": portfolio.as_of, "data_warnings": len(c.warnings)},
+    }

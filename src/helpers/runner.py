@@ -1,0 +1,310 @@
+"""Batch execution: Papermill runs each customer's notebooks, then the PDF is rendered.
+
+One batch validates the input once and writes a snapshot of the validated portfolio under
+``<out>/.cache/``; every notebook of every customer reads that snapshot, so portfolio-wide work
+happens once. Each customer is built in a staging folder and swapped into ``<out>/<id>/`` in
+one rename, so a reader never sees half a report, and a failing customer never stops the others.
+``<out>/manifest.json`` lists every requested customer with its status, error, timings and the
+SHA-256 of its inputs and PDF.
+
+Notebook execution goes through :func:`execute_notebook` only, so a pool of warm kernels can
+replace fresh Papermill kernels without touching the rest.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from .config import NOTEBOOKS_DIR, PROJECT_ROOT, TEMPLATES_DIR, file_sha256
+from .exceptions import NotebookError, RiskbookError
+from .results import read_json, write_json
+
+__all__ = ["PIPELINE", "CustomerRun", "BatchResult", "safe_name", "code_digest", "execute_notebook",
+           "run_customer", "run_batch"]
+
+#: Notebooks run for every customer, in order (later issues append scoring, scenarios, monitoring).
+PIPELINE: tuple[str, ...] = ("financial_analysis",)
+KERNEL_NAME = os.environ.get("RISKBOOK_KERNEL", "riskbook")
+_LIBRARIES = ("pandas", "numpy", "statsmodels", "papermill", "weasyprint", "jinja2", "matplotlib", "pydantic")
+
+
+def safe_name(customer_id: str) -> str:
+    """Turn a customer id into a safe folder name (no separators, no leading dots, ≤ 80 chars).
+
+    Ids that had to be changed get a short hash suffix so two ids never share a folder.
+    """
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(customer_id)).lstrip(".")[:60]
+    if name != customer_id or not name:
+        name = f"{name or 'customer'}-{hashlib.sha256(str(customer_id).encode()).hexdigest()[:8]}"
+    return name
+
+
+def code_digest(pipeline: tuple[str, ...] = PIPELINE) -> str:
+    """SHA-256 over the code a report depends on: pipeline notebooks, templates and helpers."""
+    h = hashlib.sha256()
+    files = [NOTEBOOKS_DIR / f"{n}.ipynb" for n in pipeline]
+    files += sorted(TEMPLATES_DIR.glob("*"))
+    files += sorted(Path(__file__).parent.glob("*.py"))
+    for f in files:
+        if f.is_file():
+            h.update(f.name.encode())
+            h.update(file_sha256(f).encode())
+    return h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for lib in _LIBRARIES:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            pass
+    out["python"] = sys.version.split()[0]
+    return out
+
+
+def _riskbook_version() -> str:
+    try:
+        return metadata.version("riskbook")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _kernel_name() -> str:
+    """The project kernel when installed (``make setup`` does), else the default python3 kernel."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    return KERNEL_NAME if KERNEL_NAME in specs else "python3"
+
+
+def execute_notebook(name: str, output_path: Path, parameters: dict) -> float:
+    """Execute ``notebooks/<name>.ipynb`` with Papermill into ``output_path``; return seconds taken.
+
+    Raises
+    ------
+    NotebookError
+        When a cell fails; carries the notebook, the cell's execution count and the error.
+    """
+    import papermill as pm
+
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(output_path), parameters=parameters,
+                            kernel_name=_kernel_name(), progress_bar=False, cwd=str(NOTEBOOKS_DIR),
+                            log_output=False)
+    except pm.PapermillExecutionError as exc:
+        raise NotebookError(f"{name}.ipynb", exc.exec_count, exc.ename, exc.evalue) from None
+    return time.perf_counter() - start
+
+
+@dataclass
+class CustomerRun:
+    """What happened to one customer in a batch (one manifest entry)."""
+
+    customer_id: str
+    name: str = ""
+    status: str = "failed"          # ok / failed / skipped
+    error: str | None = None
+    notebook: str | None = None
+    cell: int | None = None
+    seconds: float = 0.0
+    inputs_sha256: str = ""
+    pdf_sha256: str | None = None
+    folder: str = ""
+    timings: dict = field(default_factory=dict)
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` with renames (the old folder is removed afterwards)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
+        target.rename(old)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name: str = "",
+                 inputs_sha256: str = "", command: str = "", code_sha256: str = "") -> CustomerRun:
+    """Run the pipeline notebooks for one customer and render its PDF.
+
+    Never raises for a customer's own failure: the returned :class:`CustomerRun` says what
+    failed where, and ``<out>/<id>/summary.json`` carries the same status.
+    """
+    from .reporting import render_report
+    from .results import load_results
+
+    out_dir = Path(out).resolve()
+    target = out_dir / safe_name(customer_id)
+    if target.parent != out_dir:  # defence in depth: never write outside --out
+        raise RiskbookError(f"refusing to write outside {out_dir}: {target}")
+    staging = out_dir / f".{target.name}.staging-{os.getpid()}-{time.time_ns()}"
+    (staging / "notebooks").mkdir(parents=True)
+    run = CustomerRun(customer_id, name=name, inputs_sha256=inputs_sha256, folder=str(target))
+    start = time.perf_counter()
+    executed = []
+    try:
+        params = {"customer_id": customer_id, "data": snapshot, "output_dir": str(staging), "as_of": as_of}
+        for nb in PIPELINE:
+            path = staging / "notebooks" / f"{nb}.ipynb"
+            seconds = execute_notebook(nb, path, params)
+            executed.append({"name": f"{nb}.ipynb", "path": f"{target.name}/notebooks/{nb}.ipynb", "seconds": seconds})
+            run.timings[nb] = round(seconds, 3)
+        summary = {}
+        for section in load_results(staging).values():
+            summary.update(section.get("summary", {}))
+        summary.update(status="ok", inputs_sha256=inputs_sha256, code_sha256=code_sha256)
+        write_json(staging / "summary.json", summary)
+        t0 = time.perf_counter()
+        provenance = {"notebooks": executed, "code_sha256": code_sha256, "riskbook_version": _riskbook_version(),
+                      "libraries": _versions(), "command": command}
+        pdf = render_report(staging, provenance=provenance)
+        run.timings["render"] = round(time.perf_counter() - t0, 3)
+        run.pdf_sha256 = file_sha256(pdf)
+        run.status = "ok"
+    except NotebookError as exc:
+        run.error, run.notebook, run.cell = str(exc), exc.notebook, exc.cell
+    except Exception as exc:  # a customer's failure must never stop the batch
+        run.error = f"{type(exc).__name__}: {exc}"
+    if run.status != "ok":
+        write_json(staging / "summary.json", {"customer_id": customer_id, "name": name, "as_of": as_of,
+                                              "status": "failed", "error": run.error, "notebook": run.notebook,
+                                              "cell": run.cell, "inputs_sha256": inputs_sha256,
+                                              "code_sha256": code_sha256})
+    run.seconds = round(time.perf_counter() - start, 3)
+    _swap_into_place(staging, target)
+    return run
+
+
+def _up_to_date(target: Path, digest: str) -> str | None:
+    """Return the PDF's SHA-256 when ``target`` holds a finished report built from ``digest``."""
+    summary, pdf = target / "summary.json", target / "report.pdf"
+    if not (summary.is_file() and pdf.is_file()):
+        return None
+    try:
+        s = read_json(summary)
+    except ValueError:
+        return None
+    if s.get("status") != "ok" or s.get("inputs_sha256") != digest:
+        return None
+    return file_sha256(pdf)
+
+
+@dataclass
+class BatchResult:
+    """The outcome of :func:`run_batch`: one run per requested customer and the manifest path."""
+
+    runs: list[CustomerRun]
+    manifest: Path
+    seconds: float
+
+    @property
+    def failed(self) -> list[CustomerRun]:
+        """Runs that failed."""
+        return [r for r in self.runs if r.status == "failed"]
+
+
+def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None, workers: int | None = None,
+              force: bool = False, progress: bool = True, command: str = "") -> BatchResult:
+    """Run the pipeline for many customers and write ``<out>/manifest.json``.
+
+    Parameters
+    ----------
+    portfolio : helpers.inputs.Portfolio
+        Validated input (loaded once for the whole batch).
+    out : str or Path
+        Output folder; nothing is written outside it.
+    customers : list of str, optional
+        Customer ids to run; all customers by default. Unknown ids raise ``KeyError`` before
+        anything runs.
+    workers : int, optional
+        Parallel worker processes (default: number of cores).
+    force : bool
+        Re-run customers whose inputs and code are unchanged (skipped otherwise).
+    progress : bool
+        Show a progress bar on stderr.
+    command : str
+        The command line, recorded in the manifest and in each report for reproduction.
+    """
+    from tqdm import tqdm
+
+    start = time.perf_counter()
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    ids = list(customers) if customers else portfolio.customer_ids
+    unknown = [c for c in ids if c not in set(portfolio.customer_ids)]
+    if unknown:
+        raise KeyError(f"unknown customer id(s): {', '.join(unknown)}")
+    ids = list(dict.fromkeys(ids))
+    code = code_digest()
+    as_of = f"{portfolio.as_of:%Y-%m-%d}"
+    snapshot = portfolio.save(out / ".cache" / f"{hashlib.sha256(str(portfolio.source).encode()).hexdigest()[:12]}"
+                              f"-{as_of}.portfolio.pkl")
+    names = dict(zip(portfolio.customers["customer_id"], portfolio.customers["name"]))
+    runs: dict[str, CustomerRun] = {}
+    todo = []
+    for cid in ids:
+        digest = hashlib.sha256((portfolio.customer_digest(cid) + code).encode()).hexdigest()
+        pdf_hash = None if force else _up_to_date(out / safe_name(cid), digest)
+        if pdf_hash:
+            runs[cid] = CustomerRun(cid, names[cid], "skipped", inputs_sha256=digest, pdf_sha256=pdf_hash,
+                                    folder=str(out / safe_name(cid)))
+        else:
+            todo.append((cid, digest))
+    workers = max(1, workers or os.cpu_count() or 1)
+    kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "command": command, "code_sha256": code}
+    bar = tqdm(total=len(ids), initial=len(ids) - len(todo), disable=not progress, unit="customer",
+               desc="riskbook batch", file=sys.stderr)
+    try:
+        if workers == 1 or len(todo) <= 1:
+            for cid, digest in todo:
+                runs[cid] = run_customer(cid, name=names[cid], inputs_sha256=digest, **kwargs)
+                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+                futures = {pool.submit(run_customer, cid, name=names[cid], inputs_sha256=digest, **kwargs): cid
+                           for cid, digest in todo}
+                for fut in as_completed(futures):
+                    cid = futures[fut]
+                    try:
+                        runs[cid] = fut.result()
+                    except Exception as exc:  # a worker died: record it, keep going
+                        runs[cid] = CustomerRun(cid, names[cid], error=f"worker failed: {type(exc).__name__}: {exc}")
+                    bar.update()
+    finally:
+        bar.close()
+        ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
+        seconds = time.perf_counter() - start
+        manifest = _write_manifest(out, portfolio, ordered, code, command, seconds)
+    return BatchResult(ordered, manifest, seconds)
+
+
+def _write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, command: str, seconds: float) -> Path:
+    counts = {s: sum(r.status == s for r in runs) for s in ("ok", "failed", "skipped")}
+    manifest = {
+        "riskbook_version": _riskbook_version(),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "data": portfolio.source,
+        "as_of": f"{portfolio.as_of:%Y-%m-%d}",
+        "policy_version": portfolio.policy.policy_version,
+        "input_sha256": portfolio.input_hashes,
+        "code_sha256": code,
+        "requested": len(runs),
+        "counts": counts,
+        "seconds": round(seconds, 3),
+        "customers": [{**asdict(r), "report": f"{Path(r.folder).name}/report.pdf" if r.pdf_sha256 else None}
+                      for r in runs],
+    }
+    return write_json(out / "manifest.json", manifest)
