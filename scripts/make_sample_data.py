@@ -6,8 +6,9 @@ Usage: ``python scripts/make_sample_data.py [--out data/sample]``
 Writes one CSV per contract table (``helpers.contract.TABLES``), with exactly the declared
 columns in declared order: ``customers``, ``financial_statements``, ``bank_credit``,
 ``invoices``, ``contacts``, ``outcomes`` and ``fx_rates``. ``policy.yaml`` in the output
-folder is read (industries, rating scale) and never written. Dates are ISO, booleans
-``true``/``false`` and nulls empty cells. Running the script twice gives byte-identical files.
+folder (else ``data/sample/policy.yaml``) is read for industries and rating scale, never
+written. Dates are ISO, booleans ``true``/``false`` and nulls empty cells. Running the script
+twice gives byte-identical files.
 
 How the data are made
 ---------------------
@@ -216,7 +217,8 @@ def drivers(c, rng, n: int) -> dict:
         return dict(rev=np.array([16800, 18100, 17600.]), gm=np.array([.135, .12, .11]),
                     em=np.array([.035, .024, .016]), dso=np.array([82, 92, 100.]), dio=np.array([90, 100, 108.]),
                     dpo=np.array([88, 104, 118.]), cash=np.array([.03, .02, .012]), oca=.017, ocl=.035, oncl=0.,
-                    fa=np.array([.22, .24, .25]), da=.09, eq0=.18, st=np.array([.6, .8, 1.]), rate=.062, tax=.2, payout=.0, tax_credit=False)
+                    fa=np.array([.22, .24, .25]), da=.09, eq0=.18, st=np.array([.6, .8, 1.]), rate=.062, tax=.2,
+                    payout=.0, tax_credit=False)
     if "case2" in r:  # exporter: revenue +12 % then -15 %, margins squeezed, large receivables
         return dict(rev=np.array([7900, 8850, 7520.]) * FX["USD"], gm=np.array([.175, .165, .13]),
                     em=np.array([.062, .055, .034]), dso=np.array([105, 114, 128.]), dio=np.array([72, 75, 84.]),
@@ -225,22 +227,25 @@ def drivers(c, rng, n: int) -> dict:
     yr = lambda sd: rng.normal(0, sd, n)  # noqa: E731  per-year noise
     g = 0.06 + 0.04 * h + yr(.07)
     if "short" in r: g[1:] += 0.25
-    top = 8000 * rng.uniform(.7, 1.4) if "units" in r else np.clip(np.exp(rng.normal(np.log(26000) + .2 * h, .65)), 5500, 180000)
+    top = np.clip(np.exp(rng.normal(np.log(26000) + .2 * h, .65)), 5500, 180000)  # latest revenue, CNY k
+    if "units" in r: top = 8000 * rng.uniform(.7, 1.4)
     rev = top / np.cumprod((1 + g)[::-1])[::-1] * (1 + g)  # revenue path ending at `top`
     em = ind["em"] + .02 * h + rng.normal(0, .01) + yr(.008)
     if "neg" in r: em[:] = -.035 + yr(.005)
     if "zero" in r: em[:] = .005 + yr(.003)
     if "loss" in r: em[-1] = rng.uniform(-.04, -.015)
-    eq0 = .8 if "nd" in r else .04 if "neg" in r else .07 if "zero" in r else float(np.clip(.38 + .12 * h + rng.normal(0, .07), .12, .7))
+    eq0 = float(np.clip(.38 + .12 * h + rng.normal(0, .07), .12, .7))
+    eq0 = .85 if "nd" in r else .04 if "neg" in r else .05 if "zero" in r else eq0
     f = lambda base, k: base * (1 - k * h) * np.exp(rng.normal(0, .1)) * np.exp(yr(.05))  # noqa: E731
     return dict(rev=rev, gm=ind["gm"] + .01 * h + rng.normal(0, .01) + yr(.005), em=em,
                 dso=f(ind["dso"], .1), dio=f(ind["dio"], .1), dpo=f(ind["dpo"], .12),
                 cash=np.clip(.07 + .03 * h + rng.normal(0, .02) + yr(.01), .008, .2), oca=rng.uniform(.01, .04),
-                ocl=rng.uniform(.02, .05), oncl=rng.choice([0., rng.uniform(.005, .02)]), fa=ind["fa"] * np.exp(rng.normal(0, .25)),
+                ocl=rng.uniform(.02, .05), oncl=rng.choice([0., rng.uniform(.005, .02)]),
+                fa=ind["fa"] * np.exp(rng.normal(0, .25)),
                 da=rng.uniform(.07, .12), eq0=eq0, st=rng.uniform(.5, .9),
-                rate={"CNY": rng.uniform(.04, .06), "USD": rng.uniform(.06, .085), "EUR": rng.uniform(.045, .065)}[c["currency"]],
+                rate=rng.uniform(*{"CNY": (.04, .06), "USD": (.06, .085), "EUR": (.045, .065)}[c["currency"]]),
                 tax=.2 if c["country"] == "CN" else .22, payout=0. if h < -.5 else rng.uniform(0, .4),
-                tax_credit=rng.random() < .5)
+                tax_credit=rng.random() < .5, nd="nd" in r)
 
 
 PER_YEAR = ("rev", "gm", "em", "dso", "dio", "dpo", "cash", "fa", "st")
@@ -280,6 +285,9 @@ def simulate_statements(c, rng) -> list[dict]:
             div = R(max(ni, 0) * d["payout"]) if prev["equity"] > 0 else 0
             equity = prev["equity"] + ni - div
         debt = ta0 - equity - ap - ocl - oncl
+        if d.get("nd") and debt > 0:  # debt-free firms run their cash down instead of borrowing
+            move = min(debt, max(cash - R(.02 * rev_a), 0))
+            cash, debt = cash - move, debt - move
         if debt < 0:  # surplus funding sits in cash
             cash, debt = cash - debt, 0
         std = R(debt * d["st"][i]); ltd = debt - std
@@ -308,14 +316,24 @@ def simulate_statements(c, rng) -> list[dict]:
                    _nwc=nwc, _published=published)
         rows.append(row)
         prev = row
-    # audit: small domestic firms are often unaudited; CASE1's latest year is unaudited, CASE2 audited
-    size = rows[-1]["revenue"] / s * fxr / (rows[-1]["months"] / 12)
-    p_aud = .95 if c["country"] != "CN" else float(np.clip(.3 + .5 * (np.log(size) - np.log(6000)) / np.log(15), .2, .92))
-    for j, row in enumerate(rows):
-        row["audited"] = bool(rng.random() < p_aud)
-        if "case1" in c["roles"]: row["audited"] = j < len(rows) - 1
-        if "case2" in c["roles"]: row["audited"] = True
+        row["_size"] = revenue / s * fxr / k  # annualized revenue in CNY thousands
     return [r for r in rows if r["_published"]]
+
+
+def assign_audit(stm: list[dict], rng, share: float = .3) -> None:
+    """Mark ~30 % of statement rows unaudited, the smallest firms (size score + noise) first.
+
+    Foreign firms are nearly always audited; CASE1's latest year is unaudited, CASE2 is audited.
+    """
+    score = np.array([np.log(r["_size"]) + rng.normal(0, .5) + 2.0 * (r["currency"] != "CNY") for r in stm])
+    cut = np.sort(score)[int(round(share * len(stm)))]
+    for r, sc in zip(stm, score):
+        r["audited"] = bool(sc >= cut)
+    for cid in ("CASE1", "CASE2"):
+        rs = [r for r in stm if r["customer_id"] == cid]
+        for r in rs:
+            r["audited"] = True
+        rs[-1]["audited"] = cid == "CASE2"
 
 
 # ----------------------------------------------------------------------------- bank credit
@@ -328,7 +346,9 @@ def make_bank(c, last: dict, rng) -> list[dict]:
     st, lt = last["short_term_debt"] * f, last["long_term_debt"] * f
     rnd = 1000 if c["currency"] == "CNY" else 100
     banks = BANKS_CN if c["country"] == "CN" else BANKS_FX[c["country"]]
-    n_st = 3 if "case1" in r else int(rng.integers(1, 3)) + (st > 5e6)
+    st_cny = st * FX.get(c["currency"], 1)
+    u = rng.random()  # always drawn, so the random stream does not depend on the branch
+    n_st = 3 if "case1" in r else 1 + int(st_cny > 4e6 and u < .7) + int(st_cny > 15e6)
     util = .9 if "case1" in r else float(np.clip(rng.normal(.6 - .18 * h, .1), .15, .99))
     facs = []
     shares = np.array([.4, .33, .27])[:n_st] if "case1" in r else rng.dirichlet(np.ones(n_st) * 3)
@@ -347,7 +367,9 @@ def make_bank(c, last: dict, rng) -> list[dict]:
     for j, (ftype, lim, out) in enumerate(facs[:4]):
         closed = out == 0 and j == len(facs) - 1 and ftype == "term_loan"
         od = 0
-        if ("late" in r or "neg" in r or "zero" in r) and j == 0:
+        if closed:
+            pass
+        elif ("late" in r or "neg" in r or "zero" in r) and j == 0:
             od = int(rng.choice([15, 30, 45, 60, 90]))
         elif "case1" in r and j == 0:
             od = 30
@@ -359,7 +381,8 @@ def make_bank(c, last: dict, rng) -> list[dict]:
             status, od, mx, pdft = "defaulted", 120, 120, 1
         rows.append(dict(customer_id=c["customer_id"], facility_id=f"F{j + 1}", report_date=REPORT_DATE.isoformat(),
                          lender=banks[(j + int(rng.integers(len(banks)))) % len(banks)], facility_type=ftype,
-                         currency=c["currency"], limit=float(round(lim / rnd) * rnd), outstanding=float(round(out / rnd) * rnd),
+                         currency=c["currency"], limit=float(round(lim / rnd) * rnd),
+                         outstanding=float(round(out / rnd) * rnd),
                          overdue_days=od, max_overdue_days_24m=max(mx, od), past_defaults=pdft, status=status))
     return rows
 
@@ -402,7 +425,8 @@ def make_invoices(c, rng) -> list[dict]:
 TEXT = {
     "visit": ("现场拜访，参观生产线，了解下季度采购计划。", "On-site visit; reviewed their production plan for next quarter."),
     "call": ("电话沟通订单交期和价格。", "Call about delivery schedule and prices."),
-    "call_late": ("催收逾期发票，客户称资金周转紧张，承诺月底前付款。", "Chased overdue invoices; customer cites tight cash, promises payment by month end."),
+    "call_late": ("催收逾期发票，客户称资金周转紧张，承诺月底前付款。",
+                  "Chased overdue invoices; customer cites tight cash, promises payment by month end."),
     "email": ("邮件确认报价和付款条件。", "Email confirming quotation and payment terms."),
     "meeting": ("年度合作会议，讨论采购量和信用额度。", "Annual review meeting: volumes and credit limit discussed."),
     "complaint": ("客户投诉部分批次交货延迟。", "Customer complained about a delayed shipment."),
@@ -416,14 +440,17 @@ def make_contacts(c, rng) -> list[dict]:
     r, h, dom = c["roles"], c["h"], c["country"] == "CN"
     start, days = max(LEDGER_START, c["relationship_since"]), (AS_OF - max(LEDGER_START, c["relationship_since"])).days
     last_visit = date(2025, 8, 31) if "nov" in r else AS_OF
-    rate = {"visit": 1 / 95 if dom else 1 / 200, "call": 1 / 35, "email": 1 / 45, "meeting": 1 / 240,
+    gap, rows = (90 if dom else 160), []
+    v = start + timedelta(days=int(rng.integers(5, gap)))
+    while v <= last_visit:  # regular visits, every ~3 months at home and ~5 months abroad
+        rows.append(dict(customer_id=c["customer_id"], date=v.isoformat(), kind="visit", account_manager=c["account_manager"],
+                         summary=TEXT["visit"][0 if dom else 1], resolved=None, resolved_date=None))
+        v += timedelta(days=int(gap * rng.uniform(.7, 1.3)))
+    rate = {"call": 1 / 35, "email": 1 / 45, "meeting": 1 / 240,
             "complaint": 1 / 400, "dispute": (1 / 250 if h < -.8 else 1 / 1200), "feedback": 1 / 300}
-    rows = []
     for kind, lam in rate.items():
         for _ in range(int(rng.poisson(lam * days))):
             dt = start + timedelta(days=int(rng.integers(0, days + 1)))
-            if kind == "visit" and dt > last_visit:
-                continue
             key = "call_late" if kind == "call" and c["late_mu"] > 15 and rng.random() < .6 else kind
             res, rdate = None, None
             if kind in ("complaint", "dispute"):
@@ -468,7 +495,8 @@ def make_outcomes(rng, policy, n_cust: int = 1260) -> pd.DataFrame:
     ic = np.where(interest > 0, em * rev / np.where(interest > 0, interest, 1), np.nan)
     ebt = em * rev - interest
     roa = (ebt - .22 * ebt.clip(0)) / ta + e(.005)
-    od = np.where(rng.random(N) < 1 / (1 + np.exp(3.0 + 1.2 * h)), rng.choice([15, 30, 45, 60, 90, 120], N, p=[.3, .3, .15, .12, .08, .05]), 0)
+    od_days = rng.choice([15, 30, 45, 60, 90, 120], N, p=[.3, .3, .15, .12, .08, .05])
+    od = np.where(rng.random(N) < 1 / (1 + np.exp(3.0 + 1.2 * h)), od_days, 0)
     util = np.where(lines, np.clip(1 / (1 + np.exp(-(.5 - .8 * h + e(.7)))), 0, 1.1), np.nan)
     pdef = rng.poisson(np.exp(-3.6 - 1.0 * h))
     dbt = np.exp(1.6 - .55 * h + e(.5)) - 4
@@ -479,11 +507,11 @@ def make_outcomes(rng, policy, n_cust: int = 1260) -> pd.DataFrame:
          - .06 * np.nan_to_num(np.clip(ic, -5, 15), nan=5) - 7 * em + .015 * od + .9 * np.minimum(pdef, 3)
          + .035 * dbt.clip(-5, 60) + .7 * np.nan_to_num(util, nan=.5) + .3 * disp + rc + .15 * (np.array(ctry) != "CN")
          - .04 * np.array(rel).clip(0, 15) - .15 * np.log(rev / 30e6))
-    x = .8 * x
+    x = .75 * x
     lo, hi = -15.0, 5.0
     for _ in range(60):  # calibrate intercept: mean PD = 5 %
         a = (lo + hi) / 2
-        lo, hi = (a, hi) if (1 / (1 + np.exp(-(a + x)))).mean() < .05 else (lo, a)
+        lo, hi = (a, hi) if (1 / (1 + np.exp(-(a + x)))).mean() < .058 else (lo, a)
     pd_true = 1 / (1 + np.exp(-(a + x)))
     dflt = (rng.random(N) < pd_true).astype(int)
     df = pd.DataFrame(dict(customer_id=cid, fiscal_year=yrs, industry=ind_a, country=ctry,
@@ -529,7 +557,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    policy = yaml.safe_load((out / "policy.yaml").read_text(encoding="utf-8"))
+    pol_path = out / "policy.yaml" if (out / "policy.yaml").exists() else ROOT / "data" / "sample" / "policy.yaml"
+    policy = yaml.safe_load(pol_path.read_text(encoding="utf-8"))
     rng = np.random.default_rng(SEED)
     custs = build_customers(rng, policy)
     stm, bank, inv, con = [], [], [], []
@@ -547,6 +576,7 @@ def main(argv=None) -> None:
         bank += make_bank(c, last, rng)
         inv += make_invoices(c, rng)
         con += make_contacts(c, rng)
+    assign_audit(stm, rng)
     cust_rows = [{**c, "founded": c["founded"].isoformat(), "relationship_since": c["relationship_since"].isoformat()}
                  for c in custs]
     write_table(cust_rows, "customers", out)
@@ -563,11 +593,22 @@ def main(argv=None) -> None:
           f"AUC of true PD {auc(oc['_pd'].to_numpy(), oc['default'].to_numpy()):.3f}")
     write_table(oc, "outcomes", out)
     write_table([dict(currency=k, rate_to_base=v, as_of=AS_OF.isoformat()) for k, v in FX.items()], "fx_rates", out)
+    summarize(out)
+
+
+def summarize(out: Path) -> None:
+    """Print row counts, file hashes and headline figures read back from the written CSVs."""
     for name in TABLES:
         p = out / f"{name}.csv"
-        print(f"{p.name:26s} {sum(1 for _ in p.open(encoding='utf-8')) - 1:6d} rows  "
-              f"sha256 {hashlib.sha256(p.read_bytes()).hexdigest()[:16]}")
-
+        print(f"{p.name:26s} {len(pd.read_csv(p)):6d} rows  sha256 {hashlib.sha256(p.read_bytes()).hexdigest()[:16]}")
+    fs = pd.read_csv(out / "financial_statements.csv").sort_values("period_end").groupby("customer_id").tail(1)
+    for cid in ("CASE1", "CASE2"):
+        r = fs[fs["customer_id"] == cid].iloc[0]
+        print(f"{cid} {r['fiscal_year']}: current ratio {r['current_assets'] / r['current_liabilities']:.2f}, "
+              f"quick ratio {(r['current_assets'] - r['inventory']) / r['current_liabilities']:.2f}")
+    cu = pd.read_csv(out / "customers.csv")
+    print("customers per industry:", cu["industry"].value_counts().sort_index().to_dict())
+    print(f"domestic {int((cu['country'] == 'CN').sum())}, foreign {int((cu['country'] != 'CN').sum())}")
 
 if __name__ == "__main__":
     main()

@@ -12,9 +12,9 @@ CELLS = [
            "liquidity ratios — short-term solvency first, as the credit policy asks. Set `customer_id` below "
            "and run all cells; the results are saved for the PDF report."),
     ("params", 'customer_id = "CASE1"  # a customers.customer_id\n'
-               'data = None  # folder of CSV files, .xlsx workbook or SQL URL; None = bundled sample\n'
-               'output_dir = None  # None = reports/<customer_id>\n'
-               'as_of = None  # analysis date "YYYY-MM-DD"; None = today'),
+               'data = None  # folder of CSV files, xlsx workbook or SQL URL; None for the bundled sample\n'
+               'output_dir = None  # folder for results; None for reports/<customer_id>\n'
+               'as_of = None  # analysis date as "YYYY-MM-DD"; None for today'),
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
              "from helpers import charts, customer_profile, financial_section, load_portfolio, save_chart, save_result\n"
@@ -70,7 +70,27 @@ def build(cells) -> nbf.NotebookNode:
     return nb
 
 
+def keep_check_outputs(nb: nbf.NotebookNode, target: Path) -> None:
+    """Execute ``nb`` on the sample and keep outputs only of ``# NBVAL_CHECK_OUTPUT`` cells."""
+    import tempfile
+
+    import papermill as pm
+
+    with tempfile.TemporaryDirectory() as tmp:
+        executed = pm.execute_notebook(str(target), f"{tmp}/run.ipynb", parameters={"output_dir": tmp},
+                                       kernel_name="riskbook", progress_bar=False, cwd=str(target.parent),
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    by_id = {c.get("id"): c for c in executed.cells}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in cell.source:
+            ran = by_id[cell["id"]]
+            cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
+
+
 if __name__ == "__main__":
     target = Path(__file__).resolve().parents[1] / "notebooks" / "financial_analysis.ipynb"
-    nbf.write(build(CELLS), target)
+    nb = build(CELLS)
+    nbf.write(nb, target)
+    keep_check_outputs(nb, target)
+    nbf.write(nb, target)
     print(f"wrote {target}")

@@ -1,0 +1,103 @@
+"""Render docs/data-contract.md from helpers.contract (the single source of the contract).
+
+Run ``python scripts/contract_doc.py`` after changing the contract; a test fails when the
+committed document differs from what this script renders.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from helpers.contract import TABLES, UNIT_FACTORS  # noqa: E402
+
+HEADER = """# The input contract
+
+riskbook reads one set of tables, the same from every source:
+
+- a **folder of CSV files** named `<table>.csv` (UTF-8, comma-separated, header row), with `policy.yaml` beside them —
+  the bundled sample in `data/sample/` is one;
+- one **Excel workbook** (`.xlsx`) with one sheet per table (sheet name = table name), `policy.yaml` in the same folder;
+- an **SQL database** through an SQLAlchemy URL (`sqlite:///portfolio.db`, `postgresql://user:pw@host/db`), one
+  database table per contract table; pass the policy with `--policy`.
+
+Check a source without running anything: `riskbook validate --data PATH_OR_URL [--warnings]`.
+
+## Conventions
+- Dates are ISO 8601 `YYYY-MM-DD`. Booleans are `true`/`false` (also `yes`/`no`, `1`/`0`). Empty cell = no value.
+- Numbers use `.` as decimal point; `,` thousands separators are accepted in CSV.
+- **Money** columns are in the row's `currency`; in `financial_statements` also in the row's `unit`
+  ({units}). Statements are normalized to whole units of the customer's currency before any ratio is computed;
+  a statement in another currency than the customer's is converted through `fx_rates`.
+- Customer ids may use letters, digits, `-`, `_` and `.` (at most 40 characters, starting with a letter or digit).
+- Column names are exact; an unknown column is an error (it is usually a typo), and a missing required column too.
+
+## Validation
+Validation runs once, when the data is loaded, and reports **every** problem at once, each with the table, the
+source file and row (CSV: the line number, header = line 1; Excel: the sheet row; SQL: the 1-based position), the
+column, the customer, the value and what was expected, e.g.
+
+    error: financial_statements.csv row 14 (customer C017): equity = 1,200 ≠ 1,350: balance sheet does not balance: total_assets ≠ total_liabilities + equity
+
+Errors stop the batch before anything runs (exit code 2) and nothing is written. **Warnings** (unaudited statements,
+fewer years than the policy asks for, a gap between years, a partial year, stale statements, an overdrawn bank
+facility) do not stop anything: they are kept and printed in the customer's report.
+
+Checks on every table: required columns present, no unknown columns, each value of its type, required values
+present, numbers within their range, text within its allowed values, unique keys, customer ids known in
+`customers` (except `outcomes`, which holds past customers too), ISO currency codes.
+"""
+
+POLICY = """
+## policy.yaml
+The company's credit policy: every threshold the product applies. Validated by `helpers.config.Policy`;
+unknown keys are errors. Fields so far:
+
+| key | type | meaning |
+|---|---|---|
+| `policy_version` | text | Version printed in every report and manifest. |
+| `company` | text | The selling company. |
+| `base_currency` | ISO 4217 | Currency of `fx_rates` and of portfolio totals. |
+| `home_country` | ISO 3166-1 alpha-2 | Customers elsewhere are *foreign*. |
+| `days_in_year` | 360–366 | Day count for day-based ratios. |
+| `validation.balance_tolerance_abs` | number ≥ 0 | Absolute tolerance of balance and subtotal checks, in the statement's unit. |
+| `validation.balance_tolerance_rel` | 0–0.1 | Relative tolerance (share of total assets); the larger of the two applies. |
+| `validation.stale_statement_months` | int | Warn when the latest statements end longer ago than this before `as_of`. |
+| `validation.min_years` | int | Warn when a customer has fewer years of statements. |
+| `industries.<key>` | `{label, manufacturing, risk_class}` | Industries customers may name; `manufacturing` selects the Altman model, `risk_class` is low/medium/high. |
+| `rating_scale` | list | External rating grades, best first. |
+| `thresholds.<ratio>` | `{direction, min / max, warn}` | Traffic lights: `higher_is_better` is red below `min`, amber below `warn`; `lower_is_better` is red above `max`, amber above `warn`. |
+"""
+
+KIND = {"str": "text", "int": "integer", "float": "number", "money": "money", "date": "date", "bool": "boolean"}
+
+
+def render() -> str:
+    parts = [HEADER.format(units=", ".join(f"`{k}` = ×{v:,.0f}" for k, v in UNIT_FACTORS.items()))]
+    for t in TABLES.values():
+        need = "required" if t.required else "optional"
+        parts.append(f"\n## `{t.name}` ({need})\n{t.description} Key: `{', '.join(t.key)}`.\n")
+        parts.append("| column | type | required | empty allowed | range / values | meaning |")
+        parts.append("|---|---|---|---|---|---|")
+        for c in t.columns:
+            rng = ""
+            if c.allowed:
+                rng = ", ".join(f"`{a}`" for a in c.allowed)
+            elif c.min is not None or c.max is not None:
+                lo = "" if c.min is None else f"≥ {c.min:g}"
+                hi = "" if c.max is None else f"≤ {c.max:g}"
+                rng = " and ".join(x for x in (lo, hi) if x)
+            parts.append(f"| `{c.name}` | {KIND[c.kind]} | {'yes' if c.required else 'no'} | "
+                         f"{'yes' if c.nullable else 'no'} | {rng} | {c.description} |")
+        if t.rules:
+            parts.append("\nRules:\n" + "\n".join(f"- {r}" for r in t.rules))
+    parts.append(POLICY)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    target = ROOT / "docs" / "data-contract.md"
+    target.write_text(render(), encoding="utf-8")
+    print(f"wrote {target}")
