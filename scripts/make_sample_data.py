@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,8 +47,12 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-from helpers.contract import TABLES, UNIT_FACTORS  # noqa: E402
+# Load the contract module by path: it needs only the standard library, unlike the helpers package.
+sys.dont_write_bytecode = True  # leave no __pycache__ in src/ (others are editing it)
+_spec = importlib.util.spec_from_file_location("riskbook_contract", ROOT / "src" / "helpers" / "contract.py")
+contract = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(contract)
+TABLES, UNIT_FACTORS = contract.TABLES, contract.UNIT_FACTORS
 
 SEED = 20261128
 AS_OF = date(2026, 9, 30)
@@ -345,7 +350,7 @@ def make_bank(c, last: dict, rng) -> list[dict]:
     f = UNIT_FACTORS[last["unit"]] * rng.uniform(.97, 1.06)
     st, lt = last["short_term_debt"] * f, last["long_term_debt"] * f
     rnd = 1000 if c["currency"] == "CNY" else 100
-    banks = BANKS_CN if c["country"] == "CN" else BANKS_FX[c["country"]]
+    banks = [str(b) for b in rng.permutation(BANKS_CN if c["country"] == "CN" else BANKS_FX[c["country"]])]
     st_cny = st * FX.get(c["currency"], 1)
     u = rng.random()  # always drawn, so the random stream does not depend on the branch
     n_st = 3 if "case1" in r else 1 + int(st_cny > 4e6 and u < .7) + int(st_cny > 15e6)
@@ -354,10 +359,11 @@ def make_bank(c, last: dict, rng) -> list[dict]:
     shares = np.array([.4, .33, .27])[:n_st] if "case1" in r else rng.dirichlet(np.ones(n_st) * 3)
     for j, sh in enumerate(shares):
         out = st * sh
-        lim = max(out / util * rng.uniform(.95, 1.05), 500_000 / FX.get(c["currency"], 1)) if out > 0 else \
+        lim = max(out / util * (1 if "case1" in r else rng.uniform(.95, 1.05)), 500_000 / FX.get(c["currency"], 1)) if out > 0 else \
             rng.uniform(1e6, 3e6) / FX.get(c["currency"], 1)
-        ftype = ["credit_line", "trade_finance", "overdraft"][j] if "case1" in r else \
-            str(rng.choice(["credit_line", "trade_finance", "overdraft"], p=[.6, .25, .15]))
+        ftype = str(rng.choice(["credit_line", "trade_finance", "overdraft"], p=[.6, .25, .15]))
+        if "case1" in r or "case2" in r:  # exporter CASE2 uses trade finance first
+            ftype = (["credit_line", "trade_finance", "overdraft"] if "case1" in r else ["trade_finance", "credit_line"])[j]
         facs.append([ftype, lim, out])
     if lt > 0:
         facs.append(["leasing" if rng.random() < .25 else "term_loan", lt * rng.uniform(1.2, 1.6), lt])
@@ -366,21 +372,21 @@ def make_bank(c, last: dict, rng) -> list[dict]:
     rows = []
     for j, (ftype, lim, out) in enumerate(facs[:4]):
         closed = out == 0 and j == len(facs) - 1 and ftype == "term_loan"
-        od = 0
+        od, weak = 0, "late" in r or "neg" in r or "zero" in r
         if closed:
             pass
-        elif ("late" in r or "neg" in r or "zero" in r) and j == 0:
+        elif weak and j == 0:
             od = int(rng.choice([15, 30, 45, 60, 90]))
         elif "case1" in r and j == 0:
             od = 30
         elif h < -.3 and rng.random() < .2:
             od = 15
         mx = 45 if "case1" in r else max(od, int(rng.choice([0, 0, 0, 7, 15])) if h > -.3 else int(rng.choice([15, 30, 60])))
-        status, pdft = ("closed" if closed else "active"), 0
+        status, pdft = ("closed" if closed else "active"), int(weak and j == 0 and rng.random() < .5)
         if "neg" in r and "nov" in r and j == 0:  # one defaulted facility in the portfolio
             status, od, mx, pdft = "defaulted", 120, 120, 1
         rows.append(dict(customer_id=c["customer_id"], facility_id=f"F{j + 1}", report_date=REPORT_DATE.isoformat(),
-                         lender=banks[(j + int(rng.integers(len(banks)))) % len(banks)], facility_type=ftype,
+                         lender=banks[j % len(banks)], facility_type=ftype,
                          currency=c["currency"], limit=float(round(lim / rnd) * rnd),
                          outstanding=float(round(out / rnd) * rnd),
                          overdue_days=od, max_overdue_days_24m=max(mx, od), past_defaults=pdft, status=status))
@@ -428,7 +434,7 @@ TEXT = {
     "call_late": ("催收逾期发票，客户称资金周转紧张，承诺月底前付款。",
                   "Chased overdue invoices; customer cites tight cash, promises payment by month end."),
     "email": ("邮件确认报价和付款条件。", "Email confirming quotation and payment terms."),
-    "meeting": ("年度合作会议，讨论采购量和信用额度。", "Annual review meeting: volumes and credit limit discussed."),
+    "meeting": ("业务回顾会议，讨论采购量和信用额度。", "Business review meeting: volumes and credit limit discussed."),
     "complaint": ("客户投诉部分批次交货延迟。", "Customer complained about a delayed shipment."),
     "dispute": ("客户对发票金额和质量扣款有异议。", "Customer disputes invoice amount / quality deduction."),
     "feedback": ("客户反馈产品质量稳定，服务满意。", "Positive feedback on product quality and service."),

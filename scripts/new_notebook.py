@@ -15,8 +15,7 @@ CELLS = [
                'data = None  # folder of CSV files, xlsx workbook or SQL URL; None for the bundled sample\n'
                'output_dir = None  # folder for results; None for reports/<customer_id>\n'
                'as_of = None  # analysis date as "YYYY-MM-DD"; None for today'),
-    ("code", "import pandas as pd\n"
-             "from IPython.display import display\n\n"
+    ("code", "import pandas as pd\n\n"
              "from helpers import charts, customer_profile, financial_section, load_portfolio, save_chart, save_result\n"
              "from helpers.results import customer_output_dir\n"
              "from helpers.statements import statement_summary\n\n"

@@ -6,6 +6,7 @@ Exit codes: 0 all customers ok (or skipped as up to date), 1 some customers fail
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shlex
 import sys
 from pathlib import Path
@@ -48,11 +49,9 @@ def _load(args):
     as_of = None
     if args.as_of:
         try:
-            as_of = pd.Timestamp(dt_str := args.as_of)
-            if len(dt_str) != 10:
-                raise ValueError
+            as_of = pd.Timestamp(dt.date.fromisoformat(args.as_of))
         except ValueError:
-            raise SystemExit(_fail(f"--as-of must be a date YYYY-MM-DD, not {args.as_of!r}"))
+            raise SystemExit(_fail(f"--as-of must be a date YYYY-MM-DD, not {args.as_of!r}")) from None
     return load_portfolio(args.data, args.policy, as_of=as_of)
 
 
@@ -65,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``riskbook`` command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        return _fail("--workers must be at least 1")
     try:
         portfolio = _load(args)
     except SystemExit as exc:
@@ -88,8 +89,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from .runner import run_batch
 
-    if args.workers is not None and args.workers < 1:
-        return _fail("--workers must be at least 1")
     customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
     command = "riskbook " + " ".join(shlex.quote(a) for a in argv)
     try:

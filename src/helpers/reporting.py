@@ -16,7 +16,7 @@ from .config import TEMPLATES_DIR
 from .exceptions import RenderError
 from .results import atomic_write_bytes, load_results, read_json
 
-__all__ = ["build_context", "render_html", "render_pdf", "render_report", "fmt_number", "fmt_money"]
+__all__ = ["merge_summaries", "build_context", "render_html", "render_pdf", "render_report", "fmt_number", "fmt_money"]
 
 _MISSING = "n/a"
 
@@ -75,6 +75,17 @@ def _environment(templates: Path) -> Environment:
     return env
 
 
+def merge_summaries(results: dict) -> dict:
+    """Merge the ``summary`` part of every section's results into one dict (for ``summary.json``).
+
+    The profile comes first, so later sections (scoring, decisions) add to it.
+    """
+    summary = {}
+    for name in sorted(results, key=lambda n: n != "profile"):
+        summary.update(results[name].get("summary", {}))
+    return summary
+
+
 def build_context(customer_dir: str | Path, *, provenance: dict | None = None) -> dict:
     """Gather what the report shows for one customer.
 
@@ -96,7 +107,7 @@ def build_context(customer_dir: str | Path, *, provenance: dict | None = None) -
     if "profile" not in results:
         raise RenderError(f"{customer_dir}: results/profile.json is missing; run the notebooks first")
     summary_path = customer_dir / "summary.json"
-    summary = read_json(summary_path) if summary_path.exists() else results["profile"]["summary"]
+    summary = read_json(summary_path) if summary_path.exists() else {**merge_summaries(results), "status": "draft"}
     financial = results.get("financial_analysis")
     charts = {p.stem: p.resolve().as_uri() for p in sorted((customer_dir / "results").glob("*.svg"))}
     return {

@@ -142,7 +142,7 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name:
     Never raises for a customer's own failure: the returned :class:`CustomerRun` says what
     failed where, and ``<out>/<id>/summary.json`` carries the same status.
     """
-    from .reporting import render_report
+    from .reporting import merge_summaries, render_report
     from .results import load_results
 
     out_dir = Path(out).resolve()
@@ -161,9 +161,7 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name:
             seconds = execute_notebook(nb, path, params)
             executed.append({"name": f"{nb}.ipynb", "path": f"{target.name}/notebooks/{nb}.ipynb", "seconds": seconds})
             run.timings[nb] = round(seconds, 3)
-        summary = {}
-        for section in load_results(staging).values():
-            summary.update(section.get("summary", {}))
+        summary = merge_summaries(load_results(staging))
         summary.update(status="ok", inputs_sha256=inputs_sha256, code_sha256=code_sha256)
         write_json(staging / "summary.json", summary)
         t0 = time.perf_counter()

@@ -1,0 +1,107 @@
+"""The PDF report: content, fonts (CJK really embedded), page furniture, bookmarks, escaping."""
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from helpers import charts, customer_profile, financial_section, load_portfolio, save_chart, save_result
+from helpers.reporting import (build_context, fmt_date, fmt_money, fmt_number, fmt_percent, fmt_ratio,
+                               render_html, render_report)
+from helpers.exceptions import RenderError
+
+
+def _results(portfolio, cid, out):
+    section = financial_section(portfolio.customer(cid))
+    save_result(out, "profile", customer_profile(portfolio, cid))
+    save_result(out, "financial_analysis", section)
+    save_chart(out, "liquidity", charts.liquidity_chart(section))
+    save_chart(out, "statement_trend", charts.statement_trend_chart(section))
+    return section
+
+
+@pytest.fixture(scope="module")
+def portfolio():
+    return load_portfolio(as_of="2026-09-30")
+
+
+@pytest.fixture(scope="module")
+def case1_pdf(portfolio, tmp_path_factory):
+    out = tmp_path_factory.mktemp("CASE1")
+    section = _results(portfolio, "CASE1", out)
+    return render_report(out), section, portfolio.customer("CASE1")
+
+
+def test_formatters():
+    assert fmt_number(1234.5678) == "1,234.57"
+    assert fmt_number(None) == "n/a" and fmt_number(float("nan")) == "n/a"
+    assert fmt_money(-2_259_000.0) == "(2,259)"
+    assert fmt_money(1_499.0) == "1"
+    assert fmt_percent(0.1234) == "12.3 %"
+    assert fmt_ratio(0.4321, "x") == "0.43" and fmt_ratio(45.6, "days") == "46"
+    assert fmt_date("2026-09-30T00:00:00") == "2026-09-30"
+
+
+def test_report_text_carries_name_ratios_and_page_numbers(case1_pdf):
+    pdf, section, cust = case1_pdf
+    reader = PdfReader(pdf)
+    pages = [p.extract_text() for p in reader.pages]
+    text = "\n".join(pages)
+    assert len(reader.pages) >= 4
+    assert cust.name in pages[0]
+    cr = section["summary"]["ratios"]["current_ratio"]
+    qr = section["summary"]["ratios"]["quick_ratio"]
+    assert f"{cr:.2f}" in pages[0] and f"{qr:.2f}" in pages[0]
+    assert f"Page 1 of {len(reader.pages)}" in pages[0]
+    assert f"Page 2 of {len(reader.pages)}" in pages[1]
+    assert cust.name in pages[1]  # running header from page 2 on
+    assert "current_assets / current_liabilities" in text  # the formula is shown
+    assert "statements are not audited" in text  # warnings reach the report
+
+
+def test_headings_become_bookmarks(case1_pdf):
+    reader = PdfReader(case1_pdf[0])
+    titles = []
+
+    def walk(items):
+        for it in items:
+            if isinstance(it, list):
+                walk(it)
+            else:
+                titles.append(it.title)
+
+    walk(reader.outline)
+    assert "1 Customer and data" in titles and "2 Financial statements" in titles
+    assert "Appendix: provenance" in titles
+
+
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed (make setup installs it)")
+def test_chinese_name_is_drawn_with_an_embedded_cjk_font(case1_pdf):
+    # WeasyPrint draws empty boxes without complaint when no CJK font exists, while the text layer
+    # still extracts fine; so check the fonts actually embedded.
+    out = subprocess.run(["pdffonts", str(case1_pdf[0])], capture_output=True, text=True, check=True).stdout
+    cjk = [line for line in out.splitlines() if "CJK" in line]
+    assert cjk, out
+    assert all(" yes " in line for line in cjk)
+
+
+def test_charts_are_vector(case1_pdf, tmp_path):
+    pdf = case1_pdf[0]
+    svg = (pdf.parent / "results" / "liquidity.svg").read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<image" not in svg
+    reader = PdfReader(pdf)
+    # no raster images anywhere in the report
+    assert all(len(page.images) == 0 for page in reader.pages)
+
+
+def test_template_escapes_data(portfolio, tmp_path):
+    _results(portfolio, "C001", tmp_path)
+    ctx = build_context(tmp_path)
+    ctx["profile"]["customer"]["name"] = "<script>alert(1)</script>"
+    html = render_html(ctx)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_missing_results_is_a_clear_error(tmp_path):
+    with pytest.raises(RenderError, match="profile.json is missing"):
+        render_report(tmp_path)

@@ -1,0 +1,124 @@
+"""End to end: the batch on three sample customers plus a deliberately broken one."""
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from helpers.cli import main
+from helpers.config import DATA_SAMPLE
+from helpers.runner import code_digest, safe_name
+
+AS_OF = "2026-09-30"
+GOOD = ["CASE1", "CASE2", "C001"]
+
+
+def _hashes(folder: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    data = root / "data"
+    shutil.copytree(DATA_SAMPLE, data)
+    customers = pd.read_csv(data / "customers.csv", dtype=str, keep_default_na=False)
+    broken = customers[customers.customer_id == "C001"].assign(customer_id="BROKEN", name="Broken Test Co")
+    pd.concat([customers, broken]).to_csv(data / "customers.csv", index=False)  # no statements at all
+    before = _hashes(data)
+    out = root / "out"
+    args = ["batch", "--data", str(data), "--out", str(out), "--customers", ",".join(GOOD + ["BROKEN"]),
+            "--workers", "2", "--as-of", AS_OF, "--no-progress"]
+    code = main(args)
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {"root": root, "data": data, "out": out, "code": code, "manifest": manifest, "before": before, "args": args}
+
+
+def test_exit_code_is_1_when_some_customer_failed(batch):
+    assert batch["code"] == 1
+
+
+def test_manifest_has_one_entry_per_requested_customer(batch):
+    m = batch["manifest"]
+    assert m["requested"] == 4 and len(m["customers"]) == 4
+    assert [c["customer_id"] for c in m["customers"]] == GOOD + ["BROKEN"]
+    assert m["counts"] == {"ok": 3, "failed": 1, "skipped": 0}
+    assert m["as_of"] == AS_OF and m["code_sha256"] == code_digest()
+
+
+def test_failed_customer_names_notebook_cell_and_error(batch):
+    entry = batch["manifest"]["customers"][-1]
+    assert entry["status"] == "failed" and entry["pdf_sha256"] is None and entry["report"] is None
+    assert entry["notebook"] == "financial_analysis.ipynb" and isinstance(entry["cell"], int)
+    assert "no financial statements" in entry["error"] and "cell" in entry["error"]
+    folder = batch["out"] / "BROKEN"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["status"] == "failed" and "no financial statements" in summary["error"]
+    assert not (folder / "report.pdf").exists()
+    executed = json.loads((folder / "notebooks" / "financial_analysis.ipynb").read_text())
+    assert any(o.get("output_type") == "error" for c in executed["cells"] for o in c.get("outputs", []))
+
+
+def test_each_good_customer_has_pdf_summary_notebook_and_results(batch):
+    for entry in batch["manifest"]["customers"][:3]:
+        folder = batch["out"] / entry["customer_id"]
+        pdf = folder / "report.pdf"
+        assert entry["status"] == "ok" and entry["pdf_sha256"] == _sha(pdf)
+        assert entry["seconds"] > 0 and len(entry["inputs_sha256"]) == 64
+        summary = json.loads((folder / "summary.json").read_text())
+        assert {"customer_id", "name", "as_of", "status", "currency", "ratios"} <= set(summary)
+        assert summary["status"] == "ok" and summary["as_of"] == AS_OF
+        assert {"current_ratio", "quick_ratio"} <= set(summary["ratios"])
+        text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+        assert summary["name"] in text
+        assert f"{summary['ratios']['current_ratio']:.2f}" in text
+        nb = json.loads((folder / "notebooks" / "financial_analysis.ipynb").read_text())
+        assert nb["metadata"]["papermill"]["parameters"]["customer_id"] == entry["customer_id"]
+        assert (folder / "results" / "financial_analysis.json").is_file()
+        assert (folder / "results" / "liquidity.svg").is_file()
+
+
+def test_input_files_are_never_modified(batch):
+    assert _hashes(batch["data"]) == batch["before"]
+
+
+def test_nothing_is_written_outside_out(batch):
+    assert sorted(p.name for p in batch["root"].iterdir()) == ["data", "out"]
+    leftovers = [p.name for p in batch["out"].iterdir() if p.name.startswith(".") and p.name != ".cache"]
+    assert leftovers == []  # no staging folders left behind
+
+
+def test_rerun_skips_up_to_date_customers_and_changed_inputs_rerun(batch):
+    out, data = batch["out"], batch["data"]
+    pdf_before = {c: _sha(out / c / "report.pdf") for c in GOOD}
+    assert main(batch["args"]) == 1  # BROKEN still fails
+    m = json.loads((out / "manifest.json").read_text())
+    status = {c["customer_id"]: c["status"] for c in m["customers"]}
+    assert status == {"CASE1": "skipped", "CASE2": "skipped", "C001": "skipped", "BROKEN": "failed"}
+    assert {c: _sha(out / c / "report.pdf") for c in GOOD} == pdf_before
+    # change one of CASE2's invoices: only CASE2 runs again
+    inv = pd.read_csv(data / "invoices.csv", dtype=str, keep_default_na=False)
+    i = inv.index[inv.customer_id == "CASE2"][0]
+    inv.loc[i, "amount"] = str(float(inv.loc[i, "amount"]) + 1)
+    inv.to_csv(data / "invoices.csv", index=False)
+    args = [a if a != ",".join(GOOD + ["BROKEN"]) else ",".join(GOOD) for a in batch["args"]]
+    assert main(args) == 0
+    m = json.loads((out / "manifest.json").read_text())
+    assert {c["customer_id"]: c["status"] for c in m["customers"]} == {
+        "CASE1": "skipped", "CASE2": "ok", "C001": "skipped"}
+    assert m["requested"] == 3
+
+
+def test_safe_name_keeps_paths_inside_out():
+    assert safe_name("C001") == "C001"
+    for bad in ("../evil", "a/b", "..", ".hidden", "x" * 100, "客户1"):
+        name = safe_name(bad)
+        assert "/" not in name and not name.startswith(".") and len(name) <= 80
+    assert safe_name("a/b") != safe_name("a_b")  # changed ids never collide with real ones
