@@ -101,7 +101,7 @@ def execute_notebook(name: str, output_path: Path, parameters: dict) -> float:
     try:
         pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(output_path), parameters=parameters,
                             kernel_name=_kernel_name(), progress_bar=False, cwd=str(NOTEBOOKS_DIR),
-                            log_output=False, extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            log_output=False, extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except pm.PapermillExecutionError as exc:
         raise NotebookError(f"{name}.ipynb", exc.exec_count, exc.ename, exc.evalue) from None
     return time.perf_counter() - start
