@@ -12,11 +12,11 @@ from helpers.exceptions import RenderError
 
 
 def _results(portfolio, cid, out):
-    section = financial_section(portfolio.customer(cid))
+    section = financial_section(portfolio, cid)
     save_result(out, "profile", customer_profile(portfolio, cid))
     save_result(out, "financial_analysis", section)
-    save_chart(out, "liquidity", charts.liquidity_chart(section))
-    save_chart(out, "statement_trend", charts.statement_trend_chart(section))
+    for name, figure in charts.financial_charts(section).items():
+        save_chart(out, name, figure)
     return section
 
 
@@ -72,7 +72,7 @@ def test_headings_become_bookmarks(case1_pdf):
 
     walk(reader.outline)
     assert "1 Customer and data" in titles and "2 Financial statements" in titles
-    assert "Appendix: provenance" in titles
+    assert "3 Ratio analysis" in titles and "Appendix: provenance" in titles
 
 
 @pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed (make setup installs it)")

@@ -7,13 +7,14 @@ The short public API::
 from .config import Policy, load_policy
 from .exceptions import InputError, NotebookError, PolicyError, Problem, RenderError, RiskbookError, ValidationError
 from .inputs import CustomerData, Portfolio, customer_profile, load_portfolio
-from .results import load_results, save_chart, save_result
-from .statements import CATALOGUE, compute_ratios, financial_section, ratio_table, statement_summary
+from .results import customer_output_dir, load_results, save_chart, save_result
+from .financial import analyse_portfolio, financial_section, ratio_frame
+from .statements import CATALOGUE, altman_z, compute_ratios, ratio_table, statement_summary, statement_table
 
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
            "NotebookError", "RenderError", "CustomerData", "Portfolio", "customer_profile", "load_portfolio",
-           "load_results", "save_chart", "save_result", "CATALOGUE", "compute_ratios", "financial_section",
-           "ratio_table", "statement_summary", "render_report", "run_batch"]
+           "customer_output_dir", "load_results", "ratio_frame", "save_chart", "save_result", "CATALOGUE", "compute_ratios", "altman_z", "analyse_portfolio",
+           "financial_section", "ratio_table", "statement_summary", "statement_table", "render_report", "run_batch"]
 
 
 def __getattr__(name):  # heavy modules (WeasyPrint, Papermill) load only when asked for

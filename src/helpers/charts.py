@@ -1,23 +1,28 @@
 """Charts: matplotlib figures with one look for the whole workbook, saved as SVG.
 
 Functions return a :class:`matplotlib.figure.Figure`; :func:`helpers.results.save_chart`
-writes it as vector SVG for the PDF report.
+writes it as vector SVG for the PDF report. Chart functions only draw what the analysis
+computed; they compute nothing themselves.
 """
 from __future__ import annotations
 
+import math
+
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.ticker import FuncFormatter
 
-__all__ = ["STYLE", "line_chart", "bar_chart", "liquidity_chart", "statement_trend_chart"]
+__all__ = ["STYLE", "PALETTE", "line_chart", "bar_chart", "liquidity_chart", "statement_trend_chart",
+           "financial_charts"]
 
 #: Colours of the workbook (also used by the print stylesheet).
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
 
 STYLE = {
     "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"],
-    "font.size": 9,
-    "axes.titlesize": 10,
+    "font.size": 8.5,
+    "axes.titlesize": 9.5,
     "axes.titleweight": "bold",
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -29,10 +34,15 @@ STYLE = {
     "svg.fonttype": "path",
     "svg.hashsalt": "riskbook",
 }
+_SMALL = (3.6, 2.4)
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def line_chart(x, series: dict[str, list], *, title: str, ylabel: str = "",
-               references: dict[str, float] | None = None, size=(6.0, 2.5)):
+               references: dict[str, float] | None = None, percent: bool = False, size=_SMALL):
     """Draw one line per series over ``x`` (e.g. fiscal years), with dashed reference lines.
 
     Parameters
@@ -43,39 +53,50 @@ def line_chart(x, series: dict[str, list], *, title: str, ylabel: str = "",
         Label → values (None/NaN leave a gap).
     title, ylabel : str
     references : dict of str to float, optional
-        Label → horizontal line, e.g. the policy's minimum current ratio.
+        Label → horizontal line, e.g. the policy's minimum current ratio; drawn in the colour of
+        the series in the same position.
+    percent : bool
+        Values are fractions, shown as percent.
     """
+    fmt = (lambda v: f"{v * 100:.1f}%") if percent else (lambda v: f"{v:.2f}")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=size)
         labels = [str(v) for v in x]
+        values_seen = []
         for i, (label, values) in enumerate(series.items()):
-            vals = [float("nan") if v is None else v for v in values]
-            ax.plot(labels, vals, marker="o", linewidth=1.8, label=label, color=PALETTE[i % len(PALETTE)])
+            vals = [np.nan if _missing(v) else float(v) for v in values]
+            values_seen += [v for v in vals if v == v]
+            colour = PALETTE[i % len(PALETTE)]
+            ax.plot(labels, vals, marker="o", linewidth=1.6, markersize=3.5, label=label, color=colour)
             for xi, v in zip(labels, vals):
                 if v == v:
-                    ax.annotate(f"{v:.2f}", (xi, v), textcoords="offset points", xytext=(0, 5),
-                                ha="center", fontsize=7.5, color=PALETTE[i % len(PALETTE)])
-        for i, (label, y) in enumerate((references or {}).items()):  # same colour as its series
-            ax.axhline(y, linestyle="--", linewidth=1, color=PALETTE[i % len(PALETTE)], alpha=0.8)
+                    ax.annotate(fmt(v), (xi, v), textcoords="offset points", xytext=(0, 4), ha="center",
+                                fontsize=6.5, color=colour)
+        for i, (label, y) in enumerate((references or {}).items()):
+            colour = PALETTE[i % len(PALETTE)]
+            ax.axhline(y, linestyle="--", linewidth=0.9, color=colour, alpha=0.8)
             ax.annotate(label, (1.0, y), xycoords=("axes fraction", "data"), ha="right", va="bottom",
-                        fontsize=7, color=PALETTE[i % len(PALETTE)])
+                        fontsize=6, color=colour)
+            values_seen.append(y)
+        lo, hi = min(values_seen + [0.0]), max(values_seen + [0.0])
+        pad = (hi - lo) * 0.2 or 1.0
+        ax.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
+        if percent:
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
+        ax.axhline(0, color="#595959", linewidth=0.7)
         ax.set_title(title, loc="left")
         ax.set_ylabel(ylabel)
-        ax.set_ylim(bottom=0, top=max([1.0] + [v for vals in series.values() for v in vals if v is not None]
-                                      + list((references or {}).values())) * 1.25)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=max(1, len(series)), fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=min(3, max(1, len(series))), fontsize=7)
         fig.tight_layout()
     return fig
 
 
 def bar_chart(x, series: dict[str, list], *, title: str, scale: float = 1.0, unit: str = "",
-              size=(6.0, 2.4), ax=None):
+              size=_SMALL, ax=None, colours: list[str] | None = None):
     """Grouped bars per ``x`` (e.g. revenue by year), values divided by ``scale``, labelled on the bars.
 
     Draws into ``ax`` when given (for multi-panel figures), else into a new figure.
     """
-    import numpy as np
-
     with plt.rc_context(STYLE):
         fig = None
         if ax is None:
@@ -83,50 +104,74 @@ def bar_chart(x, series: dict[str, list], *, title: str, scale: float = 1.0, uni
         labels = [str(v) for v in x]
         pos = np.arange(len(labels))
         width = 0.8 / max(1, len(series))
+        colours = colours or PALETTE
         for i, (label, values) in enumerate(series.items()):
-            vals = [np.nan if v is None else v / scale for v in values]
+            vals = [np.nan if _missing(v) else v / scale for v in values]
             bars = ax.bar(pos + (i - (len(series) - 1) / 2) * width, vals, width, label=label,
-                          color=PALETTE[i % len(PALETTE)])
-            ax.bar_label(bars, labels=[f"{v:,.0f}" if v == v else "" for v in vals], fontsize=7, padding=2)
+                          color=colours[i % len(colours)])
+            ax.bar_label(bars, labels=[f"{v:,.0f}" if v == v else "" for v in vals], fontsize=6, padding=2)
         ax.set_xticks(pos, labels)
-        ax.axhline(0, color="#595959", linewidth=0.8)
+        ax.axhline(0, color="#595959", linewidth=0.7)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.margins(y=0.18)
+        ax.margins(y=0.2)
         ax.set_title(title, loc="left")
         ax.set_ylabel(unit)
         if len(series) > 1:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=len(series), fontsize=8)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=len(series), fontsize=7)
         if fig is not None:
             fig.tight_layout()
     return fig if fig is not None else ax.figure
 
 
-def liquidity_chart(section: dict):
-    """Current and quick ratio by year against the policy minimums (from a financial section)."""
-    years = section["years"]
+def _ratio_series(section: dict, names: tuple[str, ...]) -> tuple[dict, dict]:
     rows = {r["ratio"]: r for r in section["ratios"]}
-    series = {rows[n]["label"]: [rows[n].get(y) for y in years] for n in ("current_ratio", "quick_ratio") if n in rows}
+    years = section["years"]
+    series = {rows[n]["label"]: [rows[n].get(y) for y in years] for n in names if n in rows}
     refs = {}
-    for n in ("current_ratio", "quick_ratio"):
+    for n in names:
         t = section["thresholds"].get(n)
-        if t and t.get("min") is not None:
-            refs[f"{rows[n]['label']} minimum {t['min']:g}"] = t["min"]
-    return line_chart(years, series, title="Liquidity: current and quick ratio", ylabel="times", references=refs)
+        if n in rows and t:
+            limit = t["min"] if t["direction"] == "higher_is_better" else t["max"]
+            refs[f"{rows[n]['label']} {'min' if t['direction'] == 'higher_is_better' else 'max'}"] = limit
+    return series, refs
+
+
+def liquidity_chart(section: dict):
+    """Current and quick ratio by year against the policy limits (from a financial section)."""
+    series, refs = _ratio_series(section, ("current_ratio", "quick_ratio"))
+    return line_chart(section["years"], series, title="Liquidity", ylabel="times", references=refs)
+
+
+def leverage_chart(section: dict):
+    """Debt to equity and debt to EBITDA by year against the policy limits."""
+    series, refs = _ratio_series(section, ("debt_to_equity", "debt_to_ebitda"))
+    return line_chart(section["years"], series, title="Leverage", ylabel="times", references=refs)
+
+
+def margins_chart(section: dict):
+    """Gross, EBIT and net margin by year."""
+    series, _ = _ratio_series(section, ("gross_margin", "ebit_margin", "net_margin"))
+    return line_chart(section["years"], series, title="Margins", percent=True)
+
+
+def cash_flow_chart(section: dict):
+    """Net income, operating cash flow and free cash flow by year, in thousands."""
+    years = section["years"]
+    lines = {row["line"]: row for row in section["statements"]}
+    series = {k: [lines[k].get(y) for y in years] for k in ("Net income", "Operating cash flow", "Free cash flow")}
+    return bar_chart(years, series, title="Profit and cash", unit=f"{section['currency']} thousand")
 
 
 def statement_trend_chart(section: dict):
-    """Revenue (left) and EBIT and net income (right) by year, in thousands (from a financial section)."""
+    """Revenue by year, in thousands."""
     years = section["years"]
-    lines = {row["line"]: row for row in section["statement_summary"]}
-    unit = f"{section['currency']} thousand"
-    with plt.rc_context(STYLE):
-        fig, (left, right) = plt.subplots(1, 2, figsize=(6.6, 2.5), gridspec_kw={"width_ratios": [1, 1.4]})
-        bar_chart(years, {"Revenue": [lines["Revenue"].get(y) for y in years]}, title="Revenue",
-                  scale=1_000.0, unit=unit, ax=left)
-        bar_chart(years, {k: [lines[k].get(y) for y in years] for k in ("EBIT", "Net income")},
-                  title="Profit", scale=1_000.0, unit=unit, ax=right)
-        for ax, colour in ((left, PALETTE[0]),):
-            for patch in ax.patches:
-                patch.set_color(colour)
-        fig.tight_layout()
-    return fig
+    lines = {row["line"]: row for row in section["statements"]}
+    return bar_chart(years, {"Revenue": [lines["Revenue"].get(y) for y in years]}, title="Revenue",
+                     unit=f"{section['currency']} thousand")
+
+
+def financial_charts(section: dict) -> dict:
+    """All charts of the financial section, by the name they are saved under."""
+    return {"revenue": statement_trend_chart(section), "liquidity": liquidity_chart(section),
+            "leverage": leverage_chart(section), "margins": margins_chart(section),
+            "cash_flow": cash_flow_chart(section)}

@@ -47,6 +47,30 @@ class Industry(_Strict):
     risk_class: Literal["low", "medium", "high"]
 
 
+class RatioSettings(_Strict):
+    """How ratios are computed: ``year_end`` balances, or the ``average`` of this and the prior year-end
+    in ratios that mix a flow with a balance."""
+
+    balance_basis: Literal["year_end", "average"] = "year_end"
+
+
+class PeerSettings(_Strict):
+    """Peer groups: industries with fewer customers than ``min_group`` are compared with the whole portfolio."""
+
+    min_group: int = Field(5, ge=2)
+
+
+class FindingSettings(_Strict):
+    """Levels at which the financial findings speak up."""
+
+    key_ratios: list[str] = ["current_ratio", "quick_ratio", "debt_to_equity", "interest_coverage",
+                             "equity_ratio", "cash_runway_months"]
+    trend_years: int = Field(2, ge=1, le=5)
+    export_share: float = Field(0.5, ge=0, le=1)
+    buyer_concentration: float = Field(0.3, ge=0, le=1)
+    max_positive: int = Field(3, ge=0)
+
+
 class Threshold(_Strict):
     """Traffic-light thresholds of one ratio.
 
@@ -89,6 +113,9 @@ class Policy(_Strict):
     industries: dict[str, Industry]
     rating_scale: list[str]
     thresholds: dict[str, Threshold] = {}
+    ratios: RatioSettings = RatioSettings()
+    peers: PeerSettings = PeerSettings()
+    findings: FindingSettings = FindingSettings()
     source: str = ""
     sha256: str = ""
 
@@ -133,12 +160,18 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyError(f"policy file not found: {path}")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not a UTF-8 text file: {exc}") from exc
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise PolicyError(f"{path}: expected a mapping at the top level")
+    reserved = [k for k in ("source", "sha256") if k in raw]
+    if reserved:
+        raise PolicyError(f"{path}: invalid policy:\n  " + "\n  ".join(
+            f"{k}: filled in by the loader, not allowed in the file" for k in reserved))
     try:
-        return Policy(**raw, source=str(path), sha256=file_sha256(path))
+        return Policy.model_validate({**raw, "source": str(path), "sha256": file_sha256(path)})
     except PydanticValidationError as exc:
         lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise PolicyError(f"{path}: invalid policy:\n  " + "\n  ".join(lines)) from exc

@@ -49,11 +49,13 @@ def fmt_percent(value, digits: int = 1) -> str:
 
 
 def fmt_ratio(value, unit: str = "x") -> str:
-    """Format a catalogue ratio by its unit (``x``, ``%``, ``days``, ``amount``)."""
+    """Format a catalogue ratio by its unit (``x``, ``%``, ``days``, ``months``, ``amount``)."""
     if unit == "%":
         return fmt_percent(value)
     if unit == "days":
         return fmt_number(value, 0)
+    if unit == "months":
+        return fmt_number(value, 1)
     if unit == "amount":
         return fmt_money(value)
     return fmt_number(value, 2)
