@@ -9,7 +9,7 @@ KERNEL := riskbook
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core poppler-utils
 STAMP := $(VENV)/.riskbook-installed
 
-.PHONY: setup system venv kernel demo test test-fast lab bench sample clean
+.PHONY: setup system demo test lab bench crosscheck sample clean
 
 setup: system $(STAMP)
 
@@ -35,13 +35,18 @@ demo: setup
 	@echo "PDF reports: $$(pwd)/reports/<customer_id>/report.pdf  (manifest: $$(pwd)/reports/manifest.json)"
 
 test: setup
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
+
+# Dev-only: compare the ratio catalogue with FinanceToolkit's formulas (not a project dependency).
+crosscheck: setup
+	$(BIN)/python -m pip install -q financetoolkit 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -m pytest tests/dev -p no:cacheprovider -q
 
 sample: setup
 	$(BIN)/python scripts/make_sample_data.py --out data/sample
