@@ -1,0 +1,49 @@
+"""Shared, generic fixtures: a private copy of the sample portfolio and text-level CSV editing."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers.config import DATA_SAMPLE
+
+
+def _read_text(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture
+def sample_dir(tmp_path) -> Path:
+    """A fresh copy of data/sample (CSV files + policy.yaml) that a test may break."""
+    target = tmp_path / "sample"
+    shutil.copytree(DATA_SAMPLE, target)
+    return target
+
+
+@pytest.fixture
+def edit_csv():
+    """``edit(folder, table, change)``: read ``<table>.csv`` as text, apply ``change(frame)`` (which
+    may modify the frame in place or return a new one) and write it back without an index."""
+
+    def edit(folder, table, change):
+        path = Path(folder) / f"{table}.csv"
+        frame = _read_text(path)
+        result = change(frame)
+        (frame if result is None else result).to_csv(path, index=False)
+
+    return edit
+
+
+@pytest.fixture
+def tree_hashes():
+    """``hashes(folder)``: SHA-256 of every file under ``folder``, by relative path."""
+
+    def hashes(folder):
+        folder = Path(folder)
+        return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    return hashes
