@@ -583,6 +583,7 @@ def main(argv=None) -> None:
         inv += make_invoices(c, rng)
         con += make_contacts(c, rng)
     assign_audit(stm, rng)
+    add_market_profile(custs, np.random.default_rng(SEED + 1))
     cust_rows = [{**c, "founded": c["founded"].isoformat(), "relationship_since": c["relationship_since"].isoformat()}
                  for c in custs]
     write_table(cust_rows, "customers", out)
@@ -599,7 +600,36 @@ def main(argv=None) -> None:
           f"AUC of true PD {auc(oc['_pd'].to_numpy(), oc['default'].to_numpy()):.3f}")
     write_table(oc, "outcomes", out)
     write_table([dict(currency=k, rate_to_base=v, as_of=AS_OF.isoformat()) for k, v in FX.items()], "fx_rates", out)
+    write_table(BENCHMARKS, "industry_benchmarks", out)
     summarize(out)
+
+
+#: External quartiles for one industry, to show the optional table at work. Illustrative figures made up
+#: for the sample, and labelled so in the report; real ones come from a statistics office or a vendor.
+BENCHMARKS = [dict(industry="logistics", ratio=r, q1=q1, median=m, q3=q3,
+                   source="illustrative benchmark (sample data)", year=2025)
+              for r, q1, m, q3 in (("current_ratio", 1.05, 1.35, 1.75), ("quick_ratio", 0.85, 1.15, 1.55),
+                                   ("debt_to_equity", 0.45, 0.95, 1.80), ("ebit_margin", 0.02, 0.045, 0.07),
+                                   ("dso", 45.0, 62.0, 85.0))]
+
+
+def add_market_profile(custs: list[dict], rng) -> None:
+    """Export share and largest buyer's share, drawn with their own generator so that every other
+    figure of the sample stays as it was. About one customer in six leaves them empty (not on file)."""
+    for c in custs:
+        if c["customer_id"] == "CASE1":
+            c["export_share"], c["largest_buyer_share"] = 0.05, 0.22
+            continue
+        if c["customer_id"] == "CASE2":  # a garment exporter selling to a few European and US buyers
+            c["export_share"], c["largest_buyer_share"] = 0.88, 0.35
+            continue
+        known = rng.random() > 0.17
+        foreign = c["country"] != "CN"
+        exporter = c["industry"] in ("textiles", "electronics", "machinery") and (foreign or rng.random() < .3)
+        export = rng.uniform(.45, .9) if exporter and foreign else rng.uniform(.1, .5) if exporter else rng.uniform(0, .12)
+        buyer = float(np.clip(rng.beta(2.2, 8.0), .04, .6))
+        c["export_share"] = round(float(export), 2) if known else None
+        c["largest_buyer_share"] = round(buyer, 2) if known else None
 
 
 def summarize(out: Path) -> None:

@@ -396,7 +396,10 @@ def test_period_end_after_as_of(sample, edit_csv):
     ("invoices", _set(["invoice_date", "due_date", "paid_amount", "paid_date"], ["2027-01-01", "2027-02-01", "0", ""]),
      "invoice_date", f"invoice dated after as_of {AS_OF}"),
     ("invoices", _set(["amount", "paid_amount", "paid_date"], ["0", "0", ""]), "amount", "invoice amount must be positive"),
-    ("contacts", _set("resolved_date", "1999-01-01"), "resolved_date", "resolved before it was raised"),
+    ("contacts", _set(["resolved", "resolved_date"], ["true", "1999-01-01"]), "resolved_date",
+     "resolved before it was raised"),
+    ("contacts", _set(["resolved", "resolved_date"], ["", "2026-01-01"]), "resolved_date",
+     "a resolved_date needs resolved = true"),
 ])
 def test_other_row_rules(sample, edit_csv, table, change, column, message):
     edit_csv(sample, table, change)
@@ -612,7 +615,7 @@ def test_sql_with_typed_columns_gives_the_same_tables(sample, tmp_path):
     url = f"sqlite:///{tmp_path / 'typed.db'}"
     write_tables(typed, url)
     from_sql = load(url, policy=sample / "policy.yaml")
-    for name in ("invoices", "contacts", "outcomes"):
+    for name in ("invoices", "contacts", "outcomes", "industry_benchmarks"):
         (sample / f"{name}.csv").unlink(missing_ok=True)
     from_csv = load(sample)
     for name in TABLES:
@@ -823,3 +826,52 @@ def test_scaled_statements_still_balance(raw_sample, factor, share, k):
     else:
         assert [(p.column, p.row) for p in errors] == [("equity", int(fs.rows[k]))]
         assert any(w in errors[0].message for w in IDENTITY_WORDS)
+
+
+# --------------------------------------------------------------------------- rules added with the ratio catalogue
+def test_customer_without_statements_is_a_warning_not_an_error(sample, edit_csv):
+    cu = text(sample, "customers")
+    row = cu.iloc[[0]].assign(customer_id="NOFS1", name="No Statements Ltd")
+    edit_csv(sample, "customers", lambda f: pd.concat([f, row], ignore_index=True))
+    p = load(sample)
+    w = [w for w in p.warnings if w.customer_id == "NOFS1"]
+    assert len(w) == 1 and w[0].row == len(cu) + 2 and "no financial statements" in w[0].message
+
+
+@pytest.mark.parametrize("value", ["2025", "2025-12", "31/12/2025", "2025-12-31T10:30:00"])
+def test_dates_must_be_year_month_day(sample, edit_csv, value):
+    edit_csv(sample, "financial_statements", _set("period_end", value))
+    p = one(errors_of(sample), table="financial_statements", column="period_end", row=2)
+    assert p.message == "expected a date YYYY-MM-DD" and p.value == value
+
+
+def test_spreadsheet_midnight_time_is_accepted(sample, edit_csv):
+    fs = text(sample, "financial_statements")
+    edit_csv(sample, "financial_statements", _set("period_end", fs.loc[0, "period_end"] + " 00:00:00"))
+    assert load(sample).statements is not None
+
+
+def test_invoice_currency_without_fx_rate_is_an_error(sample, edit_csv):
+    edit_csv(sample, "invoices", _set("currency", "GBP", 3))
+    p = one(errors_of(sample), table="invoices", column="currency", row=5)
+    assert "no fx_rates row converts" in p.message and p.value == "GBP"
+
+
+def test_base_currency_rate_must_be_one(sample, edit_csv):
+    fx = text(sample, "fx_rates")
+    row = fx.iloc[[0]].assign(currency="CNY", rate_to_base="1.1")
+    edit_csv(sample, "fx_rates", lambda f: pd.concat([f, row], ignore_index=True))
+    p = one(errors_of(sample), table="fx_rates", column="rate_to_base")
+    assert "converts to itself at 1" in p.message
+
+
+@pytest.mark.parametrize("column,value,message", [
+    ("industry", "mining", "unknown industry"),
+    ("ratio", "current_ratio_x", "not a ratio of the catalogue"),
+    ("q1", "9.9", "quartiles must be ordered"),
+])
+def test_industry_benchmark_rules(sample, edit_csv, column, value, message):
+    edit_csv(sample, "industry_benchmarks", _set(column, value))
+    errors = errors_of(sample)
+    p = one(errors, table="industry_benchmarks", row=2)
+    assert message in p.message

@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
 
@@ -94,7 +95,7 @@ class Threshold(_Strict):
 
     def light(self, value: float) -> str:
         """Return ``"green"``, ``"amber"``, ``"red"`` or ``"grey"`` (no value) for ``value``."""
-        if value is None or value != value:  # NaN
+        if value is None or pd.isna(value):  # None, NaN, pd.NA
             return "grey"
         if self.direction == "higher_is_better":
             return "red" if value < self.min else "amber" if value < self.warn else "green"

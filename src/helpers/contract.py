@@ -102,6 +102,10 @@ _CUSTOMERS = Table(
         _money("requested_limit", "Credit limit the customer or sales asks for, in `currency`.",
                required=False, nullable=True),
         Column("employees", "int", required=False, nullable=True, min=0, description="Head count."),
+        Column("export_share", "float", required=False, nullable=True, min=0.0, max=1.0,
+               description="Share of the customer's sales that it exports (0–1), for market risk; optional."),
+        Column("largest_buyer_share", "float", required=False, nullable=True, min=0.0, max=1.0,
+               description="Share of the customer's sales to its largest buyer (0–1), for concentration risk; optional."),
     ),
 )
 
@@ -120,7 +124,7 @@ _STATEMENT_MONEY = (
     ("other_current_assets", 0.0, "Other current assets."),
     ("current_assets", 0.0, "= cash + receivables + inventory + other_current_assets."),
     ("fixed_assets", 0.0, "All non-current assets (property, plant, equipment, intangibles, other)."),
-    ("total_assets", 0.0, "= current_assets + fixed_assets."),
+    ("total_assets", None, "= current_assets + fixed_assets; must be positive."),
     ("payables", 0.0, "Trade payables."),
     ("short_term_debt", 0.0, "Bank loans and other borrowings due within a year."),
     ("other_current_liabilities", 0.0, "Other current liabilities."),
@@ -279,5 +283,25 @@ _FX = Table(
     ),
 )
 
+_BENCHMARKS = Table(
+    "industry_benchmarks",
+    key=("industry", "ratio"),
+    required=False,
+    has_customer=False,
+    description=("External industry quartiles of ratios (a statistics office, a credit bureau, a data vendor). "
+                 "Where a row exists, it replaces the portfolio's own peer quartiles for that industry and ratio."),
+    columns=(
+        Column("industry", "str", description="Industry key of the policy."),
+        Column("ratio", "str", description="A ratio name of the catalogue (docs: the report's ratio definitions)."),
+        Column("q1", "float", description="Lower quartile, in the ratio's own unit (fractions for % ratios)."),
+        Column("median", "float", description="Median."),
+        Column("q3", "float", description="Upper quartile."),
+        Column("source", "str", description="Who published it, printed beside the percentile."),
+        Column("year", "int", required=False, nullable=True, min=1900, max=2100, description="Year of the data."),
+    ),
+    rules=("q1 ≤ median ≤ q3; industry must be in the policy; ratio must be in the catalogue.",),
+)
+
 #: All contract tables, by name, in documentation order.
-TABLES: dict[str, Table] = {t.name: t for t in (_CUSTOMERS, _STATEMENTS, _BANK, _INVOICES, _CONTACTS, _OUTCOMES, _FX)}
+TABLES: dict[str, Table] = {t.name: t for t in (_CUSTOMERS, _STATEMENTS, _BANK, _INVOICES, _CONTACTS, _OUTCOMES, _FX,
+                                                _BENCHMARKS)}

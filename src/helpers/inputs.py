@@ -40,6 +40,7 @@ _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$"
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 _SNAPSHOT_SUFFIX = ".portfolio.pkl"
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00(?:\.0+)?)?)?$"
 
 
 # --------------------------------------------------------------------------- reading
@@ -222,7 +223,8 @@ def _parse_column(col: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
             num = num.where(~bad)
         return num.where(~bad), bad
     if col.kind == "date":
-        dates = pd.to_datetime(text.where(~empty), format="ISO8601", errors="coerce")
+        shaped = text.str.match(_DATE_RE)  # YYYY-MM-DD (a midnight time from spreadsheets is tolerated)
+        dates = pd.to_datetime(text.where(~empty & shaped).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
         return dates, ~empty & dates.isna()
     if col.kind == "bool":
         low = text.str.lower()
@@ -422,6 +424,8 @@ def _check_contacts(co: pd.DataFrame, raw: RawTable, out: _Collector):
     out.add("error", raw, needs & co["resolved"].isna(), "resolved",
             "complaints and disputes need resolved = true or false")
     out.add("error", raw, co["resolved_date"] < co["date"], "resolved_date", "resolved before it was raised")
+    out.add("error", raw, co["resolved_date"].notna() & (co["resolved"] != True), "resolved_date",  # noqa: E712
+            "a resolved_date needs resolved = true")
 
 
 def _check_bank(bc: pd.DataFrame, raw: RawTable, out: _Collector):
@@ -429,6 +433,28 @@ def _check_bank(bc: pd.DataFrame, raw: RawTable, out: _Collector):
             "worst overdue days in 24 months cannot be below the current overdue days")
     out.add("warning", raw, (bc["status"] == "active") & (bc["outstanding"] > bc["limit"] * 1.0001),
             "outstanding", "facility drawn above its limit (overdrawn)")
+
+
+def _check_convertible(frame: pd.DataFrame, raw: RawTable, policy: Policy, fx: pd.DataFrame | None,
+                       out: _Collector):
+    """Amounts in a currency without an fx rate cannot be compared with the customer's."""
+    rates = set(fx["currency"].dropna()) if fx is not None else set()
+    rates.add(policy.base_currency)
+    cur = frame["currency"]
+    out.add("error", raw, cur.notna() & cur.fillna("").str.match(r"^[A-Z]{3}$") & ~cur.isin(rates), "currency",
+            f"no fx_rates row converts this currency to the base currency {policy.base_currency}")
+
+
+def _check_benchmarks(bm: pd.DataFrame, raw: RawTable, policy: Policy, out: _Collector):
+    from .statements import CATALOGUE
+
+    out.add("error", raw, bm["industry"].notna() & ~bm["industry"].isin(list(policy.industries)), "industry",
+            f"unknown industry; the policy knows: {', '.join(policy.industries)}")
+    out.add("error", raw, bm["ratio"].notna() & ~bm["ratio"].isin(list(CATALOGUE)), "ratio",
+            "not a ratio of the catalogue (see the ratio definitions in docs/data-contract.md)")
+    out.add("error", raw, (bm["q1"] > bm["median"]) | (bm["median"] > bm["q3"]), "median",
+            "quartiles must be ordered: q1 ≤ median ≤ q3",
+            bm["q1"].map(_fmt) + " / " + bm["median"].map(_fmt) + " / " + bm["q3"].map(_fmt))
 
 
 def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=None,
@@ -486,6 +512,17 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
             _check_bank(frame, raw, out)
         elif name == "fx_rates":
             out.add("error", raw, frame["rate_to_base"] <= 0, "rate_to_base", "exchange rate must be positive")
+            out.add("error", raw, (frame["currency"] == policy.base_currency) & (frame["rate_to_base"] != 1.0),
+                    "rate_to_base", f"the base currency {policy.base_currency} converts to itself at 1")
+        elif name == "industry_benchmarks":
+            _check_benchmarks(frame, raw, policy, out)
+        if name in ("invoices", "bank_credit"):
+            _check_convertible(frame, raw, policy, fx, out)
+    if cu is not None and typed.get("financial_statements") is not None:
+        with_fs = set(typed["financial_statements"]["customer_id"].dropna())
+        raw = raw_tables["customers"]
+        out.add("warning", raw, cu["customer_id"].notna() & ~cu["customer_id"].isin(with_fs), "customer_id",
+                "no financial statements on file: the financial analysis cannot run for this customer")
     tables = {}
     for name, spec in TABLES.items():
         frame = typed.get(name)
