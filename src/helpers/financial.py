@@ -82,7 +82,7 @@ def _risk_dimensions(latest: dict, statements: pd.DataFrame, record: dict, domes
         return latest.get(name, {}).get("value")
 
     rows = [
-        {"dimension": "Liquidity risk", "label": "Cash runway (cash / monthly cash operating costs)",
+        {"dimension": "Liquidity risk", "label": "Cash runway in months (cash / monthly cash operating costs)",
          "value": val("cash_runway_months"), "unit": "months"},
         {"dimension": "Liquidity risk", "label": "Cash ratio (cash / current liabilities)",
          "value": val("cash_ratio"), "unit": "x"},

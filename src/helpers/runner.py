@@ -247,6 +247,9 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     ids = list(dict.fromkeys(ids))
     code = code_digest()
     as_of = f"{portfolio.as_of:%Y-%m-%d}"
+    from .financial import analyse_portfolio
+
+    analyse_portfolio(portfolio)  # portfolio-wide ratios, peers, distress scores: once, kept in the snapshot
     snapshot = portfolio.save(out / ".cache" / f"{hashlib.sha256(str(portfolio.source).encode()).hexdigest()[:12]}"
                               f"-{as_of}.portfolio.pkl")
     names = dict(zip(portfolio.customers["customer_id"], portfolio.customers["name"]))
