@@ -41,7 +41,9 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: setup
+	$(BIN)/python -m pip install -q -e '.[bench]' 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python benchmarks/run_benchmarks.py
+	$(BIN)/python benchmarks/scorecard_auc.py
 
 # Dev-only: compare the ratio catalogue with FinanceToolkit's formulas (not a project dependency).
 crosscheck: setup

@@ -72,6 +72,91 @@ class FindingSettings(_Strict):
     max_positive: int = Field(3, ge=0)
 
 
+class GradeBand(_Strict):
+    """One grade of the master scale: PDs up to ``max_pd`` (inclusive) fall in it."""
+
+    grade: str
+    max_pd: float = Field(gt=0, le=1)
+    name: str = ""
+
+
+class ExpertCharacteristic(_Strict):
+    """One characteristic of the expert scorecard.
+
+    Numeric: ``edges`` e₁ < e₂ < … split the values into len(edges) + 1 bins (bin i is
+    [e_i, e_(i+1)), closed on the left) and ``points`` gives each bin's points. Categorical:
+    ``categories`` maps each value to points. ``missing`` applies when the value is unknown.
+    """
+
+    name: str
+    label: str
+    group: str
+    edges: list[float] | None = None
+    points: list[float] | None = None
+    categories: dict[str, float] | None = None
+    missing: float = 0.0
+
+    @model_validator(mode="after")
+    def _shape(self) -> "ExpertCharacteristic":
+        if (self.edges is None) == (self.categories is None):
+            raise ValueError(f"{self.name}: give either edges with points, or categories")
+        if self.edges is not None:
+            if self.points is None or len(self.points) != len(self.edges) + 1:
+                raise ValueError(f"{self.name}: needs len(edges) + 1 points")
+            if any(b <= a for a, b in zip(self.edges, self.edges[1:])):
+                raise ValueError(f"{self.name}: edges must increase")
+        return self
+
+    @property
+    def max_points(self) -> float:
+        """Most points the characteristic can give."""
+        values = list(self.points or []) + list((self.categories or {}).values()) + [self.missing]
+        return max(values)
+
+
+class ExpertScorecardSettings(_Strict):
+    """The expert scorecard: characteristics whose maximum points add up to ``total``, and score bands."""
+
+    total: float
+    characteristics: list[ExpertCharacteristic]
+    grades: list[dict]  # [{grade, min_score}], best first
+
+    @model_validator(mode="after")
+    def _total(self) -> "ExpertScorecardSettings":
+        got = sum(c.max_points for c in self.characteristics)
+        if abs(got - self.total) > 1e-9:
+            raise ValueError(f"maximum points of the characteristics add up to {got:g}, not the total {self.total:g}")
+        return self
+
+
+class ScoringSettings(_Strict):
+    """Statistical scorecard settings, master scale, rating map and the expert scorecard."""
+
+    base_score: float = 600.0
+    base_odds: float = Field(50.0, gt=0)
+    pdo: float = Field(20.0, gt=0)
+    central_tendency: float | None = Field(None, gt=0, lt=1)
+    min_iv: float = Field(0.02, ge=0)
+    max_correlation: float = Field(0.7, gt=0, le=1)
+    max_vif: float = Field(5.0, ge=1)
+    p_value: float = Field(0.05, gt=0, lt=1)
+    min_bin_size: float = Field(0.05, gt=0, lt=0.5)
+    candidates: list[str]
+    categorical: list[str] = []
+    labels: dict[str, str] = {}
+    master_scale: list[GradeBand]
+    rating_pd: dict[str, float] = {}
+    disagreement_notches: int = Field(2, ge=1)
+    expert: ExpertScorecardSettings
+
+    @model_validator(mode="after")
+    def _scale(self) -> "ScoringSettings":
+        bounds = [g.max_pd for g in self.master_scale]
+        if any(b <= a for a, b in zip(bounds, bounds[1:])) or bounds[-1] != 1.0:
+            raise ValueError("master_scale max_pd must increase and end at 1.0")
+        return self
+
+
 class Threshold(_Strict):
     """Traffic-light thresholds of one ratio.
 
@@ -117,6 +202,7 @@ class Policy(_Strict):
     ratios: RatioSettings = RatioSettings()
     peers: PeerSettings = PeerSettings()
     findings: FindingSettings = FindingSettings()
+    scoring: ScoringSettings | None = None
     source: str = ""
     sha256: str = ""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["RiskbookError", "PolicyError", "InputError", "Problem", "ValidationError",
-           "NotebookError", "RenderError"]
+           "NotebookError", "RenderError", "ModelError"]
 
 
 class RiskbookError(Exception):
@@ -91,3 +91,7 @@ class NotebookError(RiskbookError):
 
 class RenderError(RiskbookError):
     """The PDF report could not be rendered."""
+
+
+class ModelError(RiskbookError):
+    """A scoring model cannot be fitted, or its artifact cannot be trusted."""
