@@ -147,6 +147,8 @@ class ScoringSettings(_Strict):
     master_scale: list[GradeBand]
     rating_pd: dict[str, float] = {}
     disagreement_notches: int = Field(2, ge=1)
+    out_of_time_years: int = Field(2, ge=1)
+    validation_thresholds: dict[str, dict] = {}
     expert: ExpertScorecardSettings
 
     @model_validator(mode="after")

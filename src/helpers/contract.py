@@ -261,7 +261,10 @@ _OUTCOMES = Table(
         Column("credit_line_utilization", "float", nullable=True, min=0,
                description="Bank credit lines drawn / granted."),
         Column("bank_past_defaults", "int", nullable=True, min=0, description="Defaults on record at banks."),
-        Column("days_beyond_terms", "float", nullable=True, description="Average days our invoices were paid late."),
+        Column("days_beyond_terms", "float", nullable=True,
+               description="Amount-weighted mean days our invoices were paid after their due date (negative when "
+                           "paid early), over the invoices due in the 12 months before the observation; an invoice "
+                           "not fully paid counts its days past due."),
         Column("relationship_years", "float", nullable=True, min=0, description="Years since our first sale."),
         Column("third_party_rating", "str", required=False, nullable=True, description="External rating, if any."),
         Column("unresolved_disputes", "int", nullable=True, min=0, description="Open complaints and disputes."),

@@ -103,7 +103,7 @@ class Characteristic:
         else:
             splits = [[str(c) for c in group] for group in ob.splits]
         return cls(name=name, dtype=dtype, splits=splits, woe=[float(w) for w in regular["WoE"]],
-                   labels=[str(b) if not isinstance(b, (list, np.ndarray)) else ", ".join(map(str, b))
+                   labels=[str(b) if not isinstance(b, (list, np.ndarray, pd.api.extensions.ExtensionArray)) else ", ".join(map(str, b))
                            for b in regular["Bin"]],
                    counts=[int(c) for c in regular["Count"]], event_rates=[float(e) for e in regular["Event rate"]],
                    missing_woe=float(missing["WoE"]) if int(missing["Count"]) > 0 else 0.0,
@@ -592,9 +592,9 @@ def customer_characteristics(portfolio) -> pd.DataFrame:
     - ``bank_overdue_days`` = worst current overdue days of active facilities (0 with a clean record,
       NaN without any bank record); ``credit_line_utilization`` = Σ outstanding / Σ limit of active
       credit lines and overdrafts; ``bank_past_defaults`` = Σ past defaults;
-    - ``days_beyond_terms`` = amount-weighted mean days paid after the due date, over invoices due in
-      the 12 months before ``as_of``; an invoice still open counts its days past due at ``as_of``
-      (early payment counts as 0);
+    - ``days_beyond_terms`` = amount-weighted mean of the days paid after the due date (negative when
+      paid early), over invoices due in the 12 months before ``as_of``; an invoice not fully paid counts
+      its days past due at ``as_of`` — the definition of the same column in ``outcomes``;
     - ``relationship_years`` = years from ``relationship_since`` to ``as_of``;
     - ``unresolved_disputes`` = complaints and disputes with resolved = false;
     - plus ``industry``, ``country``, ``third_party_rating``, ``industry_risk_class`` and
@@ -637,7 +637,7 @@ def customer_characteristics(portfolio) -> pd.DataFrame:
     window = inv[(inv["due_date"] > as_of - pd.DateOffset(months=12)) & (inv["due_date"] <= as_of)].copy()
     settled = window["paid_date"].notna() & (window["paid_amount"] >= window["amount"] - 0.005)
     end = window["paid_date"].where(settled, as_of)
-    window["late"] = (end - window["due_date"]).dt.days.clip(lower=0)
+    window["late"] = (end - window["due_date"]).dt.days
     window["w"] = window["amount"] * window["late"]
     sums = window.groupby("customer_id")[["w", "amount"]].sum()
     out["days_beyond_terms"] = (sums["w"] / sums["amount"]).reindex(out.index)

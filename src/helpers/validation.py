@@ -585,9 +585,10 @@ def psi(expected, actual, bins: int = 10, edges: Iterable[float] | None = None) 
 def _categories(x, name: str) -> pd.Series:
     if isinstance(x, pd.Series):
         s = x.reset_index(drop=True)
-    else:
-        arr = _as_1d(x, name)
-        s = pd.Series(arr, dtype=object if arr.dtype.kind in "OUS" else None)
+    elif isinstance(x, (np.ndarray, pd.Index, pd.Categorical)):
+        s = pd.Series(_as_1d(x, name) if not isinstance(x, pd.Categorical) else x)
+    else:  # a list: not through np.asarray, which would turn ["a", nan] into the string "nan"
+        s = pd.Series(list(x), dtype=object)
     if len(s) == 0:
         raise ValueError(f"{name} is empty")
     return s
@@ -713,5 +714,5 @@ def traffic_light(value, *, green: float, amber: float, higher_is_better: bool =
     if math.isnan(v):
         return "grey"
     if higher_is_better:
-        return "green" if v >= g else "amber" if v >= a else "red"
+        return "green" if v > g else "amber" if v >= a else "red"
     return "green" if v <= g else "amber" if v <= a else "red"
