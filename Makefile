@@ -8,6 +8,8 @@ KERNEL := riskbook
 # font embedding, a CJK font for Chinese names, poppler-utils for pdffonts/pdftoppm checks.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core poppler-utils
 STAMP := $(VENV)/.riskbook-installed
+# In pipeline order: the model notebook writes the artifact the scoring notebook reads.
+NOTEBOOKS := notebooks/model_development.ipynb notebooks/financial_analysis.ipynb notebooks/credit_scoring.ipynb
 
 .PHONY: setup system demo test lab bench crosscheck sample clean
 
@@ -31,11 +33,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: setup
-	$(BIN)/riskbook batch --out reports
+	$(BIN)/riskbook batch --out reports --as-of 2026-09-30
 	@echo "PDF reports: $$(pwd)/reports/<customer_id>/report.pdf  (manifest: $$(pwd)/reports/manifest.json)"
 
 test: setup
-	$(BIN)/python -m pytest tests notebooks --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks

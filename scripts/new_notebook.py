@@ -1,13 +1,14 @@
-"""Write notebooks/financial_analysis.ipynb from the cell list below (kept for easy review).
+"""Write the notebooks in notebooks/ from the cell lists below (kept here for easy review).
 
-Run ``python scripts/new_notebook.py`` after editing; the notebook is committed without outputs
-except for cells marked ``# NBVAL_CHECK_OUTPUT``, whose outputs nbval compares.
+Run ``python scripts/new_notebook.py`` after editing; notebooks are committed without outputs
+except for cells marked ``# NBVAL_CHECK_OUTPUT``, whose outputs nbval compares. They are executed
+in pipeline order (the model first), so that the scoring notebook finds the model artifact.
 """
 from pathlib import Path
 
 import nbformat as nbf
 
-CELLS = [
+FINANCIAL_ANALYSIS = [
     ("md", "# Financial-statement analysis\n\nThe customer's creditworthiness from its statements: the statements "
            "and their common-size view, the ratio catalogue with the policy's traffic lights and industry peers, "
            "trends, Altman's distress score, the FAQ's liquidity and market risk, and the findings. Set "
@@ -15,7 +16,7 @@ CELLS = [
     ("params", 'customer_id = "CASE1"  # a customers.customer_id\n'
                'data = None  # folder of CSV files, xlsx workbook or SQL URL; None for the bundled sample\n'
                'output_dir = None  # folder for results; None for reports/<customer_id>\n'
-               'as_of = None  # analysis date as "YYYY-MM-DD"; None for today'),
+               'as_of = "2026-09-30"  # analysis date; the sample\'s reporting date (None for today)'),
     ("code", "from collections import Counter\n\n"
              "import pandas as pd\n"
              "from IPython.display import display\n\n"
@@ -61,6 +62,98 @@ CELLS = [
 ]
 
 
+COMMON = ('data = None  # folder of CSV files, xlsx workbook or SQL URL; None for the bundled sample\n'
+          'output_dir = None  # folder for results; None for the default under reports/\n'
+          'as_of = "2026-09-30"  # analysis date; the sample\'s reporting date (None for today)')
+
+MODEL_DEVELOPMENT = [
+    ("md", "# Model development and validation\n\nFits the statistical scorecard on the outcome history "
+           "(optbinning's monotonic binning and weight of evidence, selection by information value, correlation and "
+           "VIF, a statsmodels Logit with backward elimination, calibration to the central tendency, scaling to "
+           "points, the master scale), validates it on the held-out last years and checks its stability on the "
+           "current customers. Writes the JSON model artifact and the validation PDF for auditors."),
+    ("params", COMMON + '\nvalidation_pdf = None  # None for reports/model_validation.pdf'),
+    ("code", "from IPython.display import display\n\n"
+             "from helpers import charts, load_portfolio, save_chart, save_result\n"
+             "from helpers.modelling import develop_scorecard, validation_pack\n"
+             "from helpers.reporting import render_validation\n"
+             "from helpers.results import model_output_dir"),
+    ("md", "Load and validate the data; fit on the development years, keep the last years out of time."),
+    ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
+             "out = model_output_dir(output_dir)\n"
+             "scorecard, development, test = develop_scorecard(portfolio)\n"
+             "scorecard.iv_table_"),
+    ("md", "How the characteristics were selected: every one that left, and why."),
+    ("code", "import pandas as pd\n\npd.DataFrame(scorecard.selection_log_)"),
+    ("md", "The statsmodels Logit of the default flag on the weights of evidence."),
+    ("code", "print(scorecard.summary_text_)"),
+    ("md", "The validation pack: discrimination, calibration by grade, stability."),
+    ("code", "pack = validation_pack(scorecard, development, test, portfolio)\n"
+             "pd.DataFrame(pack[\"calibration\"][\"by_grade\"])"),
+    ("code", "# NBVAL_CHECK_OUTPUT\n"
+             "print(\"selected:\", \", \".join(scorecard.selected_))\n"
+             "for sample in (\"development\", \"test\"):\n"
+             "    d = pack[\"discrimination\"][sample]\n"
+             "    print(f\"{sample}: n={d['n']} defaults={d['n_bad']} AUC={d['auc']['value']:.3f} ({d['auc']['light']})\")"),
+    ("md", "Charts for the validation report."),
+    ("code", "for name, figure in charts.validation_charts(pack).items():\n"
+             "    display(figure)\n"
+             "    save_chart(out, name, figure)"),
+    ("md", "Save the model artifact (JSON, checksummed) and the pack, and render the validation report."),
+    ("code", "artifact = scorecard.to_json(out / \"scorecard.json\")\n"
+             "save_result(out, \"model_validation\", pack)\n"
+             "pdf = render_validation(out, validation_pdf)\n"
+             "print(f\"model {scorecard.model_version_}: {artifact.name}, {pdf.name}\")"),
+]
+
+CREDIT_SCORING = [
+    ("md", "# Credit scoring\n\nThe customer's score, PD and grade from the statistical scorecard, the points per "
+           "characteristic and the reasons that cost the most points; the expert scorecard of the policy; and a "
+           "comparison with the Altman zone and the third-party rating. An analyst may override the grade with a "
+           "reason and a name: the override is recorded and shown, never hidden."),
+    ("params", 'customer_id = "CASE1"  # a customers.customer_id\n' + COMMON +
+     '\nmodel = None  # scorecard artifact; None for reports/model/scorecard.json\n'
+     'override_grade = None  # e.g. "5" to override the model grade\n'
+     'override_reason = None  # why (required with an override)\n'
+     'override_by = None  # who (required with an override)'),
+    ("code", "import pandas as pd\n"
+             "from IPython.display import display\n\n"
+             "from helpers import charts, customer_output_dir, load_portfolio, save_chart, save_result\n"
+             "from helpers.credit import credit_section\n"
+             "from helpers.results import model_path\n"
+             "from helpers.scoring import load_scorecard"),
+    ("md", "Load the data and the model artifact (it refuses an artifact whose checksum does not match)."),
+    ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
+             "out = customer_output_dir(output_dir, customer_id)\n"
+             "scorecard = load_scorecard(model_path(model))\n"
+             "section = credit_section(portfolio, customer_id, scorecard, override_grade=override_grade,\n"
+             "                         override_reason=override_reason, override_by=override_by)"),
+    ("md", "Points per characteristic of the statistical scorecard."),
+    ("code", "pd.DataFrame(section[\"statistical\"][\"points\"]).set_index(\"label\")"),
+    ("md", "The headline: score, PD and grade, and the reasons that cost the most points."),
+    ("code", "# NBVAL_CHECK_OUTPUT\n"
+             "s = section[\"statistical\"]\n"
+             "print(f\"{customer_id}: score {s['score']:.0f}, PD {s['pd']:.2%}, grade {s['grade']}; \"\n"
+             "      f\"expert grade {section['expert']['grade']}\")\n"
+             "for reason in section[\"summary\"][\"reason_codes\"]:\n"
+             "    print(\" -\", reason)"),
+    ("md", "The expert scorecard of the policy."),
+    ("code", "pd.DataFrame(section[\"expert\"][\"points\"]).set_index(\"label\")"),
+    ("md", "Statistical and expert grade, third-party rating and Altman zone side by side; disagreements and any override."),
+    ("code", "display(pd.DataFrame(section[\"comparison\"]))\n"
+             "section[\"disagreements\"], section[\"override\"]"),
+    ("md", "Save the chart and the results for the report."),
+    ("code", "figure = charts.points_chart(section)\n"
+             "display(figure)\n"
+             "save_chart(out, \"score_points\", figure)\n"
+             "save_result(out, \"credit_scoring\", section)"),
+]
+
+#: Notebooks in pipeline order: the model first, then the per-customer notebooks.
+NOTEBOOKS = {"model_development": MODEL_DEVELOPMENT, "financial_analysis": FINANCIAL_ANALYSIS,
+             "credit_scoring": CREDIT_SCORING}
+
+
 def build(cells) -> nbf.NotebookNode:
     nb = nbf.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "riskbook", "display_name": "Python (riskbook)", "language": "python"}
@@ -85,7 +178,9 @@ def keep_check_outputs(nb: nbf.NotebookNode, target: Path) -> None:
     import papermill as pm
 
     with tempfile.TemporaryDirectory() as tmp:
-        executed = pm.execute_notebook(str(target), f"{tmp}/run.ipynb", parameters={"output_dir": tmp},
+        # the model notebook writes to its default place, where the scoring notebook looks for it
+        params = {} if target.stem == "model_development" else {"output_dir": tmp}
+        executed = pm.execute_notebook(str(target), f"{tmp}/run.ipynb", parameters=params,
                                        kernel_name="riskbook", progress_bar=False, cwd=str(target.parent),
                                        extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     by_id = {c.get("id"): c for c in executed.cells}
@@ -96,9 +191,11 @@ def keep_check_outputs(nb: nbf.NotebookNode, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    target = Path(__file__).resolve().parents[1] / "notebooks" / "financial_analysis.ipynb"
-    nb = build(CELLS)
-    nbf.write(nb, target)
-    keep_check_outputs(nb, target)
-    nbf.write(nb, target)
-    print(f"wrote {target}")
+    folder = Path(__file__).resolve().parents[1] / "notebooks"
+    for name, cells in NOTEBOOKS.items():
+        target = folder / f"{name}.ipynb"
+        nb = build(cells)
+        nbf.write(nb, target)
+        keep_check_outputs(nb, target)
+        nbf.write(nb, target)
+        print(f"wrote {target}")

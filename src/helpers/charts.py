@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 __all__ = ["STYLE", "PALETTE", "line_chart", "bar_chart", "liquidity_chart", "statement_trend_chart",
-           "financial_charts"]
+           "financial_charts", "points_chart", "validation_charts"]
 
 #: Colours of the workbook (also used by the print stylesheet).
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
@@ -175,3 +175,73 @@ def financial_charts(section: dict) -> dict:
     return {"revenue": statement_trend_chart(section), "liquidity": liquidity_chart(section),
             "leverage": leverage_chart(section), "margins": margins_chart(section),
             "cash_flow": cash_flow_chart(section)}
+
+
+def points_chart(section: dict):
+    """Points of each scorecard characteristic against its best bin (from a credit section)."""
+    items = section["statistical"]["points"]
+    labels = [it["label"] for it in items][::-1]
+    got = [it["points"] for it in items][::-1]
+    best = [it["max_points"] for it in items][::-1]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(items) + 0.9))
+        y = np.arange(len(items))
+        ax.barh(y, best, color="#d9e2f3", label="best bin")
+        ax.barh(y, got, height=0.5, color=PALETTE[0], label="this customer")
+        for yi, g in zip(y, got):
+            ax.annotate(f"{g:.0f}", (g, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=6.5)
+        ax.set_yticks(y, labels)
+        ax.set_xlabel("points")
+        ax.set_title(f"Score {section['statistical']['score']:.0f}: points by characteristic", loc="left")
+        ax.legend(loc="lower right", fontsize=7)
+        ax.grid(axis="y", visible=False)
+        fig.tight_layout()
+    return fig
+
+
+def validation_charts(pack: dict) -> dict:
+    """ROC and CAP curves of the test sample, calibration by grade and the score distributions."""
+    out = {}
+    with plt.rc_context(STYLE):
+        fig, (a, b) = plt.subplots(1, 2, figsize=(6.6, 2.8))
+        roc, cap = pack["curves"]["roc"], pack["curves"]["cap"]
+        auc = pack["discrimination"]["test"]["auc"]["value"]
+        a.plot(roc["fpr"], roc["tpr"], color=PALETTE[0], linewidth=1.6, label=f"model (AUC {auc:.3f})")
+        a.plot([0, 1], [0, 1], linestyle="--", color="#7f7f7f", linewidth=0.9, label="random")
+        a.set_title("ROC, out-of-time test", loc="left")
+        a.set_xlabel("false positive rate")
+        a.set_ylabel("true positive rate")
+        a.legend(loc="lower right", fontsize=7)
+        dr = pack["curves"]["test_default_rate"]
+        b.plot(cap["population_share"], cap["bad_share"], color=PALETTE[1], linewidth=1.6, label="model")
+        b.plot([0, dr, 1], [0, 1, 1], color=PALETTE[2], linewidth=0.9, label="perfect")
+        b.plot([0, 1], [0, 1], linestyle="--", color="#7f7f7f", linewidth=0.9, label="random")
+        b.set_title("CAP, out-of-time test", loc="left")
+        b.set_xlabel("share of customers, riskiest first")
+        b.set_ylabel("share of defaults")
+        b.legend(loc="lower right", fontsize=7)
+        fig.tight_layout()
+        out["roc_cap"] = fig
+        rows = [r for r in pack["calibration"]["by_grade"] if r["grade"] != "all"]
+        fig, ax = plt.subplots(figsize=(6.6, 2.6))
+        x = np.arange(len(rows))
+        ax.bar(x - 0.2, [r["mean_pd"] * 100 for r in rows], 0.4, color=PALETTE[0], label="mean PD")
+        ax.bar(x + 0.2, [r["observed_dr"] * 100 for r in rows], 0.4, color=PALETTE[1], label="observed default rate")
+        ax.set_xticks(x, [f"{r['grade']}\n(n={r['n']})" for r in rows])
+        ax.set_ylabel("%")
+        ax.set_title("Calibration by grade, out-of-time test", loc="left")
+        ax.legend(loc="upper left", fontsize=7)
+        fig.tight_layout()
+        out["calibration"] = fig
+        fig, ax = plt.subplots(figsize=(6.6, 2.4))
+        table = pack["stability"]["psi_table"]
+        x = np.arange(len(table))
+        ax.bar(x - 0.2, [r["expected_share"] * 100 for r in table], 0.4, color=PALETTE[0], label="development")
+        ax.bar(x + 0.2, [r["actual_share"] * 100 for r in table], 0.4, color=PALETTE[2], label="current portfolio")
+        ax.set_xticks(x, [str(r["bin"]) for r in table], rotation=30, ha="right", fontsize=6)
+        ax.set_ylabel("% of customers")
+        ax.set_title(f"Score distribution (PSI {pack['stability']['psi']['value']:.3f})", loc="left")
+        ax.legend(loc="upper left", fontsize=7)
+        fig.tight_layout()
+        out["score_distribution"] = fig
+    return out

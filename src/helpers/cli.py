@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: cores)")
     b.add_argument("--force", action="store_true", help="re-run customers that are up to date")
     b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    b.add_argument("--model", default=None,
+                   help="approved scorecard artifact (JSON) to score with; default: fit and validate one on the "
+                        "data's outcome history first")
 
     v = sub.add_parser("validate", help="check input data against the contract and list every problem")
     data_args(v)
@@ -93,9 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     command = "riskbook " + " ".join(shlex.quote(a) for a in argv)
     try:
         result = run_batch(portfolio, args.out, customers=customers, workers=args.workers, force=args.force,
-                           progress=not args.no_progress, command=command)
+                           progress=not args.no_progress, command=command, model=args.model)
     except KeyError as exc:
         return _fail(str(exc.args[0]))
+    except RiskbookError as exc:  # e.g. an untrusted --model artifact
+        return _fail(str(exc))
+    m = result.model
+    if m is not None:
+        where = f"; validation report {m.validation_pdf}" if m.validation_pdf else ""
+        print(f"model {m.model_version or '(none)'}: {m.status}{where}" + (f" — {m.error}" if m.error else ""))
     counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
     print(f"{len(result.runs)} customers: {counts['ok']} ok, {counts['skipped']} skipped (up to date), "
           f"{counts['failed']} failed in {result.seconds:.1f} s. Manifest: {result.manifest}")

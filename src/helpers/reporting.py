@@ -16,7 +16,7 @@ from .config import TEMPLATES_DIR
 from .exceptions import RenderError
 from .results import atomic_write_bytes, load_results, read_json
 
-__all__ = ["merge_summaries", "build_context", "render_html", "render_pdf", "render_report", "fmt_number", "fmt_money"]
+__all__ = ["merge_summaries", "build_context", "render_validation", "render_html", "render_pdf", "render_report", "fmt_number", "fmt_money"]
 
 _MISSING = "n/a"
 
@@ -115,6 +115,7 @@ def build_context(customer_dir: str | Path, *, provenance: dict | None = None) -
     return {
         "summary": summary,
         "profile": results["profile"],
+        "credit": results.get("credit_scoring"),
         "financial": financial,
         "cover_facts": _cover_facts(financial),
         "charts": charts,
@@ -174,3 +175,26 @@ def render_report(customer_dir: str | Path, *, provenance: dict | None = None,
     context = build_context(customer_dir, provenance=provenance)
     html = render_html(context, templates=templates)
     return render_pdf(html, customer_dir / "report.pdf", base_url=templates)
+
+
+def render_validation(model_dir: str | Path, target: str | Path | None = None, *,
+                      templates: str | Path = TEMPLATES_DIR) -> Path:
+    """Render the model validation report from ``<model_dir>/results/model_validation.json``.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        The model folder (artifact, ``results/`` with the pack and its charts).
+    target : str or Path, optional
+        The PDF to write; default: ``model_validation.pdf`` beside ``model_dir``.
+    """
+    model_dir = Path(model_dir)
+    results = load_results(model_dir)
+    if "model_validation" not in results:
+        raise RenderError(f"{model_dir}: results/model_validation.json is missing; run model_development first")
+    charts = {p.stem: p.resolve().as_uri() for p in sorted((model_dir / "results").glob("*.svg"))}
+    context = {"pack": results["model_validation"], "charts": charts,
+               "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    html = render_html(context, template="model_validation.html.j2", templates=templates)
+    target = Path(target) if target else model_dir.parent / "model_validation.pdf"
+    return render_pdf(html, target, base_url=templates)

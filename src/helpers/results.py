@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["customer_output_dir", "to_jsonable", "write_json", "read_json", "save_result", "save_chart", "load_results",
+__all__ = ["customer_output_dir", "model_output_dir", "model_path", "to_jsonable", "write_json", "read_json", "save_result", "save_chart", "load_results",
            "atomic_write_bytes"]
 
 
@@ -78,6 +78,18 @@ def customer_output_dir(output_dir: str | Path | None, customer_id: str) -> Path
     from .runner import safe_name
 
     return Path(output_dir) if output_dir else REPORTS_DIR / safe_name(customer_id)
+
+
+def model_output_dir(output_dir: str | Path | None) -> Path:
+    """The folder the model notebook saves into: ``output_dir`` when given, else ``reports/model``."""
+    from .config import REPORTS_DIR
+
+    return Path(output_dir) if output_dir else REPORTS_DIR / "model"
+
+
+def model_path(model: str | Path | None) -> Path:
+    """The scorecard artifact to score with: ``model`` when given, else ``reports/model/scorecard.json``."""
+    return Path(model) if model else model_output_dir(None) / "scorecard.json"
 
 
 def save_result(output_dir: str | Path, section: str, data: dict) -> Path:

@@ -28,11 +28,16 @@ from .config import NOTEBOOKS_DIR, PROJECT_ROOT, TEMPLATES_DIR, file_sha256
 from .exceptions import NotebookError, RiskbookError
 from .results import read_json, write_json
 
-__all__ = ["PIPELINE", "CustomerRun", "BatchResult", "safe_name", "code_digest", "execute_notebook",
+__all__ = ["PIPELINE", "MODEL_NOTEBOOK", "CustomerRun", "ModelRun", "BatchResult", "safe_name", "code_digest",
+           "execute_notebook", "run_model",
            "run_customer", "run_batch"]
 
-#: Notebooks run for every customer, in order (later issues append scoring, scenarios, monitoring).
-PIPELINE: tuple[str, ...] = ("financial_analysis",)
+#: Notebooks run for every customer, in order (later issues append scenarios and monitoring).
+PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring")
+#: Notebook run once per batch, before the customers: fits and validates the scorecard.
+MODEL_NOTEBOOK = "model_development"
+#: Parameters each notebook takes beyond customer_id, data, output_dir and as_of.
+_EXTRA_PARAMS = {"credit_scoring": ("model",)}
 KERNEL_NAME = os.environ.get("RISKBOOK_KERNEL", "riskbook")
 _LIBRARIES = ("pandas", "numpy", "statsmodels", "papermill", "weasyprint", "jinja2", "matplotlib", "pydantic")
 
@@ -136,7 +141,7 @@ def _swap_into_place(staging: Path, target: Path) -> None:
 
 
 def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name: str = "",
-                 inputs_sha256: str = "", command: str = "", code_sha256: str = "") -> CustomerRun:
+                 inputs_sha256: str = "", command: str = "", code_sha256: str = "", model: str = "") -> CustomerRun:
     """Run the pipeline notebooks for one customer and render its PDF.
 
     Never raises for a customer's own failure: the returned :class:`CustomerRun` says what
@@ -155,10 +160,13 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name:
     start = time.perf_counter()
     executed = []
     try:
-        params = {"customer_id": customer_id, "data": snapshot, "output_dir": str(staging), "as_of": as_of}
+        params = {"customer_id": customer_id, "data": snapshot, "output_dir": str(staging), "as_of": as_of,
+                  "model": model}
         for nb in PIPELINE:
             path = staging / "notebooks" / f"{nb}.ipynb"
-            seconds = execute_notebook(nb, path, params)
+            mine = {k: v for k, v in params.items()
+                    if k in ("customer_id", "data", "output_dir", "as_of") + _EXTRA_PARAMS.get(nb, ())}
+            seconds = execute_notebook(nb, path, mine)
             executed.append({"name": f"{nb}.ipynb", "path": f"{target.name}/notebooks/{nb}.ipynb", "seconds": seconds})
             run.timings[nb] = round(seconds, 3)
         summary = merge_summaries(load_results(staging))
@@ -200,12 +208,82 @@ def _up_to_date(target: Path, digest: str) -> str | None:
 
 
 @dataclass
+class ModelRun:
+    """What happened to the model step of a batch (the manifest's ``model`` entry)."""
+
+    status: str = "failed"          # ok / failed / skipped (up to date) / given (--model)
+    artifact: str = ""
+    model_version: str = ""
+    checksum: str = ""
+    validation_pdf: str | None = None
+    inputs_sha256: str = ""
+    error: str | None = None
+    notebook: str | None = None
+    cell: int | None = None
+    seconds: float = 0.0
+
+
+def _model_digest(portfolio) -> str:
+    """What the model depends on: the outcome history, the policy and the model code."""
+    parts = [portfolio.input_hashes.get("outcomes", ""), portfolio.policy.sha256, code_digest((MODEL_NOTEBOOK,))]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, force: bool = False) -> ModelRun:
+    """Fit and validate the scorecard once for the batch: ``<out>/model/scorecard.json`` and
+    ``<out>/model_validation.pdf``; skipped when the history, policy and code are unchanged."""
+    from .scoring import load_scorecard
+
+    target = out / "model"
+    digest = _model_digest(portfolio)
+    run = ModelRun(inputs_sha256=digest, artifact=str(target / "scorecard.json"))
+    start = time.perf_counter()
+    marker = target / "model_run.json"
+    if not force and marker.is_file() and (target / "scorecard.json").is_file():
+        try:
+            done = read_json(marker)
+            if done.get("inputs_sha256") == digest and done.get("status") == "ok":
+                sc = load_scorecard(target / "scorecard.json")
+                run.status, run.model_version = "skipped", sc.model_version_
+                run.checksum = read_json(target / "scorecard.json")["checksum"]
+                pdf = out / "model_validation.pdf"
+                run.validation_pdf = str(pdf) if pdf.is_file() else None
+                return run
+        except Exception:  # an unreadable or untrusted artifact is simply rebuilt
+            pass
+    staging = out / f".model.staging-{os.getpid()}-{time.time_ns()}"
+    (staging / "notebooks").mkdir(parents=True)
+    pdf_staging = staging / "model_validation.pdf"
+    try:
+        execute_notebook(MODEL_NOTEBOOK, staging / "notebooks" / f"{MODEL_NOTEBOOK}.ipynb",
+                         {"data": snapshot, "output_dir": str(staging), "as_of": as_of,
+                          "validation_pdf": str(pdf_staging)})
+        sc = load_scorecard(staging / "scorecard.json")
+        run.status, run.model_version = "ok", sc.model_version_
+        run.checksum = read_json(staging / "scorecard.json")["checksum"]
+    except NotebookError as exc:
+        run.error, run.notebook, run.cell = str(exc), exc.notebook, exc.cell
+    except Exception as exc:
+        run.error = f"{type(exc).__name__}: {exc}"
+    run.seconds = round(time.perf_counter() - start, 3)
+    write_json(staging / "model_run.json", asdict(run))
+    pdf = None
+    if pdf_staging.is_file():
+        pdf = out / "model_validation.pdf"
+        pdf_staging.replace(pdf)
+    _swap_into_place(staging, target)
+    run.validation_pdf = str(pdf) if pdf else None
+    return run
+
+
+@dataclass
 class BatchResult:
     """The outcome of :func:`run_batch`: one run per requested customer and the manifest path."""
 
     runs: list[CustomerRun]
     manifest: Path
     seconds: float
+    model: ModelRun | None = None
 
     @property
     def failed(self) -> list[CustomerRun]:
@@ -214,7 +292,8 @@ class BatchResult:
 
 
 def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None, workers: int | None = None,
-              force: bool = False, progress: bool = True, command: str = "") -> BatchResult:
+              force: bool = False, progress: bool = True, command: str = "", model: str | Path | None = None
+              ) -> BatchResult:
     """Run the pipeline for many customers and write ``<out>/manifest.json``.
 
     Parameters
@@ -234,8 +313,13 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         Show a progress bar on stderr.
     command : str
         The command line, recorded in the manifest and in each report for reproduction.
+    model : str or Path, optional
+        An approved scorecard artifact to score with. Without it, the batch fits and validates
+        one on the data's outcome history first (:func:`run_model`).
     """
     from tqdm import tqdm
+
+    from .scoring import load_scorecard
 
     start = time.perf_counter()
     out = Path(out).resolve()
@@ -252,11 +336,18 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     analyse_portfolio(portfolio)  # portfolio-wide ratios, peers, distress scores: once, kept in the snapshot
     snapshot = portfolio.save(out / ".cache" / f"{hashlib.sha256(str(portfolio.source).encode()).hexdigest()[:12]}"
                               f"-{as_of}.portfolio.pkl")
+    if model is not None:
+        artifact = Path(model).resolve()
+        sc = load_scorecard(artifact)  # refuses an artifact it cannot trust, before anything runs
+        model_run = ModelRun(status="given", artifact=str(artifact), model_version=sc.model_version_,
+                             checksum=read_json(artifact)["checksum"])
+    else:
+        model_run = run_model(portfolio, out, snapshot=str(snapshot), as_of=as_of, force=force)
     names = dict(zip(portfolio.customers["customer_id"], portfolio.customers["name"]))
     runs: dict[str, CustomerRun] = {}
     todo = []
     for cid in ids:
-        digest = hashlib.sha256((portfolio.customer_digest(cid) + code).encode()).hexdigest()
+        digest = hashlib.sha256((portfolio.customer_digest(cid) + code + model_run.checksum).encode()).hexdigest()
         pdf_hash = None if force else _up_to_date(out / safe_name(cid), digest)
         if pdf_hash:
             runs[cid] = CustomerRun(cid, names[cid], "skipped", inputs_sha256=digest, pdf_sha256=pdf_hash,
@@ -264,7 +355,8 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         else:
             todo.append((cid, digest))
     workers = max(1, workers or os.cpu_count() or 1)
-    kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "command": command, "code_sha256": code}
+    kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "command": command, "code_sha256": code,
+              "model": model_run.artifact}
     bar = tqdm(total=len(ids), initial=len(ids) - len(todo), disable=not progress, unit="customer",
                desc="riskbook batch", file=sys.stderr)
     try:
@@ -287,11 +379,12 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         bar.close()
         ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
         seconds = time.perf_counter() - start
-        manifest = _write_manifest(out, portfolio, ordered, code, command, seconds)
-    return BatchResult(ordered, manifest, seconds)
+        manifest = _write_manifest(out, portfolio, ordered, code, command, seconds, model_run)
+    return BatchResult(ordered, manifest, seconds, model_run)
 
 
-def _write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, command: str, seconds: float) -> Path:
+def _write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, command: str, seconds: float,
+                    model: ModelRun | None = None) -> Path:
     counts = {s: sum(r.status == s for r in runs) for s in ("ok", "failed", "skipped")}
     manifest = {
         "riskbook_version": _riskbook_version(),
@@ -305,6 +398,7 @@ def _write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, co
         "requested": len(runs),
         "counts": counts,
         "seconds": round(seconds, 3),
+        "model": asdict(model) if model else None,
         "customers": [{**asdict(r), "report": f"{Path(r.folder).name}/report.pdf" if r.pdf_sha256 else None}
                       for r in runs],
     }

@@ -91,7 +91,8 @@ def _check_target(y, name: str = "y") -> np.ndarray:
     other = ~np.isin(val, (0.0, 1.0))
     if other.any():
         shown = ", ".join(f"{v:g}" for v in np.unique(val[other])[:5])
-        raise ValueError(f"{name} must hold only 0 and 1 (1 = default); found {int(other.sum())} other value(s): {shown}")
+        raise ValueError(f"{name} must hold only 0 and 1 (1 = default); "
+                         f"found {int(other.sum())} other value(s): {shown}")
     return val.astype(np.int64)
 
 
@@ -714,5 +715,5 @@ def traffic_light(value, *, green: float, amber: float, higher_is_better: bool =
     if math.isnan(v):
         return "grey"
     if higher_is_better:
-        return "green" if v > g else "amber" if v >= a else "red"
+        return "green" if v >= g else "amber" if v >= a else "red"
     return "green" if v <= g else "amber" if v <= a else "red"
