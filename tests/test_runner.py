@@ -66,6 +66,20 @@ def test_failed_customer_names_notebook_cell_and_error(batch):
     assert any(o.get("output_type") == "error" for c in executed["cells"] for o in c.get("outputs", []))
 
 
+def test_model_is_fitted_validated_once_and_used_for_every_customer(batch):
+    m = batch["manifest"]["model"]
+    assert m["status"] == "ok" and m["error"] is None
+    out = batch["out"]
+    assert (out / "model" / "scorecard.json").is_file() and (out / "model_validation.pdf").is_file()
+    text = "\n".join(p.extract_text() for p in PdfReader(out / "model_validation.pdf").pages)
+    assert m["model_version"] in text and "Hosmer" in text and "Population stability" in text
+    for entry in batch["manifest"]["customers"][:3]:
+        summary = json.loads((out / entry["customer_id"] / "summary.json").read_text())
+        assert summary["model_version"] == m["model_version"]
+        assert {"score", "pd", "grade", "reason_codes"} <= set(summary)
+        assert 0 < summary["pd"] < 1 and summary["reason_codes"]
+
+
 def test_each_good_customer_has_pdf_summary_notebook_and_results(batch):
     for entry in batch["manifest"]["customers"][:3]:
         folder = batch["out"] / entry["customer_id"]
@@ -102,6 +116,7 @@ def test_rerun_skips_up_to_date_customers_and_changed_inputs_rerun(batch):
     m = json.loads((out / "manifest.json").read_text())
     status = {c["customer_id"]: c["status"] for c in m["customers"]}
     assert status == {"CASE1": "skipped", "CASE2": "skipped", "C001": "skipped", "BROKEN": "failed"}
+    assert m["model"]["status"] == "skipped"  # history, policy and code unchanged
     assert {c: _sha(out / c / "report.pdf") for c in GOOD} == pdf_before
     # change one of CASE2's invoices: only CASE2 runs again
     inv = pd.read_csv(data / "invoices.csv", dtype=str, keep_default_na=False)
@@ -122,3 +137,15 @@ def test_safe_name_keeps_paths_inside_out():
         name = safe_name(bad)
         assert "/" not in name and not name.startswith(".") and len(name) <= 80
     assert safe_name("a/b") != safe_name("a_b")  # changed ids never collide with real ones
+
+
+def test_a_tampered_model_artifact_is_refused_before_anything_runs(batch, tmp_path):
+    artifact = json.loads((batch["out"] / "model" / "scorecard.json").read_text())
+    artifact["intercept"] += 0.5
+    bad = tmp_path / "tampered.json"
+    bad.write_text(json.dumps(artifact))
+    out = tmp_path / "out"
+    args = ["batch", "--data", str(batch["data"]), "--out", str(out), "--customers", "CASE1", "--as-of", AS_OF,
+            "--no-progress", "--model", str(bad)]
+    assert main(args) == 2
+    assert not (out / "manifest.json").exists()

@@ -119,7 +119,8 @@ class Characteristic:
             idx = np.searchsorted(np.asarray(self.splits, dtype=float), v, side="right")
             return np.where(np.isnan(v), -1, idx)
         lookup = {c: i for i, group in enumerate(self.splits) for c in group}
-        codes = s.map(lambda v: -1 if v is None or (isinstance(v, float) and math.isnan(v)) else lookup.get(str(v), -2))
+        codes = s.map(lambda v: -1 if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+                      else lookup.get(str(v), -2))
         return codes.to_numpy(dtype=int)
 
     def woe_of(self, x) -> np.ndarray:
@@ -152,7 +153,8 @@ class MasterScale:
         """The grade of each PD (the first band whose upper bound is ≥ PD)."""
         p = np.asarray(pd_, dtype=float)
         idx = np.clip(np.searchsorted(np.asarray(self.max_pd), p, side="left"), 0, len(self.grades) - 1)
-        return np.asarray(self.grades, dtype=object)[idx]
+        grades = np.asarray(self.grades, dtype=object)[idx]
+        return np.where(np.isnan(p), None, grades)  # no PD, no grade
 
     def band(self, grade: str) -> tuple[float, float]:
         """(lower, upper] PD bounds of a grade."""
@@ -248,6 +250,9 @@ class Scorecard:
             else:
                 selected.append(f)
         selected = self._vif_filter(woe, selected, log)
+        if not selected:
+            raise ModelError(f"no characteristic passes the selection (information value ≥ {self.min_iv}); "
+                             "the history does not separate defaults from non-defaults")
         # backward elimination
         while True:
             X = sm.add_constant(woe[selected], has_constant="add")

@@ -1,0 +1,573 @@
+"""Tests of helpers.scoring: WoE/IV by hand, scaling identities, master scale, calibration, selection,
+the JSON artifact and its refusals, the expert scorecard and the characteristics of current customers.
+
+The sample scorecard is fitted once per module (a few seconds). Speed is measured in
+``benchmarks/scorecard_auc.py``, not here.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError as PydanticValidationError
+
+import helpers
+from helpers.config import ExpertScorecardSettings
+from helpers.exceptions import ModelError
+from helpers.scoring import (SCHEMA_VERSION, Characteristic, ExpertScorecard, MasterScale, Scorecard,
+                             customer_characteristics, fit_scorecard, load_scorecard, scaling_constants)
+
+AS_OF = "2026-09-30"
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def portfolio():
+    return helpers.load_portfolio(as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def policy(portfolio):
+    return portfolio.policy.scoring
+
+
+@pytest.fixture(scope="module")
+def outcomes(portfolio):
+    return portfolio.tables["outcomes"]
+
+
+def _policy_kwargs(pol) -> dict:
+    return dict(features=list(pol.candidates), categorical=list(pol.categorical), min_iv=pol.min_iv,
+                max_correlation=pol.max_correlation, max_vif=pol.max_vif, p_value=pol.p_value,
+                base_score=pol.base_score, base_odds=pol.base_odds, pdo=pol.pdo,
+                central_tendency=pol.central_tendency, master_scale=MasterScale.from_policy(pol.master_scale),
+                min_bin_size=pol.min_bin_size, labels=dict(pol.labels))
+
+
+@pytest.fixture(scope="module")
+def card(outcomes, policy) -> Scorecard:
+    return fit_scorecard(outcomes, "default", **_policy_kwargs(policy))
+
+
+@pytest.fixture(scope="module")
+def artifact(card, tmp_path_factory):
+    path = tmp_path_factory.mktemp("scorecard") / "scorecard.json"
+    card.to_json(path)
+    return path
+
+
+def _logit(p):
+    p = np.asarray(p, dtype=float)
+    return np.log(p / (1.0 - p))
+
+
+# --------------------------------------------------------------------------- WoE and IV by hand
+def test_woe_iv_categorical_hand_worked():
+    # category A: 40 goods, 10 bads; category B: 20 goods, 30 bads → 60 goods, 40 bads in all.
+    #   A: good share 40/60 = 2/3, bad share 10/40 = 1/4 → WoE_A = ln((2/3)/(1/4)) = ln(8/3)
+    #   B: good share 20/60 = 1/3, bad share 30/40 = 3/4 → WoE_B = ln((1/3)/(3/4)) = ln(4/9)
+    #   IV = (2/3 − 1/4)·ln(8/3) + (1/3 − 3/4)·ln(4/9) = 5/12·ln(8/3) + 5/12·ln(9/4) = 5/12·ln 6
+    x = pd.Series(["A"] * 50 + ["B"] * 50)
+    y = np.array([0] * 40 + [1] * 10 + [0] * 20 + [1] * 30)
+    ch = Characteristic.fit("x", x, y, dtype="categorical", min_bin_size=0.05)
+    assert ch.splits == [["A"], ["B"]]
+    np.testing.assert_allclose(ch.woe, [math.log(8 / 3), math.log(4 / 9)], rtol=1e-9)
+    assert ch.iv == pytest.approx(5 / 12 * math.log(6), rel=1e-9)
+    assert ch.counts == [50, 50]
+    np.testing.assert_allclose(ch.event_rates, [10 / 50, 30 / 50], rtol=1e-12)
+    # no missing values in development: the missing bin is neutral
+    assert ch.missing_count == 0 and ch.missing_woe == 0.0
+    # bin labels are the categories as text, not a repr of an array
+    assert ch.labels == ["A", "B"]
+    # scoring: each category gets its WoE, an unseen category 0, a missing value the missing WoE (0 here)
+    np.testing.assert_allclose(ch.woe_of(np.array(["B", "A", "Z", None, np.nan], dtype=object)),
+                               [math.log(4 / 9), math.log(8 / 3), 0.0, 0.0, 0.0], rtol=1e-9)
+    assert list(ch.bin_index(np.array(["A", "B", "Z", None], dtype=object))) == [0, 1, -2, -1]
+
+
+def test_woe_iv_numeric_with_missing_hand_worked():
+    # x = 1: 45 goods, 5 bads; x = 5: 20 goods, 20 bads; x missing: 5 goods, 5 bads → 70 goods, 30 bads.
+    #   bin (−inf, 3):  good 45/70 = 9/14, bad 5/30 = 1/6  → WoE = ln((9/14)·6) = ln(27/7)
+    #   bin [3, inf):   good 20/70 = 2/7,  bad 20/30 = 2/3 → WoE = ln((2/7)/(2/3)) = ln(3/7)
+    #   missing:        good 5/70 = 1/14,  bad 5/30 = 1/6  → WoE = ln((1/14)·6) = ln(3/7)
+    #   IV = (9/14 − 1/6)·ln(27/7) + (2/7 − 2/3)·ln(3/7) + (1/14 − 1/6)·ln(3/7)
+    #      = 10/21·ln(27/7) − 8/21·ln(3/7) − 2/21·ln(3/7) = 10/21·(ln(27/7) + ln(7/3)) = 10/21·ln 9
+    x = pd.Series([1.0] * 50 + [5.0] * 40 + [np.nan] * 10)
+    y = np.array([0] * 45 + [1] * 5 + [0] * 20 + [1] * 20 + [0] * 5 + [1] * 5)
+    ch = Characteristic.fit("x", x, y, dtype="numerical", min_bin_size=0.05)
+    assert ch.splits == [3.0]  # optbinning splits midway between the two values
+    np.testing.assert_allclose(ch.woe, [math.log(27 / 7), math.log(3 / 7)], rtol=1e-9)
+    assert ch.missing_woe == pytest.approx(math.log(3 / 7), rel=1e-9)
+    assert ch.missing_count == 10
+    assert ch.iv == pytest.approx(10 / 21 * math.log(9), rel=1e-9)
+    # bins are closed on the left: exactly at the split is the upper bin
+    assert list(ch.bin_index([2.999, 3.0, -1e9, 1e9, np.nan])) == [0, 1, 0, 1, -1]
+    np.testing.assert_allclose(ch.woe_of([np.nan, 3.0, 0.0]),
+                               [math.log(3 / 7), math.log(3 / 7), math.log(27 / 7)], rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- scaling
+def test_scaling_constants_by_hand():
+    factor, offset = scaling_constants(600, 50, 20)
+    assert factor == pytest.approx(20 / 0.6931471805599453, rel=1e-12)  # 28.8539...
+    assert offset == pytest.approx(600 - 28.85390081777927 * 3.912023005428146, rel=1e-12)  # 487.1228...
+    assert factor == pytest.approx(28.853900817779268, rel=1e-12)
+    assert offset == pytest.approx(487.1228762045055, rel=1e-12)
+
+
+def test_score_is_offset_minus_factor_logit_pd(card, outcomes):
+    factor, offset = scaling_constants(600, 50, 20)
+    assert (card.factor_, card.offset_) == pytest.approx((factor, offset), rel=1e-12)
+    score, p = card.score(outcomes), card.predict_pd(outcomes)
+    np.testing.assert_allclose(score, offset - factor * _logit(p), rtol=1e-9)
+    # base odds 50:1 good:bad score the base score
+    assert offset + factor * math.log(50) == pytest.approx(600, rel=1e-12)
+
+
+def test_points_sum_to_score(card, outcomes):
+    pts = card.points(outcomes)
+    assert list(pts.columns) == card.selected_
+    np.testing.assert_allclose(pts.sum(axis=1).to_numpy(), card.score(outcomes), rtol=1e-9)
+
+
+def test_pdo_points_double_the_odds(card, outcomes):
+    # invert score = offset − factor·logit(pd): odds good:bad = (1 − pd)/pd = exp((score − offset)/factor)
+    s = card.score(outcomes)
+    p = card.predict_pd(outcomes)
+    odds = (1 - p) / p
+    np.testing.assert_allclose(odds, np.exp((s - card.offset_) / card.factor_), rtol=1e-9)
+    # take two rows: their odds ratio is 2^(score difference / PDO)
+    i, j = int(np.argmin(s)), int(np.argmax(s))
+    assert odds[j] / odds[i] == pytest.approx(2 ** ((s[j] - s[i]) / 20), rel=1e-9)
+    # synthetic: a score 20 points higher means twice the odds
+    for base in (450.0, 600.0, 700.0):
+        o1, o2 = math.exp((base - card.offset_) / card.factor_), math.exp((base + 20 - card.offset_) / card.factor_)
+        assert o2 / o1 == pytest.approx(2.0, rel=1e-12)
+
+
+def test_higher_score_means_lower_pd(card, outcomes):
+    s, p = card.score(outcomes), card.predict_pd(outcomes)
+    order = np.argsort(s, kind="stable")
+    assert np.all(np.diff(p[order]) <= 1e-15)
+    # strictly: distinct scores give distinct PDs in the opposite order
+    a, b = order[0], order[-1]
+    assert s[a] < s[b] and p[a] > p[b]
+
+
+# --------------------------------------------------------------------------- master scale
+def test_grades_monotone_in_pd(policy):
+    ms = MasterScale.from_policy(policy.master_scale)
+    grid = np.sort(np.concatenate([np.linspace(0, 1, 2001), np.asarray(ms.max_pd), np.geomspace(1e-6, 1, 500)]))
+    notches = [ms.notch(g) for g in ms.grade(grid)]
+    assert all(b >= a for a, b in zip(notches, notches[1:]))
+    assert notches[0] == 0 and notches[-1] == len(ms.grades) - 1
+
+
+def test_grade_boundaries(policy):
+    ms = MasterScale.from_policy(policy.master_scale)
+    assert ms.grades == ["1", "2", "3", "4", "5", "6", "7", "8"]
+    for i, (g, upper) in enumerate(zip(ms.grades, ms.max_pd)):
+        assert ms.grade([upper])[0] == g  # exactly max_pd is in the grade
+        if i + 1 < len(ms.grades):
+            assert ms.grade([np.nextafter(upper, 1.0)])[0] == ms.grades[i + 1]  # just above: next grade
+        lo, hi = ms.band(g)
+        assert hi == upper and lo == (0.0 if i == 0 else ms.max_pd[i - 1])
+    assert ms.grade([0.0])[0] == "1"
+    assert ms.grade([1.0])[0] == "8"
+    assert list(ms.grade([0.003, 0.0031, 0.05, 0.06, 0.0600001, 0.25, 0.9])) == ["1", "2", "5", "5", "6", "7", "8"]
+    assert ms.notch("1") == 0 and ms.notch("8") == 7
+
+
+def test_scorecard_grade_follows_pd(card, outcomes):
+    np.testing.assert_array_equal(card.grade(outcomes), card.master_scale.grade(card.predict_pd(outcomes)))
+
+
+# --------------------------------------------------------------------------- calibration
+def test_calibrated_to_central_tendency(card, outcomes, policy):
+    assert policy.central_tendency == 0.05
+    assert card.predict_pd(outcomes).mean() == pytest.approx(0.05, abs=1e-9)
+    assert card.metrics_["development"]["mean_pd"] == pytest.approx(0.05, abs=1e-9)
+    # the sample's own default rate differs, so the shift is doing work
+    assert abs(outcomes["default"].mean() - 0.05) > 1e-3 and card.calibration_shift_ != 0.0
+
+
+def test_without_central_tendency_calibrates_to_sample_rate(outcomes, policy):
+    kw = {**_policy_kwargs(policy), "central_tendency": None}
+    sc = fit_scorecard(outcomes, "default", **kw)
+    assert sc.predict_pd(outcomes).mean() == pytest.approx(outcomes["default"].mean(), abs=1e-9)
+
+
+# --------------------------------------------------------------------------- selection
+def test_low_iv_characteristics_dropped_with_reason(card, policy):
+    low = [f for f, ch in card.characteristics_.items() if ch.iv < policy.min_iv]
+    assert low, "the sample should contain at least one characteristic below min_iv"
+    logged = {e["characteristic"]: e for e in card.selection_log_}
+    for f in low:
+        assert f not in card.selected_
+        assert logged[f]["step"] == "information value"
+        assert re.search(r"IV \d\.\d{3} < 0\.02", logged[f]["reason"])
+    # every candidate is either selected or has exactly one logged reason for leaving
+    assert sorted(card.selected_ + [e["characteristic"] for e in card.selection_log_]) == sorted(policy.candidates)
+    assert set(card.selected_).isdisjoint(logged)
+    assert all(card.characteristics_[f].iv >= policy.min_iv for f in card.selected_)
+
+
+def test_selected_coefficients_negative_and_significant(card, policy):
+    assert len(card.selected_) >= 2
+    assert all(card.coefficients_[f] < 0 for f in card.selected_)
+    table = card.summary_table_.set_index("term")
+    assert list(table.index) == ["const"] + card.selected_
+    for f in card.selected_:
+        assert table.loc[f, "P>|z|"] <= policy.p_value
+        assert table.loc[f, "Coef."] == pytest.approx(card.coefficients_[f], rel=1e-12)
+
+
+def test_selected_pairs_below_max_correlation(card, outcomes, policy):
+    woe = card.woe_frame(outcomes)
+    corr = woe.corr().abs().to_numpy(copy=True)
+    np.fill_diagonal(corr, 0.0)
+    assert corr.max() <= policy.max_correlation
+
+
+# --------------------------------------------------------------------------- artifact
+def test_artifact_round_trip(card, artifact, outcomes):
+    loaded = load_scorecard(artifact)
+    np.testing.assert_array_equal(loaded.score(outcomes), card.score(outcomes))
+    np.testing.assert_array_equal(loaded.predict_pd(outcomes), card.predict_pd(outcomes))
+    np.testing.assert_array_equal(loaded.grade(outcomes), card.grade(outcomes))
+    sample = outcomes.iloc[::97]
+    assert loaded.explain(sample) == card.explain(sample)
+    assert loaded.max_points() == card.max_points()
+    # from_dict on the in-memory dict gives the same
+    again = Scorecard.from_dict(card.to_dict())
+    np.testing.assert_array_equal(again.score(outcomes), card.score(outcomes))
+
+
+def test_artifact_content(card, artifact, outcomes):
+    data = json.loads(artifact.read_text(encoding="utf-8"))
+    assert data["kind"] == "riskbook.scorecard"
+    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert re.fullmatch(r"[0-9a-f]{64}", data["checksum"])
+    assert re.fullmatch(r"[0-9a-f]{64}", data["training"]["sha256"])
+    assert data["training"]["rows"] == len(outcomes)
+    assert data["training"]["defaults"] == int(outcomes["default"].sum())
+    dev = data["metrics"]["development"]
+    assert 0.5 < dev["auc"] <= 1 and dev["gini"] == pytest.approx(2 * dev["auc"] - 1)
+    assert {"optbinning", "statsmodels", "numpy", "pandas"} <= set(data["libraries"])
+    assert data["master_scale"]["grades"] == card.master_scale.grades
+    assert data["master_scale"]["max_pd"] == card.master_scale.max_pd
+    assert [r["term"] for r in data["summary_table"]] == ["const"] + card.selected_
+    assert data["selected"] == card.selected_
+    assert data["coefficients"] == card.coefficients_
+
+
+def _rewrite(path, data):
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_tampered_woe_refused(artifact, tmp_path):
+    data = json.loads(artifact.read_text(encoding="utf-8"))
+    f = data["selected"][0]
+    data["characteristics"][f]["woe"][0] += 0.01  # checksum kept as it was
+    with pytest.raises(ModelError, match="checksum"):
+        load_scorecard(_rewrite(tmp_path / "woe.json", data))
+
+
+def test_tampered_coefficient_refused(artifact, tmp_path):
+    data = json.loads(artifact.read_text(encoding="utf-8"))
+    f = data["selected"][-1]
+    data["coefficients"][f] = -data["coefficients"][f]
+    with pytest.raises(ModelError, match="checksum"):
+        load_scorecard(_rewrite(tmp_path / "coef.json", data))
+
+
+@pytest.mark.parametrize("foreign", [{"kind": "other"}, {"a": 1, "b": [1, 2]}, [1, 2, 3], "scorecard", None])
+def test_foreign_json_refused(foreign, tmp_path):
+    with pytest.raises(ModelError, match="not a riskbook scorecard"):
+        load_scorecard(_rewrite(tmp_path / "foreign.json", foreign))
+
+
+def test_wrong_schema_version_refused(artifact, tmp_path):
+    data = json.loads(artifact.read_text(encoding="utf-8"))
+    data["schema_version"] = 2
+    with pytest.raises(ModelError, match=r"schema version 2\b"):
+        load_scorecard(_rewrite(tmp_path / "v2.json", data))
+    del data["schema_version"]
+    with pytest.raises(ModelError, match="schema version None"):
+        load_scorecard(_rewrite(tmp_path / "v_none.json", data))
+
+
+def test_missing_file_refused(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        load_scorecard(tmp_path / "nope.json")
+    with pytest.raises(ModelError):
+        load_scorecard(tmp_path)  # a folder is not an artifact
+
+
+@pytest.mark.parametrize("content", [b"not json at all {", b"", b"\xff\xfe\x00garbage"])
+def test_not_json_refused(content, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(ModelError, match="not a JSON"):
+        load_scorecard(path)
+
+
+def test_incomplete_artifact_with_valid_checksum_refused(card):
+    from helpers.scoring import _checksum
+
+    data = card.to_dict()
+    del data["intercept"], data["checksum"]
+    data["checksum"] = _checksum(data)
+    with pytest.raises(ModelError, match="incomplete"):
+        Scorecard.from_dict(data)
+
+
+# --------------------------------------------------------------------------- one row vs many, unseen, missing
+def test_one_record_equals_batch(card, outcomes):
+    rows = list(range(0, len(outcomes), 211)) + [len(outcomes) - 1]
+    batch_s, batch_p, batch_g = card.score(outcomes), card.predict_pd(outcomes), card.grade(outcomes)
+    batch_pts = card.points(outcomes)
+    for i in rows:
+        one = outcomes.iloc[[i]]
+        # same numbers up to floating-point summation order (a 1-row matrix product may round differently)
+        assert card.score(one)[0] == pytest.approx(batch_s[i], rel=1e-12)
+        assert card.predict_pd(one)[0] == pytest.approx(batch_p[i], rel=1e-12)
+        assert card.grade(one)[0] == batch_g[i]
+        np.testing.assert_allclose(card.points(one).iloc[0].to_numpy(), batch_pts.iloc[i].to_numpy(), rtol=1e-12)
+    assert card.explain(outcomes.iloc[[rows[1]]])[0]["reason_codes"] == \
+        card.explain(outcomes.iloc[rows])[1]["reason_codes"]
+
+
+def test_unseen_category_gets_woe_zero(card, outcomes):
+    cat = next(f for f in card.selected_ if card.characteristics_[f].dtype == "categorical")
+    row = outcomes.iloc[[0]].copy()
+    row[cat] = "never-seen-before"
+    assert card.woe_frame(row).iloc[0][cat] == 0.0
+    share = (card.offset_ - card.factor_ * (card.intercept_ + card.calibration_shift_)) / len(card.selected_)
+    assert card.points(row).iloc[0][cat] == pytest.approx(share, rel=1e-12)
+    bins = {it["characteristic"]: it["bin"] for it in card.explain(row)[0]["points"]}
+    assert bins[cat] == "unseen category"
+
+
+def test_missing_value_gets_missing_bin_woe(card, outcomes):
+    with_missing = [f for f in card.selected_ if card.characteristics_[f].missing_count > 0]
+    assert with_missing
+    row = outcomes.iloc[[1]].copy()
+    for f in with_missing:
+        row[f] = np.nan
+    w = card.woe_frame(row).iloc[0]
+    for f in with_missing:
+        assert w[f] == card.characteristics_[f].missing_woe
+        assert card.characteristics_[f].missing_woe != 0.0
+    bins = {it["characteristic"]: it["bin"] for it in card.explain(row)[0]["points"]}
+    assert all(bins[f] == "missing" for f in with_missing)
+
+
+def test_explain_reason_codes(card, outcomes):
+    out = card.explain(outcomes.iloc[:50], top=4)
+    best = card.max_points()
+    for e in out:
+        assert sum(it["points"] for it in e["points"]) == pytest.approx(e["score"], rel=1e-9)
+        short = [r["shortfall"] for r in e["reason_codes"]]
+        assert short == sorted(short, reverse=True) and len(short) <= 4
+        assert all(s > 0.5 for s in short)
+        for it in e["points"]:
+            assert it["max_points"] == pytest.approx(best[it["characteristic"]])
+            assert it["shortfall"] >= -1e-9
+            assert "\n" not in it["bin"] and "Array" not in it["bin"]
+
+
+# --------------------------------------------------------------------------- refusals while fitting
+def test_unfitted_scorecard_refuses(outcomes):
+    with pytest.raises(ModelError, match="not fitted"):
+        Scorecard().predict_pd(outcomes)
+    with pytest.raises(ModelError, match="not fitted"):
+        Scorecard().to_dict()
+
+
+def test_target_must_be_binary(outcomes, policy):
+    bad = outcomes.copy()
+    bad.loc[bad.index[0], "default"] = 2
+    with pytest.raises(ModelError, match="0/1"):
+        fit_scorecard(bad, "default", **_policy_kwargs(policy))
+    bad.loc[bad.index[0], "default"] = np.nan
+    with pytest.raises(ModelError, match="0/1"):
+        fit_scorecard(bad, "default", **_policy_kwargs(policy))
+    with pytest.raises(ModelError, match="not in the frame"):
+        fit_scorecard(outcomes.drop(columns="default"), "default", **_policy_kwargs(policy))
+
+
+def test_too_few_defaults(outcomes, policy):
+    goods = outcomes[outcomes["default"] == 0]
+    bads = outcomes[outcomes["default"] == 1].iloc[:9]
+    with pytest.raises(ModelError, match="10 defaults"):
+        fit_scorecard(pd.concat([goods, bads]), "default", **_policy_kwargs(policy))
+
+
+def test_master_scale_required(outcomes, policy):
+    with pytest.raises(ModelError, match="master scale"):
+        fit_scorecard(outcomes, "default", **{**_policy_kwargs(policy), "master_scale": None})
+
+
+# --------------------------------------------------------------------------- expert scorecard
+def _hand_row() -> pd.DataFrame:
+    return pd.DataFrame([{
+        "current_ratio": 1.2,             # edges [0.8, 1.0, 1.2, 1.5, 2.0]: exactly 1.2 → [1.2, 1.5) → 75 (of 100)
+        "debt_to_equity": 2.5,            # [2, 3) → 20 (of 80)
+        "interest_coverage": np.nan,      # missing → 70 (of 80)
+        "ebit_margin": -0.01,             # below 0 → 0 (of 70)
+        "altman_zone": "grey",            # → 35 (of 70)
+        "bank_overdue_days": 0.0,         # below 1 → 100 (of 100)
+        "credit_line_utilization": 0.9,   # exactly 0.9 → [0.9, 1.0) → 15 (of 80)
+        "bank_past_defaults": 1.0,        # exactly 1 → [1, 2) → 10 (of 70)
+        "days_beyond_terms": 45.0,        # exactly 45 → [45, inf) → 0 (of 150)
+        "industry_risk_class": "high",    # → 10 (of 50)
+        "third_party_rating": "BBB",      # → 45 (of 60)
+        "relationship_years": 4.0,        # [3, 5) → 25 (of 40)
+        "unresolved_disputes": 0.0,       # below 1 → 50 (of 50)
+    }])
+
+
+def test_expert_points_by_hand(policy):
+    ex = ExpertScorecard(policy.expert)
+    pts = ex.points(_hand_row()).iloc[0].to_dict()
+    assert pts == {"current_ratio": 75, "debt_to_equity": 20, "interest_coverage": 70, "ebit_margin": 0,
+                   "altman_zone": 35, "bank_overdue_days": 100, "credit_line_utilization": 15,
+                   "bank_past_defaults": 10, "days_beyond_terms": 0, "industry_risk_class": 10,
+                   "third_party_rating": 45, "relationship_years": 25, "unresolved_disputes": 50}
+    # 75+20+70+0+35+100+15+10+0+10+45+25+50 = 455 → band min_score 380 → grade 7
+    assert ex.score(_hand_row())[0] == 455
+    assert ex.grade(_hand_row())[0] == "7"
+
+
+def test_expert_edges_closed_on_the_left(policy):
+    ex = ExpertScorecard(policy.expert)
+    # current_ratio edges [0.8, 1.0, 1.2, 1.5, 2.0], points [0, 25, 50, 75, 90, 100]
+    frame = pd.DataFrame({"current_ratio": [0.79999, 0.8, 0.99999, 1.0, 1.5, 2.0, 50.0, -3.0]})
+    assert list(ex.points(frame)["current_ratio"]) == [0, 25, 25, 50, 90, 100, 100, 0]
+
+
+def test_expert_missing_and_categories(policy):
+    ex = ExpertScorecard(policy.expert)
+    # every value missing (columns absent) → each characteristic's missing points:
+    # 30+0+70+20+20+70+50+40+75+20+25+5+25 = 450
+    empty = pd.DataFrame(index=[0])
+    assert ex.score(empty)[0] == 450
+    assert ex.points(empty).iloc[0].to_dict() == {c.name: c.missing for c in policy.expert.characteristics}
+    frame = pd.DataFrame({"third_party_rating": ["AAA", "B", "D", "ZZZ", None],
+                          "altman_zone": ["safe", "distress", np.nan, "grey", "unknown"],
+                          "bank_overdue_days": [np.nan, 0, 29.9, 30, 200]})
+    pts = ex.points(frame)
+    assert list(pts["third_party_rating"]) == [60, 15, 0, 25, 25]     # unknown and missing → missing (25)
+    assert list(pts["altman_zone"]) == [70, 0, 20, 35, 20]
+    assert list(pts["bank_overdue_days"]) == [70, 100, 60, 30, 0]
+
+
+def test_expert_maximum_is_policy_total(policy):
+    ex = ExpertScorecard(policy.expert)
+    assert policy.expert.total == 1000
+    assert sum(c.max_points for c in policy.expert.characteristics) == 1000
+    best = pd.DataFrame([{"current_ratio": 3.0, "debt_to_equity": 0.1, "interest_coverage": 10.0, "ebit_margin": 0.2,
+                          "altman_zone": "safe", "bank_overdue_days": 0.0, "credit_line_utilization": 0.1,
+                          "bank_past_defaults": 0.0, "days_beyond_terms": 0.0, "industry_risk_class": "low",
+                          "third_party_rating": "AAA", "relationship_years": 20.0, "unresolved_disputes": 0.0}])
+    assert ex.score(best)[0] == 1000
+    assert ex.grade(best)[0] == "1"
+    assert ex.explain(best)[0]["reason_codes"] == []
+
+
+def test_expert_explain_ordered_by_shortfall(policy):
+    ex = ExpertScorecard(policy.expert)
+    e = ex.explain(_hand_row(), top=20)[0]
+    # shortfalls: days_beyond_terms 150, ebit_margin 70, credit_line_utilization 65, debt_to_equity 60,
+    # bank_past_defaults 60, industry_risk_class 40, altman_zone 35, current_ratio 25, third_party_rating 15,
+    # relationship_years 15, interest_coverage 10; bank_overdue_days and unresolved_disputes lose nothing
+    got = [(r["characteristic"], r["shortfall"]) for r in e["reason_codes"]]
+    assert [s for _, s in got] == [150, 70, 65, 60, 60, 40, 35, 25, 15, 15, 10]
+    assert [c for c, _ in got[:3]] == ["days_beyond_terms", "ebit_margin", "credit_line_utilization"]
+    assert {c for c, _ in got[3:5]} == {"debt_to_equity", "bank_past_defaults"}
+    assert "bank_overdue_days" not in dict(got) and "unresolved_disputes" not in dict(got)
+    assert e["score"] == 455 and e["grade"] == "7"
+    top4 = ex.explain(_hand_row())[0]["reason_codes"]
+    assert [r["characteristic"] for r in top4][:3] == ["days_beyond_terms", "ebit_margin", "credit_line_utilization"]
+    assert len(top4) == 4
+    assert top4[0]["text"] == "Days beyond terms with us: 45.00 scores 0 of 150 points"
+
+
+def test_expert_settings_reject_wrong_total(policy):
+    raw = policy.expert.model_dump()
+    assert ExpertScorecardSettings(**raw).total == 1000  # the policy as is passes
+    raw["total"] = 999
+    with pytest.raises(PydanticValidationError, match="add up to 1000"):
+        ExpertScorecardSettings(**raw)
+    raw["total"] = 1000
+    raw["characteristics"][0]["points"][-1] = 110  # current_ratio max 100 → 110: sum 1010
+    with pytest.raises(PydanticValidationError, match="1010"):
+        ExpertScorecardSettings(**raw)
+
+
+# --------------------------------------------------------------------------- characteristics of current customers
+@pytest.fixture(scope="module")
+def chars(portfolio):
+    return customer_characteristics(portfolio)
+
+
+def test_one_row_per_customer(chars, portfolio, card):
+    assert chars.index.is_unique
+    assert sorted(chars.index) == sorted(portfolio.customers["customer_id"])
+    # the statistical scorecard can score them
+    assert set(card.selected_) <= set(chars.columns)
+    p = card.predict_pd(chars)
+    assert np.all((p > 0) & (p < 1))
+
+
+def test_case1_current_ratio_latest_year(chars, portfolio):
+    fs = portfolio.statements
+    own = fs[fs["customer_id"] == "CASE1"]
+    latest = own[own["fiscal_year"] == own["fiscal_year"].max()].iloc[0]
+    expected = latest["current_assets"] / latest["current_liabilities"]
+    assert chars.loc["CASE1", "current_ratio"] == pytest.approx(expected, rel=1e-12)
+    assert own["fiscal_year"].nunique() > 1  # a real choice of year
+
+
+@pytest.mark.parametrize("customer", ["CASE1", "C001"])
+def test_days_beyond_terms_by_hand(chars, portfolio, customer):
+    # documented formula (customer_characteristics docstring): amount-weighted mean of (paid date − due date)
+    # in days over invoices due in (as_of − 12 months, as_of]; an invoice not fully paid (open or
+    # partially paid) counts (as_of − due date); early payment counts negative.
+    as_of = pd.Timestamp(AS_OF)
+    start = as_of - pd.DateOffset(months=12)
+    inv = portfolio.tables["invoices"]
+    num = den = 0.0
+    open_or_partial = early = 0
+    for r in inv[inv["customer_id"] == customer].itertuples():
+        if not (start < r.due_date <= as_of):
+            continue
+        fully_paid = pd.notna(r.paid_date) and r.paid_amount >= r.amount - 0.005
+        end = r.paid_date if fully_paid else as_of
+        open_or_partial += not fully_paid
+        days = (end - r.due_date).days
+        early += days < 0
+        num += r.amount * days
+        den += r.amount
+    assert open_or_partial > 0  # the customer has open or partially paid invoices in the window
+    assert chars.loc[customer, "days_beyond_terms"] == pytest.approx(num / den, rel=1e-12)
+    if customer == "C001":
+        assert early > 0  # and early payments, so the sign convention is exercised
+
+
+def test_unresolved_disputes_count(chars, portfolio):
+    co = portfolio.tables["contacts"]
+    expected = {cid: 0 for cid in chars.index}
+    for r in co.itertuples():
+        if r.kind in ("complaint", "dispute") and r.resolved is not None and not pd.isna(r.resolved) \
+                and str(r.resolved).lower() == "false":
+            expected[r.customer_id] += 1
+    got = chars["unresolved_disputes"].to_dict()
+    assert got == expected
+    assert got["CASE1"] == 3 and sum(got.values()) > 0
