@@ -159,6 +159,102 @@ class ScoringSettings(_Strict):
         return self
 
 
+class ScenarioSettings(_Strict):
+    """A named stress scenario: shocks (see helpers.scenarios) and its weight in the expected loss."""
+
+    name: str
+    label: str
+    weight: float = Field(0.0, ge=0, le=1)
+    shocks: dict[str, float] = {}
+
+
+class TermOption(_Strict):
+    """A payment-terms option the company offers.
+
+    ``kind``: open_account, installments, prepayment, letter_of_credit, credit_insurance or
+    guarantee. ``days``: credit period; ``installments``: number of equal instalments over
+    ``days``; ``prepayment_share``: share paid before shipment; ``cover``: share of the exposure
+    an instrument covers; ``premium_rate`` (insurance, on insured turnover), ``fee_rate`` and
+    ``min_fee`` × ``shipments_per_year`` (letter of credit, on turnover); ``scope`` of insurance
+    (domestic or export); ``lost_sales``: share of the planned sales the customer will not buy on
+    these terms (``lost_sales_foreign`` for foreign customers, whose goods travel for weeks and who
+    expect longer terms or documentary credit).
+    """
+
+    name: str
+    label: str
+    kind: Literal["open_account", "installments", "prepayment", "letter_of_credit", "credit_insurance", "guarantee"]
+    days: float = Field(0.0, ge=0)
+    installments: int = Field(1, ge=1)
+    prepayment_share: float = Field(0.0, ge=0, le=1)
+    cover: float = Field(0.0, ge=0, le=1)
+    premium_rate: float = Field(0.0, ge=0)
+    fee_rate: float = Field(0.0, ge=0)
+    min_fee: float = Field(0.0, ge=0)
+    shipments_per_year: int = Field(12, ge=1)
+    scope: Literal["domestic", "export", "any"] = "any"
+    lost_sales: float = Field(0.0, ge=0, le=1)
+    lost_sales_foreign: float | None = Field(None, ge=0, le=1)
+
+    def lost(self, domestic: bool) -> float:
+        """Share of sales lost on these terms, for a domestic or a foreign customer."""
+        return self.lost_sales if domestic or self.lost_sales_foreign is None else self.lost_sales_foreign
+
+
+class GradeTerms(_Strict):
+    """Terms the policy allows a grade: the longest credit period and the least prepayment."""
+
+    max_days: float = Field(ge=0)
+    min_prepayment: float = Field(0.0, ge=0, le=1)
+    review_months: int = Field(ge=1)
+    limit_cap: float = Field(ge=0)
+
+
+class LimitSettings(_Strict):
+    """How the credit limit is computed (see helpers.decisions.credit_limit)."""
+
+    net_worth_share: float = Field(0.10, ge=0, le=1)
+    working_capital_share: float = Field(0.25, ge=0, le=1)
+    extra_months: float = Field(1.0, ge=0)
+    bank_lines_share: float = Field(0.5, gt=0)
+    rounding: float = Field(1000.0, gt=0)
+
+
+class Clause(_Strict):
+    """A contract clause and when it applies: every token of ``when`` must hold (always, domestic,
+    foreign, insured, prepayment, secured, grade>=N)."""
+
+    name: str
+    title: str
+    text: str
+    when: list[str] = ["always"]
+
+
+class DecisionSettings(_Strict):
+    """Scenarios, loss parameters, limit rules, terms options and grade rules, clauses."""
+
+    lgd: float = Field(gt=0, le=1)
+    gross_margin: float = Field(gt=0, lt=1)
+    funding_rate: float = Field(ge=0, lt=1)
+    max_el_rate: float = Field(gt=0, lt=1)
+    acceptable_grade: str
+    insurer_max_pd: float = Field(gt=0, le=1)
+    scenarios: list[ScenarioSettings]
+    limit: LimitSettings = LimitSettings()
+    grades: dict[str, GradeTerms]
+    options: list[TermOption]
+    clauses: list[Clause] = []
+
+    @model_validator(mode="after")
+    def _weights(self) -> "DecisionSettings":
+        total = sum(s.weight for s in self.scenarios)
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"scenario weights add up to {total:g}, not 1")
+        if not any(o.kind == "prepayment" and o.prepayment_share == 1.0 for o in self.options):
+            raise ValueError("the options need full prepayment (prepayment_share 1.0), the fallback of last resort")
+        return self
+
+
 class Threshold(_Strict):
     """Traffic-light thresholds of one ratio.
 
@@ -205,6 +301,7 @@ class Policy(_Strict):
     peers: PeerSettings = PeerSettings()
     findings: FindingSettings = FindingSettings()
     scoring: ScoringSettings | None = None
+    decisions: DecisionSettings | None = None
     source: str = ""
     sha256: str = ""
 

@@ -1,0 +1,175 @@
+"""Stress scenarios: shock the customer's latest statements and behaviour, recompute the ratios
+and re-score.
+
+A scenario (policy ``scenarios``, or ad hoc from a notebook parameter) has these shocks, all
+optional and zero by default:
+
+- ``revenue``: relative change of revenue (−0.2 = revenue falls 20 %);
+- ``gross_margin``: change of the gross margin in percentage points as a fraction (−0.03);
+- ``dso_days`` / ``dpo_days``: days added to days sales / payables outstanding; DSO days are
+  also added to the days the customer pays us beyond terms;
+- ``interest_rate``: relative change of the interest expense (0.5 = rates up by half);
+- ``fx``: relative change of the foreign-currency part of revenue for a foreign customer
+  (revenue × export_share × fx; −0.1 = its export receipts lose 10 % in its reporting currency);
+- ``credit_line_cut``: share of the customer's bank credit lines withdrawn (0.3 = 30 % cut).
+
+How the statements move (so that the balance sheet still balances):
+revenue′ = revenue · (1 + revenue + fx · export_share); cost of sales′ = revenue′ · (1 − gross margin′)
+with gross margin′ = gross margin + shock; operating expenses stay (they are mostly fixed);
+EBIT′ = revenue′ − cost of sales′ − operating expenses; interest′ = interest · (1 + rate shock);
+tax′ = max(0, EBIT′ − interest′) · effective tax rate (of the latest year, else 25 %);
+net income′ = EBIT′ − interest′ − tax′ + other items. Receivables′ = revenue′ · (DSO + shock) / days,
+payables′ = cost of sales′ · (DPO + shock) / days, inventory′ = cost of sales′ · DIO / days.
+Cash absorbs the changes: cash′ = cash + Δnet income − Δreceivables − Δinventory + Δpayables −
+repayment of the credit-line cut; a negative cash balance is met by emergency short-term
+borrowing (cash floors at 0). Equity′ = equity + Δnet income; operating cash flow moves with
+Δnet income and the working-capital changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .contract import STATEMENT_MONEY_COLUMNS
+from .statements import compute_ratios
+
+__all__ = ["Scenario", "SHOCKS", "policy_scenarios", "stress_statements", "run_scenarios"]
+
+#: The shocks a scenario may set.
+SHOCKS = ("revenue", "gross_margin", "dso_days", "dpo_days", "interest_rate", "fx", "credit_line_cut")
+_DEFAULT_TAX = 0.25
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of shocks (see the module docstring)."""
+
+    name: str
+    label: str = ""
+    weight: float = 0.0
+    shocks: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = set(self.shocks) - set(SHOCKS)
+        if unknown:
+            raise ValueError(f"scenario {self.name}: unknown shock(s) {', '.join(sorted(unknown))}; "
+                             f"known: {', '.join(SHOCKS)}")
+
+    def get(self, name: str) -> float:
+        """The size of one shock (0 when the scenario does not set it)."""
+        return float(self.shocks.get(name, 0.0) or 0.0)
+
+
+def policy_scenarios(policy, extra: dict | None = None) -> list[Scenario]:
+    """The policy's named scenarios, plus ad-hoc ones ``{name: {shock: size}}`` (weight 0)."""
+    out = [Scenario(s.name, s.label, s.weight, dict(s.shocks)) for s in policy.decisions.scenarios]
+    for name, shocks in (extra or {}).items():
+        out.append(Scenario(name, f"ad hoc: {name}", 0.0, dict(shocks)))
+    return out
+
+
+def stress_statements(latest: pd.Series, scenario: Scenario, *, export_share: float | None, foreign: bool,
+                      credit_lines: float, days_in_year: int = 365) -> pd.Series:
+    """Apply a scenario to one year of normalized statements (see the module docstring)."""
+    s = latest.copy().astype(object)
+    f = {k: float(latest[k]) for k in ("revenue", "cost_of_sales", "operating_expenses", "interest_expense",
+                                        "income_tax", "net_income", "ebit", "receivables", "inventory", "payables",
+                                        "cash", "short_term_debt", "equity", "operating_cash_flow",
+                                        "other_non_operating", "months")}
+    annual = 12.0 / f["months"]
+    days = float(days_in_year)
+    revenue = f["revenue"]
+    gm = (revenue - f["cost_of_sales"]) / revenue if revenue > 0 else 0.0
+    dso = f["receivables"] / (revenue * annual) * days if revenue > 0 else 0.0
+    dio = f["inventory"] / (f["cost_of_sales"] * annual) * days if f["cost_of_sales"] > 0 else 0.0
+    dpo = f["payables"] / (f["cost_of_sales"] * annual) * days if f["cost_of_sales"] > 0 else 0.0
+    fx_part = scenario.get("fx") * (export_share if export_share is not None else (1.0 if foreign else 0.0))
+    revenue2 = max(0.0, revenue * (1.0 + scenario.get("revenue") + fx_part))
+    gm2 = min(1.0, gm + scenario.get("gross_margin"))
+    cogs2 = revenue2 * (1.0 - gm2)
+    ebit2 = revenue2 - cogs2 - f["operating_expenses"]
+    interest2 = f["interest_expense"] * (1.0 + scenario.get("interest_rate"))
+    ebt = f["ebit"] - f["interest_expense"]
+    rate = f["income_tax"] / ebt if ebt > 0 and f["income_tax"] > 0 else _DEFAULT_TAX
+    tax2 = max(0.0, ebit2 - interest2) * rate
+    ni2 = ebit2 - interest2 - tax2 + f["other_non_operating"]
+    rec2 = revenue2 * annual * max(0.0, dso + scenario.get("dso_days")) / days
+    inv2 = cogs2 * annual * dio / days
+    pay2 = cogs2 * annual * max(0.0, dpo + scenario.get("dpo_days")) / days
+    repay = credit_lines * scenario.get("credit_line_cut")
+    d_ni = ni2 - f["net_income"]
+    cash2 = f["cash"] + d_ni - (rec2 - f["receivables"]) - (inv2 - f["inventory"]) + (pay2 - f["payables"]) - repay
+    borrow = max(0.0, -cash2)
+    cash2 = max(0.0, cash2)
+    s["revenue"], s["cost_of_sales"], s["ebit"] = revenue2, cogs2, ebit2
+    s["interest_expense"], s["income_tax"], s["net_income"] = interest2, tax2, ni2
+    s["receivables"], s["inventory"], s["payables"], s["cash"] = rec2, inv2, pay2, cash2
+    s["short_term_debt"] = f["short_term_debt"] - repay + borrow
+    s["current_assets"] = cash2 + rec2 + inv2 + float(latest["other_current_assets"])
+    s["total_assets"] = s["current_assets"] + float(latest["fixed_assets"])
+    s["current_liabilities"] = pay2 + s["short_term_debt"] + float(latest["other_current_liabilities"])
+    s["total_liabilities"] = (s["current_liabilities"] + float(latest["long_term_debt"])
+                              + float(latest.get("other_noncurrent_liabilities", 0.0) or 0.0))
+    s["equity"] = f["equity"] + d_ni
+    s["retained_earnings"] = float(latest["retained_earnings"]) + d_ni
+    s["operating_cash_flow"] = (f["operating_cash_flow"] + d_ni - (rec2 - f["receivables"]) - (inv2 - f["inventory"])
+                                + (pay2 - f["payables"]))
+    s["emergency_borrowing"] = borrow
+    return s
+
+
+def run_scenarios(portfolio, customer_id: str, scorecard, scenarios: list[Scenario]) -> pd.DataFrame:
+    """Stress the customer's latest statements under each scenario, recompute ratios and re-score.
+
+    Returns
+    -------
+    DataFrame
+        One row per scenario: ``scenario, label, weight``, the shocks, key ratios (current,
+        quick, debt/equity, interest coverage, EBIT margin, ROA), ``revenue``,
+        ``emergency_borrowing``, ``score, pd, grade`` of the statistical scorecard and the expert
+        ``expert_score, expert_grade``.
+    """
+    from .credit import portfolio_characteristics
+    from .scoring import ExpertScorecard
+
+    policy = portfolio.policy
+    customer = portfolio.customer(customer_id)
+    fs = customer.statements.sort_values("fiscal_year")
+    latest = fs.iloc[-1]
+    prior = fs[fs["fiscal_year"] == latest["fiscal_year"] - 1]
+    bank = customer.bank_credit
+    lines = bank[(bank["status"] != "closed") & bank["facility_type"].isin(["credit_line", "overdraft"])]
+    drawn, granted = float(lines["outstanding"].sum()), float(lines["limit"].sum())
+    base = portfolio_characteristics(portfolio).loc[[customer_id]]
+    expert = ExpertScorecard(policy.scoring.expert)
+    rows = []
+    for sc in scenarios:
+        stressed = stress_statements(latest, sc, export_share=customer.record.get("export_share"),
+                                     foreign=not customer.domestic, credit_lines=drawn,
+                                     days_in_year=policy.days_in_year)
+        frame = pd.concat([prior, pd.DataFrame([stressed.to_dict()])], ignore_index=True)
+        for col in (*STATEMENT_MONEY_COLUMNS, "fiscal_year", "months"):
+            if col in frame:
+                frame[col] = frame[col].astype(float)
+        ratios = compute_ratios(frame, basis=policy.ratios.balance_basis, days_in_year=policy.days_in_year).values.iloc[-1]
+        chars = base.copy()
+        for col in ("current_ratio", "quick_ratio", "debt_to_equity", "interest_coverage", "ebit_margin", "roa"):
+            chars[col] = ratios[col]
+        chars["revenue"] = base["revenue"] * (stressed["revenue"] / latest["revenue"] if latest["revenue"] > 0 else 1.0)
+        chars["days_beyond_terms"] = base["days_beyond_terms"] + sc.get("dso_days")
+        if granted > 0:
+            new_limit = granted * (1.0 - sc.get("credit_line_cut"))
+            chars["credit_line_utilization"] = min(drawn, new_limit) / new_limit if new_limit > 0 else np.nan
+        pd_ = float(scorecard.predict_pd(chars)[0])
+        rows.append({"scenario": sc.name, "label": sc.label, "weight": sc.weight,
+                     **{k: sc.get(k) for k in SHOCKS},
+                     "revenue": float(stressed["revenue"]), "net_income": float(stressed["net_income"]),
+                     "emergency_borrowing": float(stressed["emergency_borrowing"]),
+                     **{k: float(ratios[k]) for k in ("current_ratio", "quick_ratio", "debt_to_equity",
+                                                      "interest_coverage", "ebit_margin", "roa")},
+                     "score": float(scorecard.score(chars)[0]), "pd": pd_,
+                     "grade": str(scorecard.master_scale.grade([pd_])[0]),
+                     "expert_score": float(expert.score(chars)[0]), "expert_grade": str(expert.grade(chars)[0])})
+    return pd.DataFrame(rows)
