@@ -9,7 +9,8 @@ KERNEL := riskbook
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core poppler-utils
 STAMP := $(VENV)/.riskbook-installed
 # In pipeline order: the model notebook writes the artifact the scoring notebook reads.
-NOTEBOOKS := notebooks/model_development.ipynb notebooks/financial_analysis.ipynb notebooks/credit_scoring.ipynb
+NOTEBOOKS := notebooks/model_development.ipynb notebooks/financial_analysis.ipynb notebooks/credit_scoring.ipynb \
+             notebooks/scenario_cases.ipynb
 
 .PHONY: setup system demo test lab bench crosscheck sample clean
 

@@ -149,9 +149,52 @@ CREDIT_SCORING = [
              "save_result(out, \"credit_scoring\", section)"),
 ]
 
+SCENARIO_CASES = [
+    ("md", "# Scenario cases and decisions\n\nStress the customer's latest statements under the policy's scenarios "
+           "(and any ad-hoc ones below), re-score, and turn the analysis into decisions: the credit limit with its "
+           "calculation log, the payment terms chosen among the policy's options by risk-adjusted value, credit "
+           "insurance, the contract clauses and the review date."),
+    ("params", 'customer_id = "CASE1"  # a customers.customer_id\n' + COMMON +
+     '\nmodel = None  # scorecard artifact; None for reports/model/scorecard.json\n'
+     'scenarios = None  # ad-hoc scenarios, e.g. {"export_slump": {"revenue": -0.25, "fx": -0.2}}'),
+    ("code", "import pandas as pd\n"
+             "from IPython.display import display\n\n"
+             "from helpers import charts, customer_output_dir, load_portfolio, save_chart, save_result\n"
+             "from helpers.decisions import current_credit, decision_section\n"
+             "from helpers.results import model_path\n"
+             "from helpers.scenarios import policy_scenarios, run_scenarios\n"
+             "from helpers.scoring import load_scorecard"),
+    ("md", "Load the data, the model and the customer's grade (with any override the scoring notebook recorded)."),
+    ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
+             "out = customer_output_dir(output_dir, customer_id)\n"
+             "scorecard = load_scorecard(model_path(model))\n"
+             "credit = current_credit(out, portfolio, customer_id, scorecard)"),
+    ("md", "The stress table: ratios, score, PD and grade under each scenario."),
+    ("code", "table = run_scenarios(portfolio, customer_id, scorecard, policy_scenarios(portfolio.policy, scenarios))\n"
+             "table.set_index(\"scenario\")"),
+    ("md", "The credit limit and how it was calculated."),
+    ("code", "section = decision_section(portfolio, customer_id, scorecard, credit, table)\n"
+             "pd.DataFrame(section[\"limit\"][\"log\"])"),
+    ("md", "Every payment-terms option: exposure, expected loss under each scenario, costs, margin and value; "
+           "why the others lost."),
+    ("code", "pd.DataFrame(section[\"options\"]).set_index(\"label\").drop(columns=[\"option\"])"),
+    ("code", "# NBVAL_CHECK_OUTPUT\n"
+             "t, ins = section[\"terms\"], section[\"insurance\"]\n"
+             "print(f\"{customer_id}: grade {section['grade']}, limit {section['limit']['recommended']:,.0f} \"\n"
+             "      f\"{section['currency']}, terms: {t['label']}, insurance: {ins['kind'] or 'none'}, \"\n"
+             "      f\"review {section['review_date']:%Y-%m-%d}\")"),
+    ("md", "The contract clauses this customer's contract needs."),
+    ("code", "pd.DataFrame(section[\"clauses\"]).query(\"required\")[[\"title\", \"text\"]]"),
+    ("md", "Save the chart and the results for the report."),
+    ("code", "figure = charts.scenario_chart(section)\n"
+             "display(figure)\n"
+             "save_chart(out, \"scenarios\", figure)\n"
+             "save_result(out, \"scenario_cases\", section)"),
+]
+
 #: Notebooks in pipeline order: the model first, then the per-customer notebooks.
 NOTEBOOKS = {"model_development": MODEL_DEVELOPMENT, "financial_analysis": FINANCIAL_ANALYSIS,
-             "credit_scoring": CREDIT_SCORING}
+             "credit_scoring": CREDIT_SCORING, "scenario_cases": SCENARIO_CASES}
 
 
 def build(cells) -> nbf.NotebookNode:

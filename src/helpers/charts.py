@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 __all__ = ["STYLE", "PALETTE", "line_chart", "bar_chart", "liquidity_chart", "statement_trend_chart",
-           "financial_charts", "points_chart", "validation_charts"]
+           "financial_charts", "points_chart", "validation_charts", "scenario_chart"]
 
 #: Colours of the workbook (also used by the print stylesheet).
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
@@ -245,3 +245,24 @@ def validation_charts(pack: dict) -> dict:
         fig.tight_layout()
         out["score_distribution"] = fig
     return out
+
+
+def scenario_chart(section: dict):
+    """PD by scenario against the master-scale bound of the policy's acceptable grade."""
+    rows = section["scenarios"]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.0, 2.3))
+        x = np.arange(len(rows))
+        bars = ax.bar(x, [r["pd"] * 100 for r in rows], 0.55, color=PALETTE[0])
+        ax.bar_label(bars, labels=[f"{r['pd']:.1%} · grade {r['grade']}" for r in rows], fontsize=7, padding=2)
+        ax.set_xticks(x, [r["label"] or r["scenario"] for r in rows])
+        bound = section.get("acceptable_pd")
+        if bound is not None:
+            ax.axhline(bound * 100, linestyle="--", color=PALETTE[1], linewidth=1)
+            ax.annotate(f"acceptable up to grade {section['acceptable_grade']} (PD ≤ {bound:.0%})", (1.0, bound * 100),
+                        xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=6.5, color=PALETTE[1])
+        ax.set_ylabel("PD, %")
+        ax.margins(y=0.25)
+        ax.set_title("PD by scenario", loc="left")
+        fig.tight_layout()
+    return fig

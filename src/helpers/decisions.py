@@ -33,7 +33,8 @@ import pandas as pd
 
 from .exceptions import RiskbookError
 
-__all__ = ["credit_limit", "evaluate_options", "recommend", "clause_checklist", "review_date", "decision_section"]
+__all__ = ["credit_limit", "evaluate_options", "recommend", "clause_checklist", "review_date", "decision_section",
+           "current_credit"]
 
 
 def _fx_rate(portfolio, currency: str) -> float:
@@ -271,6 +272,7 @@ def decision_section(portfolio, customer_id: str, scorecard, credit: dict, scena
         "scenarios": scenario_table.to_dict(orient="records"),
         "worst_acceptable_scenario": worst_ok,
         "acceptable_grade": dec.acceptable_grade,
+        "acceptable_pd": scorecard.master_scale.band(dec.acceptable_grade)[1],
         "options": options.to_dict(orient="records"),
         "recommended": best.to_dict(),
         "why_not": reasons,
@@ -288,3 +290,15 @@ def decision_section(portfolio, customer_id: str, scorecard, credit: dict, scena
                     "scenarios": {r["scenario"]: {"pd": r["pd"], "grade": r["grade"]}
                                   for r in scenario_table.to_dict(orient="records")}},
     }
+
+
+def current_credit(output_dir, portfolio, customer_id: str, scorecard) -> dict:
+    """The customer's credit section as the scoring notebook saved it (override included), or
+    computed afresh without an override when the scoring notebook has not run in ``output_dir``."""
+    from .credit import credit_section
+    from .results import load_results
+
+    saved = load_results(output_dir).get("credit_scoring")
+    if saved is not None and saved.get("model_version") == scorecard.model_version_:
+        return saved
+    return credit_section(portfolio, customer_id, scorecard)

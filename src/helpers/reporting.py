@@ -116,6 +116,7 @@ def build_context(customer_dir: str | Path, *, provenance: dict | None = None) -
         "summary": summary,
         "profile": results["profile"],
         "credit": results.get("credit_scoring"),
+        "decision": results.get("scenario_cases"),
         "financial": financial,
         "cover_facts": _cover_facts(financial),
         "charts": charts,

@@ -32,12 +32,12 @@ __all__ = ["PIPELINE", "MODEL_NOTEBOOK", "CustomerRun", "ModelRun", "BatchResult
            "execute_notebook", "run_model",
            "run_customer", "run_batch"]
 
-#: Notebooks run for every customer, in order (later issues append scenarios and monitoring).
-PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring")
+#: Notebooks run for every customer, in order (a later issue appends monitoring).
+PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring", "scenario_cases")
 #: Notebook run once per batch, before the customers: fits and validates the scorecard.
 MODEL_NOTEBOOK = "model_development"
 #: Parameters each notebook takes beyond customer_id, data, output_dir and as_of.
-_EXTRA_PARAMS = {"credit_scoring": ("model",)}
+_EXTRA_PARAMS = {"credit_scoring": ("model",), "scenario_cases": ("model",)}
 KERNEL_NAME = os.environ.get("RISKBOOK_KERNEL", "riskbook")
 _LIBRARIES = ("pandas", "numpy", "statsmodels", "papermill", "weasyprint", "jinja2", "matplotlib", "pydantic")
 

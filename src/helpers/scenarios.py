@@ -126,7 +126,7 @@ def run_scenarios(portfolio, customer_id: str, scorecard, scenarios: list[Scenar
     Returns
     -------
     DataFrame
-        One row per scenario: ``scenario, label, weight``, the shocks, key ratios (current,
+        One row per scenario: ``scenario, label, weight``, the shocks (``shock_<name>``), key ratios (current,
         quick, debt/equity, interest coverage, EBIT margin, ROA), ``revenue``,
         ``emergency_borrowing``, ``score, pd, grade`` of the statistical scorecard and the expert
         ``expert_score, expert_grade``.
@@ -164,7 +164,7 @@ def run_scenarios(portfolio, customer_id: str, scorecard, scenarios: list[Scenar
             chars["credit_line_utilization"] = min(drawn, new_limit) / new_limit if new_limit > 0 else np.nan
         pd_ = float(scorecard.predict_pd(chars)[0])
         rows.append({"scenario": sc.name, "label": sc.label, "weight": sc.weight,
-                     **{k: sc.get(k) for k in SHOCKS},
+                     **{f"shock_{k}": sc.get(k) for k in SHOCKS},
                      "revenue": float(stressed["revenue"]), "net_income": float(stressed["net_income"]),
                      "emergency_borrowing": float(stressed["emergency_borrowing"]),
                      **{k: float(ratios[k]) for k in ("current_ratio", "quick_ratio", "debt_to_equity",
