@@ -78,6 +78,22 @@ def test_model_is_fitted_validated_once_and_used_for_every_customer(batch):
         assert summary["model_version"] == m["model_version"]
         assert {"score", "pd", "grade", "reason_codes"} <= set(summary)
         assert 0 < summary["pd"] < 1 and summary["reason_codes"]
+        assert {"limit", "terms", "insurance", "review_date", "scenarios"} <= set(summary)
+        assert {"kind", "days", "prepayment_share", "instrument"} <= set(summary["terms"])
+        assert {"recommended", "kind", "cover_share", "premium"} <= set(summary["insurance"])
+        assert set(summary["scenarios"]) >= {"base", "downturn", "severe"}
+
+
+def test_the_seed_cases_come_out_of_the_engine_and_the_pdf_explains_them(batch):
+    out = batch["out"]
+    case1 = json.loads((out / "CASE1" / "summary.json").read_text())
+    case2 = json.loads((out / "CASE2" / "summary.json").read_text())
+    assert case1["terms"]["kind"] == "prepayment" and case1["terms"]["prepayment_share"] == 0.5
+    assert case2["insurance"]["recommended"] and case2["insurance"]["kind"] == "export"
+    text1 = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "CASE1" / "report.pdf").pages).split())
+    assert "50 % prepayment, rest 30 days" in text1 and "Credit limit" in text1 and "Review by" in text1
+    text2 = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "CASE2" / "report.pdf").pages).split())
+    assert "Export credit insurance, 90 days" in text2 and "Dispute resolution by arbitration" in text2
 
 
 def test_each_good_customer_has_pdf_summary_notebook_and_results(batch):
