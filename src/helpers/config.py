@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticVa
 from .exceptions import PolicyError
 
 __all__ = ["PROJECT_ROOT", "DATA_SAMPLE", "NOTEBOOKS_DIR", "TEMPLATES_DIR", "REPORTS_DIR",
-           "Policy", "Industry", "Threshold", "load_policy", "file_sha256"]
+           "Policy", "Industry", "Threshold", "load_policy", "file_sha256", "library_versions"]
 
 #: Repository root (the package is installed editable from ``src/helpers``).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -311,6 +311,19 @@ class Policy(_Strict):
             return self.industries[key]
         except KeyError:
             raise PolicyError(f"industry {key!r} is not in the policy ({', '.join(self.industries)})") from None
+
+
+def library_versions(names) -> dict[str, str]:
+    """Installed versions of the named distributions (those not installed are left out)."""
+    from importlib import metadata
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
 
 
 def file_sha256(path: str | Path) -> str:

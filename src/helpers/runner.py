@@ -21,10 +21,9 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 
-from .config import NOTEBOOKS_DIR, PROJECT_ROOT, TEMPLATES_DIR, file_sha256
+from .config import NOTEBOOKS_DIR, TEMPLATES_DIR, file_sha256, library_versions
 from .exceptions import NotebookError, RiskbookError
 from .results import read_json, write_json
 
@@ -67,21 +66,11 @@ def code_digest(pipeline: tuple[str, ...] = PIPELINE) -> str:
 
 
 def _versions() -> dict[str, str]:
-    out = {}
-    for lib in _LIBRARIES:
-        try:
-            out[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            pass
-    out["python"] = sys.version.split()[0]
-    return out
+    return {**library_versions(_LIBRARIES), "python": sys.version.split()[0]}
 
 
 def _riskbook_version() -> str:
-    try:
-        return metadata.version("riskbook")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    return library_versions(["riskbook"]).get("riskbook", "unknown")
 
 
 def _kernel_name() -> str:

@@ -32,12 +32,12 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .config import library_versions
 from .exceptions import ModelError
 
 __all__ = ["SCHEMA_VERSION", "Characteristic", "Scorecard", "fit_scorecard", "load_scorecard", "MasterScale",
@@ -418,7 +418,7 @@ class Scorecard:
             "master_scale": self.master_scale.to_dict(),
             "training": self.training_,
             "metrics": self.metrics_,
-            "libraries": _versions(),
+            "libraries": library_versions(_LIBS),
         }
         payload["checksum"] = _checksum(payload)
         return payload
@@ -487,15 +487,6 @@ def _checksum(payload: dict) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-
-def _versions() -> dict:
-    out = {}
-    for lib in _LIBS:
-        try:
-            out[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
 
 
 def fit_scorecard(frame: pd.DataFrame, target: str, **kwargs) -> Scorecard:
