@@ -163,7 +163,7 @@ def evaluate_options(portfolio, customer_id: str, grade: str, scenario_pd: dict[
         if o.kind == "credit_insurance":
             if base_pd > dec.insurer_max_pd:
                 why.append(f"insurers decline a PD above {dec.insurer_max_pd:.0%}")
-            if (o.scope == "export") == c.domestic:
+            if o.scope != "any" and (o.scope == "export") == c.domestic:
                 why.append("export cover is for foreign buyers" if o.scope == "export"
                            else "domestic cover is for domestic buyers")
         if o.kind in ("letter_of_credit", "guarantee"):
@@ -238,7 +238,8 @@ def decision_section(portfolio, customer_id: str, scorecard, credit: dict, scena
     c = portfolio.customer(customer_id)
     lim = credit_limit(portfolio, customer_id, grade)
     scen_pd = dict(zip(scenario_table["scenario"], scenario_table["pd"]))
-    scen_pd["base"] = credit["statistical"]["pd"] if "base" in scen_pd else scen_pd.get("base")
+    if "base" in scen_pd:
+        scen_pd["base"] = credit["statistical"]["pd"]
     dbt = portfolio_characteristics(portfolio).at[customer_id, "days_beyond_terms"]
     options = evaluate_options(portfolio, customer_id, grade, scen_pd, lim["recommended"],
                                None if pd.isna(dbt) else float(dbt))

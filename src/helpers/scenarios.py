@@ -17,7 +17,9 @@ How the statements move (so that the balance sheet still balances):
 revenue′ = revenue · (1 + revenue + fx · export_share); cost of sales′ = revenue′ · (1 − gross margin′)
 with gross margin′ = gross margin + shock; operating expenses stay (they are mostly fixed);
 EBIT′ = revenue′ − cost of sales′ − operating expenses; interest′ = interest · (1 + rate shock);
-tax′ = max(0, EBIT′ − interest′) · effective tax rate (of the latest year, else 25 %);
+tax′ = tax + (max(0, EBIT′ − interest′) − max(0, EBIT − interest)) · effective tax rate (of the
+latest year, else 25 %): max(0, EBIT′ − interest′) · rate after a profitable year (tax ≥ 0), while a
+loss year keeps the tax (or tax credit) it booked, so that zero shocks leave the statements unchanged;
 net income′ = EBIT′ − interest′ − tax′ + other items. Receivables′ = revenue′ · (DSO + shock) / days,
 payables′ = cost of sales′ · (DPO + shock) / days, inventory′ = cost of sales′ · DIO / days.
 Cash absorbs the changes: cash′ = cash + Δnet income − Δreceivables − Δinventory + Δpayables −
@@ -92,8 +94,8 @@ def stress_statements(latest: pd.Series, scenario: Scenario, *, export_share: fl
     ebit2 = revenue2 - cogs2 - f["operating_expenses"]
     interest2 = f["interest_expense"] * (1.0 + scenario.get("interest_rate"))
     ebt = f["ebit"] - f["interest_expense"]
-    rate = f["income_tax"] / ebt if ebt > 0 and f["income_tax"] > 0 else _DEFAULT_TAX
-    tax2 = max(0.0, ebit2 - interest2) * rate
+    rate = f["income_tax"] / ebt if ebt > 0 and f["income_tax"] >= 0 else _DEFAULT_TAX
+    tax2 = f["income_tax"] + (max(0.0, ebit2 - interest2) - max(0.0, ebt)) * rate
     ni2 = ebit2 - interest2 - tax2 + f["other_non_operating"]
     rec2 = revenue2 * annual * max(0.0, dso + scenario.get("dso_days")) / days
     inv2 = cogs2 * annual * dio / days
