@@ -69,6 +69,13 @@ unknown keys are errors. Fields so far:
 | `industries.<key>` | `{label, manufacturing, risk_class}` | Industries customers may name; `manufacturing` selects the Altman model, `risk_class` is low/medium/high. |
 | `rating_scale` | list | External rating grades, best first. |
 | `thresholds.<ratio>` | `{direction, min / max, warn}` | Traffic lights: `higher_is_better` is red below `min`, amber below `warn`; `lower_is_better` is red above `max`, amber above `warn`. |
+| `ratios.balance_basis` | `year_end` / `average` | Balances of flow-over-balance ratios. |
+| `peers.min_group` | int | Industries with fewer customers are compared with the whole portfolio. |
+| `findings.*` | | Key ratios, trend years, export-share and buyer-concentration alert levels, number of strengths shown. |
+| `scoring.*` | | Statistical scorecard (points scaling, central tendency, selection thresholds, candidates, categorical ones, labels), `master_scale` (grade, max_pd, name), `rating_pd` (external rating → PD), `disagreement_notches`, `out_of_time_years`, `validation_thresholds`, and the `expert` scorecard (characteristics with edges and points or categories, whose maximum points add up to `total`; score bands to grades). |
+| `decisions.*` | | `lgd`, our `gross_margin`, `funding_rate`, `max_el_rate`, `acceptable_grade`, `insurer_max_pd`; `scenarios` (name, label, weight, shocks; weights add up to 1); `limit` rules; `grades` (longest credit period, least prepayment, review months, limit cap per grade); the payment-terms `options`; the contract `clauses` with their conditions. |
+
+The sample `data/sample/policy.yaml` comments every key.
 """
 
 KIND = {"str": "text", "int": "integer", "float": "number", "money": "money", "date": "date", "bool": "boolean"}
