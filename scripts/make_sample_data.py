@@ -622,6 +622,7 @@ def add_market_profile(custs: list[dict], rng) -> None:
             continue
         if c["customer_id"] == "CASE2":  # a garment exporter selling to a few European and US buyers
             c["export_share"], c["largest_buyer_share"] = 0.88, 0.35
+            c["insurer_limit"] = 100000.0  # the export credit insurer's own limit on the buyer, USD
             continue
         known = rng.random() > 0.17
         foreign = c["country"] != "CN"

@@ -123,16 +123,28 @@ def test_every_option_recomputes_from_its_parts(portfolio, sections, cid):
     spec = {o.name: o for o in dec.options}
     rows = pd.DataFrame(d["options"])
     assert list(rows["option"]) == list(spec)
+    cust = portfolio.customer(cid)
+    fx = dict(zip(portfolio.tables["fx_rates"]["currency"], portfolio.tables["fx_rates"]["rate_to_base"]))
+    fx[portfolio.policy.base_currency] = 1.0
+    il = cust.record.get("insurer_limit")
+    il = math.inf if il is None or pd.isna(il) else float(il)
     for _, r in rows.iterrows():
         o = spec[r["option"]]
+        cap = il if o.kind == "credit_insurance" else math.inf
+        deductible = o.deductible / fx[cust.currency] if o.kind == "credit_insurance" else 0.0
         period = o.days * (o.installments + 1) / (2 * o.installments) if o.kind == "installments" else o.days
         assert r["days_outstanding"] == pytest.approx(period + late if o.days > 0 else 0.0)
         assert r["planned_sales"] == pytest.approx(planned)
         assert r["ead"] == pytest.approx(r["sales"] * (1 - r["prepayment_share"]) * r["days_outstanding"] / 365)
-        assert r["covered"] == pytest.approx(r["cover"] * r["ead"])
+        assert r["covered"] == pytest.approx(r["cover"] * min(r["ead"], cap))
         assert r["net_ead"] == pytest.approx(r["ead"] - r["covered"])
+        # the loss we keep: the uncovered loss plus the insured loss up to the deductible
+        retained = dec.lgd * r["ead"] - max(0.0, dec.lgd * r["covered"] - deductible)
+        assert r["retained_loss"] == pytest.approx(retained, rel=1e-9, abs=1e-9)
+        if deductible == 0.0:
+            assert retained == pytest.approx(dec.lgd * r["net_ead"], rel=1e-9, abs=1e-9)
         for name, p in pds.items():
-            assert r[f"el_{name}"] == pytest.approx(p * dec.lgd * r["net_ead"], rel=1e-9, abs=1e-9)
+            assert r[f"el_{name}"] == pytest.approx(p * retained, rel=1e-9, abs=1e-9)
         assert r["el_weighted"] == pytest.approx(sum(weights[n] * r[f"el_{n}"] for n in weights), abs=1e-9)
         assert r["financing"] == pytest.approx(r["ead"] * dec.funding_rate)
         if o.kind == "credit_insurance":
@@ -148,8 +160,13 @@ def test_every_option_recomputes_from_its_parts(portfolio, sections, cid):
         assert r["sales"] <= planned * (1 - r["lost_sales"]) + 1e-6
         assert r["ead"] - r["covered"] <= limit + 1e-6
         # the limit or the demand binds: sales are as large as both allow
-        own = (1 - r["prepayment_share"]) * r["days_outstanding"] / 365 * (1 - r["cover"])
-        assert r["sales"] == pytest.approx(min(planned * (1 - r["lost_sales"]), limit / own if own > 0 else math.inf))
+        e = (1 - r["prepayment_share"]) * r["days_outstanding"] / 365
+        if r["cover"] >= 1.0 and math.isinf(cap):
+            ead_cap = math.inf
+        else:
+            first = limit / (1 - r["cover"]) if r["cover"] < 1.0 else math.inf
+            ead_cap = first if first <= cap else limit + r["cover"] * cap
+        assert r["sales"] == pytest.approx(min(planned * (1 - r["lost_sales"]), ead_cap / e if e > 0 else math.inf))
         if r["admissible"]:
             assert r["el_weighted"] <= dec.max_el_rate * r["sales"] + 1e-9
 
@@ -396,5 +413,35 @@ def test_decision_section_without_a_scenario_named_base(portfolio, scorecard):
     o = pd.DataFrame(d["options"]).set_index("option")
     assert "el_base" not in o.columns
     assert o.loc["export_insurance", "el_central"] == pytest.approx(
-        credit["statistical"]["pd"] * other.policy.decisions.lgd * o.loc["export_insurance", "net_ead"])
+        credit["statistical"]["pd"] * o.loc["export_insurance", "retained_loss"])
     assert d["recommended"]["option"] == "export_insurance"
+
+
+
+def test_insurer_limit_and_deductible_by_hand(portfolio, sections):
+    # CASE2: export insurance at 90 days, 90 % cover, the insurer's own limit 100,000 USD, deductible
+    # 5,000 CNY / 7.12 = 702.25 USD per loss. EAD 78,984 < 100,000, so covered = 0.9 × 78,984 = 71,085.6;
+    # retained = 0.6 × 78,984 − (0.6 × 71,085.6 − 702.25) = 47,390.4 − 41,949.1 = 5,441.3
+    o = _options(sections, "CASE2").loc["export_insurance"]
+    assert o["insurer_limit"] == 100_000.0
+    assert o["deductible"] == pytest.approx(5000 / 7.12)
+    assert o["covered"] == pytest.approx(0.9 * o["ead"])
+    assert o["retained_loss"] == pytest.approx(0.6 * o["ead"] - (0.6 * 0.9 * o["ead"] - 5000 / 7.12))
+    d = sections["CASE2"][2]
+    assert d["insurance"]["insurer_limit"] == 100_000.0 and d["insurance"]["deductible"] == pytest.approx(5000 / 7.12)
+
+
+def test_exposure_above_the_insurer_limit_stays_our_risk(portfolio):
+    import copy
+
+    from helpers.decisions import evaluate_options
+
+    other = copy.deepcopy(portfolio)
+    cu = other.tables["customers"]
+    cu.loc[cu.customer_id == "CASE2", "insurer_limit"] = 20_000.0
+    o = evaluate_options(other, "CASE2", "6", {"base": 0.06, "downturn": 0.12, "severe": 0.18}, 56_000.0, 5.0
+                         ).set_index("option").loc["export_insurance"]
+    # own risk = EAD − 0.9 × 20,000 ≤ 56,000 → EAD ≤ 74,000 (below what the sales would need)
+    assert o["covered"] == pytest.approx(0.9 * 20_000.0)
+    assert o["ead"] == pytest.approx(min(74_000.0, o["sales"] * o["days_outstanding"] / 365))
+    assert o["ead"] - o["covered"] <= 56_000.0 + 1e-6

@@ -176,7 +176,8 @@ class TermOption(_Strict):
     ``days``; ``prepayment_share``: share paid before shipment; ``cover``: share of the exposure
     an instrument covers; ``premium_rate`` (insurance, on insured turnover), ``fee_rate`` and
     ``min_fee`` × ``shipments_per_year`` (letter of credit, on turnover); ``scope`` of insurance
-    (domestic or export); ``lost_sales``: share of the planned sales the customer will not buy on
+    (domestic or export) and its ``deductible`` (the loss per default we keep before the insurer pays,
+    in the base currency); ``lost_sales``: share of the planned sales the customer will not buy on
     these terms (``lost_sales_foreign`` for foreign customers, whose goods travel for weeks and who
     expect longer terms or documentary credit).
     """
@@ -193,6 +194,7 @@ class TermOption(_Strict):
     min_fee: float = Field(0.0, ge=0)
     shipments_per_year: int = Field(12, ge=1)
     scope: Literal["domestic", "export", "any"] = "any"
+    deductible: float = Field(0.0, ge=0)
     lost_sales: float = Field(0.0, ge=0, le=1)
     lost_sales_foreign: float | None = Field(None, ge=0, le=1)
 

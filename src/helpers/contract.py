@@ -102,6 +102,9 @@ _CUSTOMERS = Table(
         _money("requested_limit", "Credit limit the customer or sales asks for, in `currency`.",
                required=False, nullable=True),
         Column("employees", "int", required=False, nullable=True, min=0, description="Head count."),
+        _money("insurer_limit", "Credit limit a credit insurer grants on this buyer, in `currency`, where known "
+               "(0 when the insurer refuses cover); insured exposure above it is our own risk.",
+               required=False, nullable=True),
         Column("export_share", "float", required=False, nullable=True, min=0.0, max=1.0,
                description="Share of the customer's sales that it exports (0–1), for market risk; optional."),
         Column("largest_buyer_share", "float", required=False, nullable=True, min=0.0, max=1.0,

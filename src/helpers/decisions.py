@@ -12,9 +12,11 @@ Payment terms (:func:`evaluate_options`), per option of the policy and per scena
     days outstanding = credit period + days the customer pays beyond terms (≥ 0) — instalments
     average (n + 1) / (2n) of the period; exposure per unit of sales e = (1 − prepayment) × days
     outstanding / days in year; the limit caps our own risk, so sales = min(planned sales ×
-    (1 − lost sales), limit / (e × (1 − cover))); EAD = sales × e; covered = cover × EAD
-    (insurance, letter of credit, guarantee);
-    EL = PD × LGD × (EAD − covered), per scenario, and the scenario-weighted EL;
+    (1 − lost sales), EAD cap / e) with EAD cap = limit / (1 − cover) — or limit + cover × the
+    insurer's own limit on the buyer when that is lower; EAD = sales × e; covered = cover ×
+    min(EAD, insurer's limit) (insurance, letter of credit, guarantee); retained loss = LGD × EAD −
+    max(0, LGD × covered − deductible); EL = PD × retained loss, per scenario, and the
+    scenario-weighted EL (without a deductible: EL = PD × LGD × (EAD − covered));
     costs = EAD × funding rate + premium rate × insured sales + letter-of-credit fees;
     margin = gross margin × sales; value = margin − weighted EL − costs.
     An option is admissible when the grade allows its credit period and prepayment, an insurer
@@ -101,6 +103,24 @@ def credit_limit(portfolio, customer_id: str, grade: str) -> dict:
             "currency": cur, "log": log}
 
 
+def _ead_cap(limit: float, cover: float, insured_cap: float) -> float:
+    """Largest exposure whose own (uncovered) part stays within the limit.
+
+    Own risk = EAD − cover · min(EAD, insured cap); with an insurer's limit IL the cap is
+    limit / (1 − cover) while that stays below IL, else limit + cover · IL.
+    """
+    if cover >= 1.0 and math.isinf(insured_cap):
+        return math.inf
+    first = limit / (1.0 - cover) if cover < 1.0 else math.inf
+    return first if first <= insured_cap else limit + cover * insured_cap
+
+
+def _retained_loss(loss: float, covered_loss: float, deductible: float) -> float:
+    """Loss we keep when the customer defaults: the uncovered loss, plus the insured loss up to the
+    deductible (the insurer pays the covered loss above it). Without a deductible: loss − covered loss."""
+    return loss - max(0.0, covered_loss - deductible)
+
+
 def evaluate_options(portfolio, customer_id: str, grade: str, scenario_pd: dict[str, float], limit: float,
                      days_beyond_terms: float | None) -> pd.DataFrame:
     """Every payment-terms option of the policy, with its exposure, losses, costs and value.
@@ -135,6 +155,9 @@ def evaluate_options(portfolio, customer_id: str, grade: str, scenario_pd: dict[
     bank = c.bank_credit
     lines = bank[(bank["status"] == "active") & bank["facility_type"].isin(["credit_line", "overdraft", "trade_finance"])]
     headroom = float((lines["limit"] - lines["outstanding"]).clip(lower=0).sum())
+    rate = _fx_rate(portfolio, c.currency)
+    insurer_limit = c.record.get("insurer_limit")
+    insurer_limit = None if insurer_limit is None or pd.isna(insurer_limit) else float(insurer_limit)
     overdue = float(bank.loc[bank["status"] != "closed", "overdue_days"].max()) if len(bank) else 0.0
     rows = []
     for o in dec.options:
@@ -143,12 +166,15 @@ def evaluate_options(portfolio, customer_id: str, grade: str, scenario_pd: dict[
         e = (1.0 - o.prepayment_share) * outstanding / days_year
         lost = o.lost(c.domestic)
         wanted = planned * (1.0 - lost)
-        own = e * (1.0 - o.cover)  # the limit caps our own risk; a covering instrument carries the rest
-        sales = min(wanted, limit / own) if own > 0 else wanted
+        insured_cap = insurer_limit if o.kind == "credit_insurance" and insurer_limit is not None else math.inf
+        ead_cap = _ead_cap(limit, o.cover, insured_cap)  # the limit caps our own risk, not what others carry
+        sales = min(wanted, ead_cap / e) if e > 0 else wanted
         ead = sales * e
-        covered = o.cover * ead
+        covered = o.cover * min(ead, insured_cap)
         net = ead - covered
-        el = {name: p * dec.lgd * net for name, p in scenario_pd.items()}
+        deductible = o.deductible / rate if o.kind == "credit_insurance" else 0.0
+        retained = _retained_loss(dec.lgd * ead, dec.lgd * covered, deductible)
+        el = {name: p * retained for name, p in scenario_pd.items()}
         weighted = sum(weights.get(name, 0.0) * v for name, v in el.items())
         financing = ead * dec.funding_rate
         premium = o.premium_rate * sales * (1.0 - o.prepayment_share) if o.kind == "credit_insurance" else 0.0
@@ -161,6 +187,8 @@ def evaluate_options(portfolio, customer_id: str, grade: str, scenario_pd: dict[
         if o.prepayment_share < terms.min_prepayment and o.cover < 1.0:
             why.append(f"grade {grade} needs {terms.min_prepayment:.0%} prepayment or full security")
         if o.kind == "credit_insurance":
+            if insurer_limit is not None and insurer_limit <= 0:
+                why.append("the insurer grants no limit on this buyer")
             if base_pd > dec.insurer_max_pd:
                 why.append(f"insurers decline a PD above {dec.insurer_max_pd:.0%}")
             if o.scope != "any" and (o.scope == "export") == c.domestic:
@@ -181,7 +209,9 @@ def evaluate_options(portfolio, customer_id: str, grade: str, scenario_pd: dict[
                      "days_outstanding": outstanding, "planned_sales": planned, "sales": sales, "ead": ead,
                      "covered": covered, "net_ead": net, **{f"el_{k}": v for k, v in el.items()},
                      "el_weighted": weighted, "financing": financing, "premium": premium, "fees": fees,
-                     "margin": margin, "value": value, "admissible": not why, "why_not": "; ".join(why)})
+                     "margin": margin, "value": value, "deductible": deductible, "retained_loss": retained,
+                     "insurer_limit": insurer_limit if o.kind == "credit_insurance" else None,
+                     "admissible": not why, "why_not": "; ".join(why)})
     return pd.DataFrame(rows)
 
 
@@ -252,10 +282,14 @@ def decision_section(portfolio, customer_id: str, scorecard, credit: dict, scena
     terms = {"option": best["option"], "label": best["label"], "kind": best["kind"], "days": float(best["days"]),
              "prepayment_share": float(best["prepayment_share"]),
              "instrument": best["kind"] if best["kind"] in ("letter_of_credit", "credit_insurance", "guarantee") else None}
+    base_pd = scen_pd.get("base", next(iter(scen_pd.values())))
     insurance = {"recommended": bool(insured), "kind": ("export" if not c.domestic else "domestic") if insured else None,
                  "cover_share": float(best["cover"]) if insured else None,
                  "premium": float(best["premium"]) if insured else None,
-                 "el_transferred": float(best["covered"] * scen_pd.get("base", 0) * dec.lgd) if insured else None}
+                 "insurer_limit": (None if best.get("insurer_limit") is None or pd.isna(best.get("insurer_limit"))
+                                   else float(best["insurer_limit"])) if insured else None,
+                 "deductible": float(best["deductible"]) if insured else None,
+                 "el_transferred": float(base_pd * (dec.lgd * best["ead"] - best["retained_loss"])) if insured else None}
     ranked = options.sort_values(["admissible", "value"], ascending=[False, False])
     reasons = []
     for _, o in ranked.iterrows():
