@@ -165,3 +165,42 @@ def test_a_tampered_model_artifact_is_refused_before_anything_runs(batch, tmp_pa
             "--no-progress", "--model", str(bad)]
     assert main(args) == 2
     assert not (out / "manifest.json").exists()
+
+
+def test_a_kernel_that_dies_at_start_is_started_again_but_a_failing_cell_is_not(monkeypatch, tmp_path):
+    import papermill as pm
+
+    from helpers import runner
+    from helpers.exceptions import NotebookError
+
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(pm, "execute_notebook", flaky)
+    monkeypatch.setattr(runner.time, "sleep", lambda s: None)
+    runner.execute_notebook("financial_analysis", tmp_path / "x.ipynb", {})
+    assert len(calls) == 3
+
+    def broken_cell(*args, **kwargs):
+        calls.append(1)
+        raise pm.PapermillExecutionError(4, 5, "x = 1/0", "ZeroDivisionError", "division by zero", [])
+
+    calls.clear()
+    monkeypatch.setattr(pm, "execute_notebook", broken_cell)
+    with pytest.raises(NotebookError, match="cell 5: ZeroDivisionError"):
+        runner.execute_notebook("financial_analysis", tmp_path / "x.ipynb", {})
+    assert len(calls) == 1
+
+    def always_dies(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    calls.clear()
+    monkeypatch.setattr(pm, "execute_notebook", always_dies)
+    with pytest.raises(RuntimeError):
+        runner.execute_notebook("financial_analysis", tmp_path / "x.ipynb", {})
+    assert len(calls) == 3
