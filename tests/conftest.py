@@ -47,3 +47,19 @@ def tree_hashes():
                 for p in sorted(folder.rglob("*")) if p.is_file()}
 
     return hashes
+
+
+@pytest.fixture(scope="session")
+def portfolio():
+    """The bundled sample, validated as of its reporting date; shared read-only by the decision tests."""
+    from helpers import load_portfolio
+
+    return load_portfolio(as_of="2026-09-30")
+
+
+@pytest.fixture(scope="session")
+def scorecard(portfolio):
+    """The scorecard developed on the sample's outcome history (out-of-time split of the policy)."""
+    from helpers.modelling import develop_scorecard
+
+    return develop_scorecard(portfolio)[0]

@@ -9,28 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import load_portfolio
 from helpers.config import Clause, TermOption
 from helpers.credit import credit_section, portfolio_characteristics
 from helpers.decisions import (clause_checklist, credit_limit, decision_section, evaluate_options, recommend,
                                review_date)
 from helpers.exceptions import RiskbookError
-from helpers.modelling import develop_scorecard
 from helpers.scenarios import policy_scenarios, run_scenarios
 
 OPEN_ACCOUNT = ("open_30", "open_60", "open_90", "instalments_3x30")
 SECTION_CUSTOMERS = ("CASE1", "CASE2", "C001", "C003", "C012", "C032")
-
-
-@pytest.fixture(scope="module")
-def portfolio():
-    return load_portfolio(as_of="2026-09-30")
-
-
-@pytest.fixture(scope="module")
-def scorecard(portfolio):
-    card, _dev, _test = develop_scorecard(portfolio)
-    return card
 
 
 def _section(portfolio, scorecard, cid):

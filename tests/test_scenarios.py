@@ -9,25 +9,12 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers import load_portfolio
 from helpers.credit import portfolio_characteristics
-from helpers.modelling import develop_scorecard
 from helpers.scenarios import SHOCKS, Scenario, policy_scenarios, run_scenarios, stress_statements
 
 FIGURES = ("revenue", "cost_of_sales", "ebit", "interest_expense", "income_tax", "net_income", "cash",
            "receivables", "inventory", "payables", "short_term_debt", "current_assets", "total_assets",
            "current_liabilities", "total_liabilities", "equity", "retained_earnings", "operating_cash_flow")
-
-
-@pytest.fixture(scope="module")
-def portfolio():
-    return load_portfolio(as_of="2026-09-30")
-
-
-@pytest.fixture(scope="module")
-def scorecard(portfolio):
-    card, _dev, _test = develop_scorecard(portfolio)
-    return card
 
 
 def _latest(portfolio, cid):
