@@ -34,7 +34,6 @@ Run: ``.venv/bin/python benchmarks/scorecard_auc.py [--seeds 20] [--rows 1000000
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import warnings
 

@@ -80,8 +80,6 @@ def test_customer_without_statements_is_refused(sample):
 
 
 def test_negative_equity_customer_is_flagged_and_ratios_excluded(sample):
-    analysis = analyse_portfolio(sample)
-    v = analysis.ratios.values
     fs = sample.statements
     neg = fs[fs.equity < 0].sort_values("fiscal_year").groupby("customer_id").tail(1)
     assert len(neg), "the sample has customers with negative equity"

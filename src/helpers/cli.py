@@ -9,7 +9,6 @@ import argparse
 import datetime as dt
 import shlex
 import sys
-from pathlib import Path
 
 from .config import DATA_SAMPLE, REPORTS_DIR
 from .exceptions import RiskbookError, ValidationError

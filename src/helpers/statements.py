@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from .config import Policy
-from .exceptions import RiskbookError
 
 __all__ = ["Ratio", "CATALOGUE", "FLOWS", "RatioResult", "safe_divide", "compute_ratios", "altman_z",
            "ratio_table", "statement_table", "statement_summary", "latest_ratios"]
