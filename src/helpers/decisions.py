@@ -38,12 +38,6 @@ __all__ = ["credit_limit", "evaluate_options", "recommend", "clause_checklist", 
            "current_credit"]
 
 
-def _fx_rate(portfolio, currency: str) -> float:
-    fx = dict(zip(portfolio.tables["fx_rates"]["currency"], portfolio.tables["fx_rates"]["rate_to_base"]))
-    fx[portfolio.policy.base_currency] = 1.0
-    return float(fx[currency])
-
-
 def credit_limit(portfolio, customer_id: str, grade: str) -> dict:
     """The credit limit of a customer with its calculation log (see the module docstring).
 
@@ -77,7 +71,7 @@ def credit_limit(portfolio, customer_id: str, grade: str) -> dict:
     else:
         need = step("Need", f"monthly purchases {monthly:,.0f} × ({terms.max_days:.0f} days / 30 + "
                             f"{rules.extra_months:g} month)", monthly * (terms.max_days / 30.0 + rules.extra_months))
-    rate = _fx_rate(portfolio, cur)
+    rate = portfolio.fx_rates[cur]
     cap = step("Grade cap", f"grade {grade} cap {terms.limit_cap:,.0f} {policy.base_currency} ÷ {rate:g}",
                terms.limit_cap / rate)
     bank = c.bank_credit
@@ -154,7 +148,7 @@ def evaluate_options(portfolio, customer_id: str, grade: str, scenario_pd: dict[
     bank = c.bank_credit
     lines = bank[(bank["status"] == "active") & bank["facility_type"].isin(["credit_line", "overdraft", "trade_finance"])]
     headroom = float((lines["limit"] - lines["outstanding"]).clip(lower=0).sum())
-    rate = _fx_rate(portfolio, c.currency)
+    rate = portfolio.fx_rates[c.currency]
     insurer_limit = c.record.get("insurer_limit")
     insurer_limit = None if insurer_limit is None or pd.isna(insurer_limit) else float(insurer_limit)
     overdue = float(bank.loc[bank["status"] != "closed", "overdue_days"].max()) if len(bank) else 0.0

@@ -533,6 +533,13 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
 
 
 # --------------------------------------------------------------------------- the portfolio
+def _rates_to_base(fx: pd.DataFrame, policy: Policy) -> dict[str, float]:
+    """Currency → units of base currency per unit, from ``fx_rates``; the base currency is 1."""
+    rates = dict(zip(fx["currency"], fx["rate_to_base"].astype(float))) if len(fx) else {}
+    rates[policy.base_currency] = 1.0
+    return rates
+
+
 def _normalize_statements(fs: pd.DataFrame, customers: pd.DataFrame, fx: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Scale statement figures to whole currency units in the customer's currency.
 
@@ -541,8 +548,7 @@ def _normalize_statements(fs: pd.DataFrame, customers: pd.DataFrame, fx: pd.Data
     The original ``currency`` and ``unit`` are kept as ``source_currency`` and ``source_unit``.
     """
     fs = fs.copy()
-    rates = dict(zip(fx["currency"], fx["rate_to_base"].astype(float))) if len(fx) else {}
-    rates[policy.base_currency] = 1.0
+    rates = _rates_to_base(fx, policy)
     cust_cur = fs["customer_id"].map(customers.set_index("customer_id")["currency"])
     factor = fs["unit"].map(UNIT_FACTORS).astype(float)
     fx_factor = fs["currency"].map(rates).astype(float) / cust_cur.map(rates).astype(float)
@@ -627,6 +633,11 @@ class Portfolio:
     def statements(self) -> pd.DataFrame:
         """The normalized financial statements of all customers."""
         return self.tables["financial_statements"]
+
+    @property
+    def fx_rates(self) -> dict[str, float]:
+        """Currency → units of the base currency per unit (the base currency itself is 1)."""
+        return _rates_to_base(self.tables["fx_rates"], self.policy)
 
     @property
     def customer_ids(self) -> list[str]:

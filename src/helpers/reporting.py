@@ -77,6 +77,11 @@ def _environment(templates: Path) -> Environment:
     return env
 
 
+def _chart_uris(folder: Path) -> dict[str, str]:
+    """Chart name → file URI of every ``results/*.svg`` in a customer or model folder."""
+    return {p.stem: p.resolve().as_uri() for p in sorted((folder / "results").glob("*.svg"))}
+
+
 def merge_summaries(results: dict) -> dict:
     """Merge the ``summary`` part of every section's results into one dict (for ``summary.json``).
 
@@ -111,7 +116,7 @@ def build_context(customer_dir: str | Path, *, provenance: dict | None = None) -
     summary_path = customer_dir / "summary.json"
     summary = read_json(summary_path) if summary_path.exists() else {**merge_summaries(results), "status": "draft"}
     financial = results.get("financial_analysis")
-    charts = {p.stem: p.resolve().as_uri() for p in sorted((customer_dir / "results").glob("*.svg"))}
+    charts = _chart_uris(customer_dir)
     return {
         "summary": summary,
         "profile": results["profile"],
@@ -193,7 +198,7 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
     results = load_results(model_dir)
     if "model_validation" not in results:
         raise RenderError(f"{model_dir}: results/model_validation.json is missing; run model_development first")
-    charts = {p.stem: p.resolve().as_uri() for p in sorted((model_dir / "results").glob("*.svg"))}
+    charts = _chart_uris(model_dir)
     context = {"pack": results["model_validation"], "charts": charts,
                "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     html = render_html(context, template="model_validation.html.j2", templates=templates)

@@ -613,9 +613,7 @@ def customer_characteristics(portfolio) -> pd.DataFrame:
         out[col] = latest[col].reindex(out.index)
     fs = portfolio.statements
     last = fs.loc[fs.groupby("customer_id")["fiscal_year"].idxmax()].set_index("customer_id")
-    fx = dict(zip(portfolio.tables["fx_rates"]["currency"], portfolio.tables["fx_rates"]["rate_to_base"]))
-    fx[policy.base_currency] = 1.0
-    rate = cu["currency"].map(fx).astype(float)
+    rate = cu["currency"].map(portfolio.fx_rates).astype(float)
     out["revenue"] = (last["revenue"] * 12 / last["months"]).reindex(out.index) * rate
     z = analysis.altman.loc[analysis.altman.groupby("customer_id")["fiscal_year"].idxmax()].set_index("customer_id")
     out["altman_zone"] = z["zone"].reindex(out.index)
