@@ -34,7 +34,7 @@ def _time(fn, repeat: int) -> list[float]:
 def bench_kernel(tmp: Path, repeat: int) -> float:
     import papermill as pm
 
-    from helpers.runner import _kernel_name
+    from helpers.pipeline.engines import _kernel_name
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "riskbook", "display_name": "riskbook", "language": "python"}
@@ -49,7 +49,7 @@ def bench_kernel(tmp: Path, repeat: int) -> float:
 
 
 def bench_weasyprint(tmp: Path, repeat: int) -> float:
-    from helpers.reporting import render_pdf
+    from helpers.report.render import render_pdf
 
     html = "<html><body><h1>Baseline</h1><p>东莞市恒达电子有限公司 · one page</p></body></html>"
     return statistics.median(_time(lambda: render_pdf(html, tmp / "baseline.pdf"), repeat))
@@ -57,7 +57,7 @@ def bench_weasyprint(tmp: Path, repeat: int) -> float:
 
 def bench_batch(tmp: Path, customers: int, workers: int) -> tuple[float, dict]:
     from helpers import load_portfolio
-    from helpers.runner import run_batch
+    from helpers.pipeline import run_batch
 
     portfolio = load_portfolio(as_of="2026-09-30")
     ids = portfolio.customer_ids[:customers]
@@ -80,8 +80,8 @@ def bench_ratios(rows: int) -> tuple[float, float, float]:
     import copy
 
     from helpers import load_portfolio
-    from helpers.financial import analyse_portfolio
-    from helpers.statements import compute_ratios
+    from helpers.analysis.financial import analyse_portfolio
+    from helpers.analysis.statements import compute_ratios
 
     p = load_portfolio(as_of="2026-09-30")
     fs, cu = p.statements, p.customers

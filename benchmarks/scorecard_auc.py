@@ -90,7 +90,7 @@ def one_split(d, features, categorical, pol, seed: int) -> tuple[float, float, i
     ours = fit_scorecard(train, "default", **ours_kwargs(pol, features, categorical, central_tendency=None,
                                                          p_value=0.05, min_iv=0.02))
     theirs = optbinning_scorecard(features).fit(train[features], train["default"].to_numpy())
-    from helpers.validation import auc_gini
+    from helpers.scoring.statistics import auc_gini
 
     y = test["default"].to_numpy()
     pd_ours = ours.predict_pd(test)

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from helpers.contract import TABLES, UNIT_FACTORS  # noqa: E402
+from helpers.data.contract import TABLES, UNIT_FACTORS  # noqa: E402
 
 HEADER = """# The input contract
 

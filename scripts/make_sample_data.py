@@ -3,7 +3,7 @@
 
 Usage: ``python scripts/make_sample_data.py [--out data/sample]``
 
-Writes one CSV per contract table (``helpers.contract.TABLES``), with exactly the declared
+Writes one CSV per contract table (``helpers.data.contract.TABLES``), with exactly the declared
 columns in declared order: ``customers``, ``financial_statements``, ``bank_credit``,
 ``invoices``, ``contacts``, ``outcomes`` and ``fx_rates``. ``policy.yaml`` in the output
 folder (else ``data/sample/policy.yaml``) is read for industries and rating scale, never

@@ -74,10 +74,8 @@ MODEL_DEVELOPMENT = [
            "current customers. Writes the JSON model artifact and the validation PDF for auditors."),
     ("params", COMMON + '\nvalidation_pdf = None  # None for reports/model_validation.pdf'),
     ("code", "from IPython.display import display\n\n"
-             "from helpers import charts, load_portfolio, save_chart, save_result\n"
-             "from helpers.modelling import develop_scorecard, validation_pack\n"
-             "from helpers.reporting import render_validation\n"
-             "from helpers.results import model_output_dir"),
+             "from helpers import (charts, develop_scorecard, load_portfolio, model_output_dir, render_validation,\n"
+             "                     save_chart, save_result, validation_pack)"),
     ("md", "Load and validate the data; fit on the development years, keep the last years out of time."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = model_output_dir(output_dir)\n"
@@ -118,10 +116,8 @@ CREDIT_SCORING = [
      'override_by = None  # who (required with an override)'),
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
-             "from helpers import charts, customer_output_dir, load_portfolio, save_chart, save_result\n"
-             "from helpers.credit import credit_section\n"
-             "from helpers.results import model_path\n"
-             "from helpers.scoring import load_scorecard"),
+             "from helpers import (charts, credit_section, customer_output_dir, load_portfolio, load_scorecard, model_path,\n"
+             "                     save_chart, save_result)"),
     ("md", "Load the data and the model artifact (it refuses an artifact whose checksum does not match)."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = customer_output_dir(output_dir, customer_id)\n"
@@ -159,16 +155,14 @@ SCENARIO_CASES = [
      'scenarios = None  # ad-hoc scenarios, e.g. {"export_slump": {"revenue": -0.25, "fx": -0.2}}'),
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
-             "from helpers import charts, customer_output_dir, load_portfolio, save_chart, save_result\n"
-             "from helpers.decisions import current_credit, decision_section\n"
-             "from helpers.results import model_path\n"
-             "from helpers.scenarios import policy_scenarios, run_scenarios\n"
-             "from helpers.scoring import load_scorecard"),
+             "from helpers import (charts, customer_output_dir, decision_section, final_credit, load_portfolio, load_results,\n"
+             "                     load_scorecard, model_path, policy_scenarios, run_scenarios, save_chart, save_result)"),
     ("md", "Load the data, the model and the customer's grade (with any override the scoring notebook recorded)."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = customer_output_dir(output_dir, customer_id)\n"
              "scorecard = load_scorecard(model_path(model))\n"
-             "credit = current_credit(out, portfolio, customer_id, scorecard)"),
+             "saved = load_results(out).get(\"credit_scoring\")\n"
+             "credit = final_credit(portfolio, customer_id, scorecard, saved)"),
     ("md", "The stress table: ratios, score, PD and grade under each scenario."),
     ("code", "table = run_scenarios(portfolio, customer_id, scorecard, policy_scenarios(portfolio.policy, scenarios))\n"
              "table.set_index(\"scenario\")"),

@@ -60,6 +60,6 @@ def portfolio():
 @pytest.fixture(scope="session")
 def scorecard(portfolio):
     """The scorecard developed on the sample's outcome history (out-of-time split of the policy)."""
-    from helpers.modelling import develop_scorecard
+    from helpers.scoring.development import develop_scorecard
 
     return develop_scorecard(portfolio)[0]

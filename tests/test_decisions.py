@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 
 from helpers.config import Clause, TermOption
-from helpers.credit import credit_section, portfolio_characteristics
+from helpers.analysis.characteristics import portfolio_characteristics
+from helpers.scoring.credit import credit_section
 from helpers.decisions import (clause_checklist, credit_limit, decision_section, evaluate_options, recommend,
                                review_date)
 from helpers.exceptions import RiskbookError
-from helpers.scenarios import policy_scenarios, run_scenarios
+from helpers.analysis.scenarios import policy_scenarios
+from helpers.decisions import run_scenarios
 
 OPEN_ACCOUNT = ("open_30", "open_60", "open_90", "instalments_3x30")
 SECTION_CUSTOMERS = ("CASE1", "CASE2", "C001", "C003", "C012", "C032")

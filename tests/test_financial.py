@@ -5,8 +5,8 @@ import pytest
 
 from helpers import load_portfolio
 from helpers.exceptions import RiskbookError
-from helpers.financial import analyse_portfolio, financial_section, ratio_frame
-from helpers.statements import CATALOGUE
+from helpers.analysis.financial import analyse_portfolio, financial_section, ratio_frame
+from helpers.analysis.statements import CATALOGUE
 
 
 @pytest.fixture(scope="module")

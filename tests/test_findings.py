@@ -2,7 +2,7 @@
 import pytest
 
 from helpers.config import DATA_SAMPLE, load_policy
-from helpers.findings import financial_findings, fmt_value
+from helpers.analysis.findings import financial_findings, fmt_value
 
 POLICY = load_policy(DATA_SAMPLE / "policy.yaml")
 

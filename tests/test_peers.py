@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.peers import ALL, interpolate_percentile, latest_rows, peer_table
+from helpers.analysis.peers import ALL, interpolate_percentile, latest_rows, peer_table
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers.credit import portfolio_characteristics
-from helpers.scenarios import SHOCKS, Scenario, policy_scenarios, run_scenarios, stress_statements
+from helpers.analysis.characteristics import portfolio_characteristics
+from helpers.analysis.scenarios import SHOCKS, Scenario, policy_scenarios, stress_statements
+from helpers.decisions import run_scenarios
 
 FIGURES = ("revenue", "cost_of_sales", "ebit", "interest_expense", "income_tax", "net_income", "cash",
            "receivables", "inventory", "payables", "short_term_debt", "current_assets", "total_assets",

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from helpers import load_portfolio
-from helpers.statements import (CATALOGUE, compute_ratios, latest_ratios, ratio_table, safe_divide,
+from helpers.analysis.statements import (CATALOGUE, compute_ratios, latest_ratios, ratio_table, safe_divide,
                                 statement_summary, statement_table)
 
 DATA = Path(__file__).parent / "data"

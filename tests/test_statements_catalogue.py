@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from helpers import statements as stm
+from helpers.analysis import statements as stm
 
 DATA = Path(__file__).parent / "data"
 RTOL = 1e-9

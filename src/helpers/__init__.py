@@ -1,27 +1,29 @@
 """riskbook helpers: everything the notebooks, the batch runner and the reports use.
 
-The short public API::
+The package is layered; each subpackage imports only from those before it (``tests/test_layers.py``
+fails on an upward import or a cycle)::
 
-    from helpers import load_portfolio, compute_ratios, save_result, render_report, run_batch
+    exceptions → config → data → analysis → scoring → decisions → report → pipeline → cli
+
+The short public API the notebooks use::
+
+    from helpers import load_portfolio, financial_section, credit_section, decision_section, save_result
 """
 from .config import Policy, load_policy
 from .exceptions import InputError, NotebookError, PolicyError, Problem, RenderError, RiskbookError, ValidationError
-from .inputs import CustomerData, Portfolio, customer_profile, load_portfolio
-from .results import customer_output_dir, load_results, save_chart, save_result
-from .financial import analyse_portfolio, financial_section, ratio_frame
-from .statements import CATALOGUE, altman_z, compute_ratios, ratio_table, statement_summary, statement_table
+from .data import (CustomerData, Portfolio, customer_output_dir, customer_profile, load_portfolio, load_results,
+                   model_output_dir, model_path, save_chart, save_result)
+from .analysis import (CATALOGUE, altman_z, analyse_portfolio, compute_ratios, financial_section, policy_scenarios,
+                       ratio_frame, ratio_table, statement_summary, statement_table)
+from .scoring import credit_section, develop_scorecard, final_credit, load_scorecard, validation_pack
+from .decisions import decision_section, run_scenarios
+from .report import charts, render_report, render_validation
+from .pipeline import run_batch
 
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
            "NotebookError", "RenderError", "CustomerData", "Portfolio", "customer_profile", "load_portfolio",
-           "customer_output_dir", "load_results", "ratio_frame", "save_chart", "save_result", "CATALOGUE", "compute_ratios", "altman_z", "analyse_portfolio",
-           "financial_section", "ratio_table", "statement_summary", "statement_table", "render_report", "run_batch"]
-
-
-def __getattr__(name):  # heavy modules (WeasyPrint, Papermill) load only when asked for
-    if name == "render_report":
-        from .reporting import render_report
-        return render_report
-    if name == "run_batch":
-        from .runner import run_batch
-        return run_batch
-    raise AttributeError(name)
+           "customer_output_dir", "model_output_dir", "model_path", "load_results", "save_chart", "save_result",
+           "CATALOGUE", "compute_ratios", "altman_z", "analyse_portfolio", "financial_section", "ratio_frame",
+           "ratio_table", "statement_summary", "statement_table", "policy_scenarios", "credit_section",
+           "final_credit", "develop_scorecard", "load_scorecard", "validation_pack", "decision_section",
+           "run_scenarios", "charts", "render_report", "render_validation", "run_batch"]

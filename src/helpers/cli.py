@@ -10,8 +10,12 @@ import datetime as dt
 import shlex
 import sys
 
+import pandas as pd
+
 from .config import DATA_SAMPLE, REPORTS_DIR
+from .data import load_portfolio
 from .exceptions import RiskbookError, ValidationError
+from .pipeline import run_batch
 
 __all__ = ["main"]
 
@@ -44,10 +48,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args):
-    import pandas as pd
-
-    from .inputs import load_portfolio
-
     as_of = None
     if args.as_of:
         try:
@@ -88,8 +88,6 @@ def main(argv: list[str] | None = None) -> int:
             for w in portfolio.warnings:
                 print(f"  {w}")
         return 0
-
-    from .runner import run_batch
 
     customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
     command = "riskbook " + " ".join(shlex.quote(a) for a in argv)

@@ -13,7 +13,7 @@ from financetoolkit.ratios import profitability_model as prof  # noqa: E402
 from financetoolkit.ratios import solvency_model as solv  # noqa: E402
 
 from helpers import load_portfolio  # noqa: E402
-from helpers.statements import compute_ratios  # noqa: E402
+from helpers.analysis.statements import compute_ratios  # noqa: E402
 
 
 @pytest.fixture(scope="module")

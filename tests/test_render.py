@@ -6,8 +6,9 @@ import pytest
 from pypdf import PdfReader
 
 from helpers import charts, customer_profile, financial_section, load_portfolio, save_chart, save_result
-from helpers.reporting import (build_context, fmt_date, fmt_money, fmt_number, fmt_percent, fmt_ratio,
-                               render_html, render_report)
+from helpers.report.context import build_context
+from helpers.report.formatting import fmt_date, fmt_money, fmt_number, fmt_percent, fmt_ratio
+from helpers.report.render import render_html, render_report
 from helpers.exceptions import RenderError
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .exceptions import ModelError
-from .scoring import MasterScale, Scorecard, customer_characteristics, fit_scorecard
-from .validation import (DEFAULT_THRESHOLDS, auc_gini, calibration_by_grade, cap_curve, hosmer_lemeshow,
+from ..analysis.characteristics import customer_characteristics
+from ..exceptions import ModelError
+from .master_scale import MasterScale
+from .scorecard import Scorecard, fit_scorecard
+from .statistics import (DEFAULT_THRESHOLDS, auc_gini, calibration_by_grade, cap_curve, hosmer_lemeshow,
                          ks_statistic, psi, psi_categorical, roc_curve, traffic_light)
 
 __all__ = ["scorecard_settings", "split_out_of_time", "develop_scorecard", "validation_pack"]

@@ -7,6 +7,7 @@ never sees half a file.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import math
 import os
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ..config import REPORTS_DIR, safe_name
 
 __all__ = ["customer_output_dir", "model_output_dir", "model_path", "to_jsonable", "write_json", "read_json", "save_result", "save_chart", "load_results",
            "atomic_write_bytes"]
@@ -74,16 +77,11 @@ def read_json(path: str | Path):
 
 def customer_output_dir(output_dir: str | Path | None, customer_id: str) -> Path:
     """The folder a notebook saves into: ``output_dir`` when given, else ``reports/<customer_id>``."""
-    from .config import REPORTS_DIR
-    from .runner import safe_name
-
     return Path(output_dir) if output_dir else REPORTS_DIR / safe_name(customer_id)
 
 
 def model_output_dir(output_dir: str | Path | None) -> Path:
     """The folder the model notebook saves into: ``output_dir`` when given, else ``reports/model``."""
-    from .config import REPORTS_DIR
-
     return Path(output_dir) if output_dir else REPORTS_DIR / "model"
 
 
@@ -110,9 +108,7 @@ def save_result(output_dir: str | Path, section: str, data: dict) -> Path:
 
 def save_chart(output_dir: str | Path, name: str, figure) -> Path:
     """Save a matplotlib figure as vector SVG ``<output_dir>/results/<name>.svg`` and close it."""
-    import io
-
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # only notebooks that draw charts need matplotlib loaded
 
     buf = io.BytesIO()
     figure.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})

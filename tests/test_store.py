@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.results import atomic_write_bytes, load_results, read_json, save_result, to_jsonable, write_json
+from helpers.data.store import atomic_write_bytes, load_results, read_json, save_result, to_jsonable, write_json
 
 
 def test_to_jsonable_turns_nan_inf_numpy_and_dates_into_plain_json():

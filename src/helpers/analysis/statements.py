@@ -25,7 +25,8 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .config import Policy
+from ..config import Policy
+from ..data.contract import RATIO_NAMES
 
 __all__ = ["Ratio", "CATALOGUE", "FLOWS", "RatioResult", "safe_divide", "compute_ratios", "altman_z",
            "ratio_table", "statement_table", "statement_summary", "latest_ratios"]
@@ -389,6 +390,11 @@ def _prepare(statements: pd.DataFrame, basis: str, days_in_year: int) -> pd.Data
             avg = (f[col] + f[f"prev_{col}"]) / 2.0
             f[f"avg_{col}"] = avg.where(f["has_prev"] & (basis == "average"), f[col])
     return f
+
+
+if tuple(CATALOGUE) != RATIO_NAMES:  # the contract's vocabulary (helpers.data.contract) and the catalogue agree
+    raise RuntimeError("the ratio catalogue and helpers.data.contract.RATIO_NAMES differ: "
+                       f"{sorted(set(CATALOGUE) ^ set(RATIO_NAMES))}")
 
 
 def compute_ratios(statements: pd.DataFrame, ratios: list[str] | None = None, *, basis: str = "year_end",

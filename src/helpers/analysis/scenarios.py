@@ -1,5 +1,5 @@
-"""Stress scenarios: shock the customer's latest statements and behaviour, recompute the ratios
-and re-score.
+"""Stress scenarios: shock the customer's latest statements and behaviour (the re-scoring is
+:func:`helpers.decisions.stress.run_scenarios`).
 
 A scenario (policy ``scenarios``, or ad hoc from a notebook parameter) has these shocks, all
 optional and zero by default:
@@ -34,10 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .contract import STATEMENT_MONEY_COLUMNS
-from .statements import compute_ratios
 
-__all__ = ["Scenario", "SHOCKS", "policy_scenarios", "stress_statements", "run_scenarios"]
+__all__ = ["Scenario", "SHOCKS", "policy_scenarios", "stress_statements"]
 
 #: The shocks a scenario may set.
 SHOCKS = ("revenue", "gross_margin", "dso_days", "dpo_days", "interest_rate", "fx", "credit_line_cut")
@@ -120,58 +118,3 @@ def stress_statements(latest: pd.Series, scenario: Scenario, *, export_share: fl
                                 + (pay2 - f["payables"]))
     s["emergency_borrowing"] = borrow
     return s
-
-
-def run_scenarios(portfolio, customer_id: str, scorecard, scenarios: list[Scenario]) -> pd.DataFrame:
-    """Stress the customer's latest statements under each scenario, recompute ratios and re-score.
-
-    Returns
-    -------
-    DataFrame
-        One row per scenario: ``scenario, label, weight``, the shocks (``shock_<name>``), key ratios (current,
-        quick, debt/equity, interest coverage, EBIT margin, ROA), ``revenue``,
-        ``emergency_borrowing``, ``score, pd, grade`` of the statistical scorecard and the expert
-        ``expert_score, expert_grade``.
-    """
-    from .credit import portfolio_characteristics
-    from .scoring import ExpertScorecard
-
-    policy = portfolio.policy
-    customer = portfolio.customer(customer_id)
-    fs = customer.statements.sort_values("fiscal_year")
-    latest = fs.iloc[-1]
-    prior = fs[fs["fiscal_year"] == latest["fiscal_year"] - 1]
-    bank = customer.bank_credit
-    lines = bank[(bank["status"] != "closed") & bank["facility_type"].isin(["credit_line", "overdraft"])]
-    drawn, granted = float(lines["outstanding"].sum()), float(lines["limit"].sum())
-    base = portfolio_characteristics(portfolio).loc[[customer_id]]
-    expert = ExpertScorecard(policy.scoring.expert)
-    rows = []
-    for sc in scenarios:
-        stressed = stress_statements(latest, sc, export_share=customer.record.get("export_share"),
-                                     foreign=not customer.domestic, credit_lines=drawn,
-                                     days_in_year=policy.days_in_year)
-        frame = pd.concat([prior, pd.DataFrame([stressed.to_dict()])], ignore_index=True)
-        for col in (*STATEMENT_MONEY_COLUMNS, "fiscal_year", "months"):
-            if col in frame:
-                frame[col] = frame[col].astype(float)
-        ratios = compute_ratios(frame, basis=policy.ratios.balance_basis, days_in_year=policy.days_in_year).values.iloc[-1]
-        chars = base.copy()
-        for col in ("current_ratio", "quick_ratio", "debt_to_equity", "interest_coverage", "ebit_margin", "roa"):
-            chars[col] = ratios[col]
-        chars["revenue"] = base["revenue"] * (stressed["revenue"] / latest["revenue"] if latest["revenue"] > 0 else 1.0)
-        chars["days_beyond_terms"] = base["days_beyond_terms"] + sc.get("dso_days")
-        if granted > 0:
-            new_limit = granted * (1.0 - sc.get("credit_line_cut"))
-            chars["credit_line_utilization"] = min(drawn, new_limit) / new_limit if new_limit > 0 else np.nan
-        pd_ = float(scorecard.predict_pd(chars)[0])
-        rows.append({"scenario": sc.name, "label": sc.label, "weight": sc.weight,
-                     **{f"shock_{k}": sc.get(k) for k in SHOCKS},
-                     "revenue": float(stressed["revenue"]), "net_income": float(stressed["net_income"]),
-                     "emergency_borrowing": float(stressed["emergency_borrowing"]),
-                     **{k: float(ratios[k]) for k in ("current_ratio", "quick_ratio", "debt_to_equity",
-                                                      "interest_coverage", "ebit_margin", "roa")},
-                     "score": float(scorecard.score(chars)[0]), "pd": pd_,
-                     "grade": str(scorecard.master_scale.grade([pd_])[0]),
-                     "expert_score": float(expert.score(chars)[0]), "expert_grade": str(expert.grade(chars)[0])})
-    return pd.DataFrame(rows)

@@ -10,7 +10,8 @@ from pypdf import PdfReader
 
 from helpers.cli import main
 from helpers.config import DATA_SAMPLE
-from helpers.runner import code_digest, safe_name
+from helpers.config import safe_name
+from helpers.pipeline import code_digest
 
 AS_OF = "2026-09-30"
 GOOD = ["CASE1", "CASE2", "C001"]
@@ -170,7 +171,7 @@ def test_a_tampered_model_artifact_is_refused_before_anything_runs(batch, tmp_pa
 def test_a_kernel_that_dies_at_start_is_started_again_but_a_failing_cell_is_not(monkeypatch, tmp_path):
     import papermill as pm
 
-    from helpers import runner
+    from helpers.pipeline import engines as runner
     from helpers.exceptions import NotebookError
 
     calls = []

@@ -8,23 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .exceptions import RiskbookError
-from .financial import analyse_portfolio
-from .scoring import ExpertScorecard, Scorecard, customer_characteristics
+from ..analysis.characteristics import portfolio_characteristics
+from ..analysis.financial import analyse_portfolio
+from ..exceptions import RiskbookError
+from .expert import ExpertScorecard
+from .scorecard import Scorecard
 
-__all__ = ["portfolio_characteristics", "credit_section"]
-
-_CACHE = "_characteristics"
-
-
-def portfolio_characteristics(portfolio) -> pd.DataFrame:
-    """:func:`helpers.scoring.customer_characteristics`, computed once per portfolio and kept on it."""
-    cached = getattr(portfolio, _CACHE, None)
-    if cached is None:
-        cached = customer_characteristics(portfolio)
-        setattr(portfolio, _CACHE, cached)
-    return cached
-
+__all__ = ["credit_section", "final_credit"]
 
 def _override(model_grade: str, grade: str | None, reason: str | None, by: str | None, scale) -> dict | None:
     if grade in (None, ""):
@@ -90,7 +80,8 @@ def credit_section(portfolio, customer_id: str, scorecard: Scorecard, *, overrid
         if item["grade"] is not None and abs(scale.notch(item["grade"]) - notch) > limit:
             disagreements.append(f"{item['source']} grade {item['grade']} is {abs(scale.notch(item['grade']) - notch)} "
                                  f"notches from the statistical grade {stat['grade']} (policy tolerance {limit}).")
-    if zone == "distress" and notch < len(scale.grades) // 2:  # distress zone, yet a grade in the better half
+    conflict = policy.scoring.distress_conflict_grade
+    if zone == "distress" and conflict is not None and notch <= scale.notch(conflict):
         disagreements.append(f"Altman places the customer in the distress zone while the statistical grade is {stat['grade']}.")
     if zone == "safe" and notch >= len(scale.grades) - 2:
         disagreements.append(f"Altman places the customer in the safe zone while the statistical grade is {stat['grade']}.")
@@ -113,3 +104,18 @@ def credit_section(portfolio, customer_id: str, scorecard: Scorecard, *, overrid
                     "model_version": scorecard.model_version_, "expert_score": expert["score"],
                     "expert_grade": expert["grade"], "override": override},
     }
+
+
+def final_credit(portfolio, customer_id: str, scorecard: Scorecard, saved: dict | None = None) -> dict:
+    """The credit section the decisions rest on: ``saved`` (the scoring notebook's result, override
+    included) when it was made with this scorecard, else the section computed afresh without an override.
+
+    Parameters
+    ----------
+    saved : dict, optional
+        ``results/credit_scoring.json`` of the customer's output folder, read by the caller
+        (:func:`helpers.data.store.load_results`).
+    """
+    if saved is not None and saved.get("model_version") == scorecard.model_version_:
+        return saved
+    return credit_section(portfolio, customer_id, scorecard)

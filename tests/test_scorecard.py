@@ -16,10 +16,12 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 import helpers
-from helpers.config import ExpertScorecardSettings
+from helpers.config.policy import ExpertScorecardSettings
 from helpers.exceptions import ModelError
-from helpers.scoring import (SCHEMA_VERSION, Characteristic, ExpertScorecard, MasterScale, Scorecard,
-                             customer_characteristics, fit_scorecard, load_scorecard, scaling_constants)
+from helpers.analysis.characteristics import customer_characteristics
+from helpers.scoring import ExpertScorecard, MasterScale
+from helpers.scoring.scorecard import (SCHEMA_VERSION, Characteristic, Scorecard, fit_scorecard, load_scorecard,
+                                      scaling_constants)
 
 AS_OF = "2026-09-30"
 
@@ -318,7 +320,7 @@ def test_not_json_refused(content, tmp_path):
 
 
 def test_incomplete_artifact_with_valid_checksum_refused(card):
-    from helpers.scoring import _checksum
+    from helpers.scoring.scorecard import _checksum
 
     data = card.to_dict()
     del data["intercept"], data["checksum"]

@@ -23,96 +23,23 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .config import NOTEBOOKS_DIR, TEMPLATES_DIR, file_sha256, library_versions
-from .exceptions import NotebookError, RiskbookError
-from .results import read_json, write_json
+from tqdm import tqdm
 
-__all__ = ["PIPELINE", "MODEL_NOTEBOOK", "CustomerRun", "ModelRun", "BatchResult", "safe_name", "code_digest",
-           "execute_notebook", "run_model",
-           "run_customer", "run_batch"]
+from ..analysis.financial import analyse_portfolio
+from ..config import file_sha256, safe_name
+from ..data.portfolio import Portfolio
+from ..data.store import load_results, read_json, write_json
+from ..exceptions import NotebookError, RiskbookError
+from ..report.context import merge_summaries
+from ..report.render import render_report
+from ..scoring.scorecard import load_scorecard
+from .engines import execute_notebook
+from .manifest import MODEL_NOTEBOOK, PIPELINE, code_digest, library_report, riskbook_version, write_manifest
 
-#: Notebooks run for every customer, in order (a later issue appends monitoring).
-PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring", "scenario_cases")
-#: Notebook run once per batch, before the customers: fits and validates the scorecard.
-MODEL_NOTEBOOK = "model_development"
+__all__ = ["CustomerRun", "ModelRun", "BatchResult", "run_model", "run_customer", "run_batch"]
+
 #: Parameters each notebook takes beyond customer_id, data, output_dir and as_of.
 _EXTRA_PARAMS = {"credit_scoring": ("model",), "scenario_cases": ("model",)}
-KERNEL_NAME = os.environ.get("RISKBOOK_KERNEL", "riskbook")
-_LIBRARIES = ("pandas", "numpy", "statsmodels", "papermill", "weasyprint", "jinja2", "matplotlib", "pydantic")
-
-
-def safe_name(customer_id: str) -> str:
-    """Turn a customer id into a safe folder name (no separators, no leading dots, ≤ 80 chars).
-
-    Ids that had to be changed get a short hash suffix so two ids never share a folder.
-    """
-    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(customer_id)).lstrip(".")[:60]
-    if name != customer_id or not name:
-        name = f"{name or 'customer'}-{hashlib.sha256(str(customer_id).encode()).hexdigest()[:8]}"
-    return name
-
-
-def code_digest(pipeline: tuple[str, ...] = PIPELINE) -> str:
-    """SHA-256 over the code a report depends on: pipeline notebooks, templates and helpers."""
-    h = hashlib.sha256()
-    files = [NOTEBOOKS_DIR / f"{n}.ipynb" for n in pipeline]
-    files += sorted(TEMPLATES_DIR.glob("*"))
-    files += sorted(Path(__file__).parent.glob("*.py"))
-    for f in files:
-        if f.is_file():
-            h.update(f.name.encode())
-            h.update(file_sha256(f).encode())
-    return h.hexdigest()
-
-
-def _versions() -> dict[str, str]:
-    return {**library_versions(_LIBRARIES), "python": sys.version.split()[0]}
-
-
-def _riskbook_version() -> str:
-    return library_versions(["riskbook"]).get("riskbook", "unknown")
-
-
-def _kernel_name() -> str:
-    """The project kernel when installed (``make setup`` does), else the default python3 kernel."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    specs = KernelSpecManager().find_kernel_specs()
-    return KERNEL_NAME if KERNEL_NAME in specs else "python3"
-
-
-#: Kernel start-up failures worth another try: with many kernels starting at once on TCP ports, two
-#: can race for the same free port and one dies before it answers (a known jupyter_client race).
-_TRANSIENT = ("Kernel died before replying to kernel_info", "Address already in use", "Kernel didn't respond")
-_ATTEMPTS = 3
-
-
-def execute_notebook(name: str, output_path: Path, parameters: dict) -> float:
-    """Execute ``notebooks/<name>.ipynb`` with Papermill into ``output_path``; return seconds taken.
-
-    A kernel that dies while starting (not a failing cell) is started again, up to three attempts.
-
-    Raises
-    ------
-    NotebookError
-        When a cell fails; carries the notebook, the cell's execution count and the error.
-    """
-    import papermill as pm
-
-    start = time.perf_counter()
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(output_path), parameters=parameters,
-                                kernel_name=_kernel_name(), progress_bar=False, cwd=str(NOTEBOOKS_DIR),
-                                log_output=False, extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
-            break
-        except pm.PapermillExecutionError as exc:
-            raise NotebookError(f"{name}.ipynb", exc.exec_count, exc.ename, exc.evalue) from None
-        except RuntimeError as exc:
-            if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
-                raise
-            time.sleep(0.5 * attempt)
-    return time.perf_counter() - start
 
 
 @dataclass
@@ -150,9 +77,6 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name:
     Never raises for a customer's own failure: the returned :class:`CustomerRun` says what
     failed where, and ``<out>/<id>/summary.json`` carries the same status.
     """
-    from .reporting import merge_summaries, render_report
-    from .results import load_results
-
     out_dir = Path(out).resolve()
     target = out_dir / safe_name(customer_id)
     if target.parent != out_dir:  # defence in depth: never write outside --out
@@ -176,8 +100,8 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name:
         summary.update(status="ok", inputs_sha256=inputs_sha256, code_sha256=code_sha256)
         write_json(staging / "summary.json", summary)
         t0 = time.perf_counter()
-        provenance = {"notebooks": executed, "code_sha256": code_sha256, "riskbook_version": _riskbook_version(),
-                      "libraries": _versions(), "command": command}
+        provenance = {"notebooks": executed, "code_sha256": code_sha256, "riskbook_version": riskbook_version(),
+                      "libraries": library_report(), "command": command}
         pdf = render_report(staging, provenance=provenance)
         run.timings["render"] = round(time.perf_counter() - t0, 3)
         run.pdf_sha256 = file_sha256(pdf)
@@ -235,8 +159,6 @@ def _model_digest(portfolio) -> str:
 def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, force: bool = False) -> ModelRun:
     """Fit and validate the scorecard once for the batch: ``<out>/model/scorecard.json`` and
     ``<out>/model_validation.pdf``; skipped when the history, policy and code are unchanged."""
-    from .scoring import load_scorecard
-
     target = out / "model"
     digest = _model_digest(portfolio)
     run = ModelRun(inputs_sha256=digest, artifact=str(target / "scorecard.json"))
@@ -320,10 +242,6 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         An approved scorecard artifact to score with. Without it, the batch fits and validates
         one on the data's outcome history first (:func:`run_model`).
     """
-    from tqdm import tqdm
-
-    from .scoring import load_scorecard
-
     start = time.perf_counter()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -334,8 +252,6 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     ids = list(dict.fromkeys(ids))
     code = code_digest()
     as_of = f"{portfolio.as_of:%Y-%m-%d}"
-    from .financial import analyse_portfolio
-
     analyse_portfolio(portfolio)  # portfolio-wide ratios, peers, distress scores: once, kept in the snapshot
     snapshot = portfolio.save(out / ".cache" / f"{hashlib.sha256(str(portfolio.source).encode()).hexdigest()[:12]}"
                               f"-{as_of}.portfolio.pkl")
@@ -382,27 +298,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         bar.close()
         ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
         seconds = time.perf_counter() - start
-        manifest = _write_manifest(out, portfolio, ordered, code, command, seconds, model_run)
+        manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run)
     return BatchResult(ordered, manifest, seconds, model_run)
 
 
-def _write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, command: str, seconds: float,
-                    model: ModelRun | None = None) -> Path:
-    counts = {s: sum(r.status == s for r in runs) for s in ("ok", "failed", "skipped")}
-    manifest = {
-        "riskbook_version": _riskbook_version(),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": command,
-        "data": portfolio.source,
-        "as_of": f"{portfolio.as_of:%Y-%m-%d}",
-        "policy_version": portfolio.policy.policy_version,
-        "input_sha256": portfolio.input_hashes,
-        "code_sha256": code,
-        "requested": len(runs),
-        "counts": counts,
-        "seconds": round(seconds, 3),
-        "model": asdict(model) if model else None,
-        "customers": [{**asdict(r), "report": f"{Path(r.folder).name}/report.pdf" if r.pdf_sha256 else None}
-                      for r in runs],
-    }
-    return write_json(out / "manifest.json", manifest)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy import integrate, stats
 
-from helpers.validation import (DEFAULT_THRESHOLDS, PSI_FLOOR, accuracy_ratio, auc_gini, calibration_by_grade,
+from helpers.scoring.statistics import (DEFAULT_THRESHOLDS, PSI_FLOOR, accuracy_ratio, auc_gini, calibration_by_grade,
                                 cap_curve, csi, hosmer_lemeshow, ks_statistic, psi, psi_categorical, roc_curve,
                                 traffic_light)
 

@@ -17,10 +17,10 @@ import sqlalchemy
 from hypothesis import given, settings, strategies as st
 
 from helpers.config import DATA_SAMPLE, file_sha256, load_policy
-from helpers.contract import STATEMENT_MONEY_COLUMNS, TABLES
+from helpers.data.contract import STATEMENT_MONEY_COLUMNS, TABLES
 from helpers.exceptions import InputError, PolicyError, ValidationError
-from helpers.inputs import (RawTable, customer_profile, load_portfolio, read_tables, validate_tables,
-                            write_tables)
+from helpers.data import customer_profile, load_portfolio, read_tables, validate_tables, write_tables
+from helpers.data.sources import RawTable
 
 AS_OF = "2026-09-30"
 IDENTITY_WORDS = ("subtotal contradicts", "does not balance")

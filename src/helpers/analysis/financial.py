@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .exceptions import RiskbookError
+from ..data.portfolio import Portfolio, customer_profile
+from ..exceptions import RiskbookError
 from .findings import financial_findings
-from .inputs import customer_profile
 from .peers import latest_rows, peer_table
 from .statements import ALTMAN, CATALOGUE, RatioResult, altman_z, compute_ratios, latest_ratios, ratio_table, \
     statement_summary, statement_table
@@ -23,7 +23,6 @@ __all__ = ["PortfolioAnalysis", "analyse_portfolio", "financial_section", "ratio
 GROUP_LABELS = {"liquidity": "Liquidity", "leverage": "Leverage", "coverage": "Coverage",
                 "profitability": "Profitability", "efficiency": "Efficiency", "growth": "Growth",
                 "cash_flow": "Cash-flow quality"}
-_CACHE = "_financial_analysis"
 
 
 @dataclass
@@ -35,14 +34,15 @@ class PortfolioAnalysis:
     peers: pd.DataFrame
 
 
-def analyse_portfolio(portfolio) -> PortfolioAnalysis:
-    """Compute ratios (policy basis), Altman scores and peers for the whole portfolio, once.
+def analyse_portfolio(portfolio: Portfolio) -> PortfolioAnalysis:
+    """Ratios (policy basis), Altman scores and peers for the whole portfolio, computed once.
 
-    The result is kept on ``portfolio`` and returned again on later calls.
+    Kept with the portfolio (:meth:`helpers.data.Portfolio.derived`) and returned again on later calls.
     """
-    cached = getattr(portfolio, _CACHE, None)
-    if cached is not None:
-        return cached
+    return portfolio.derived("financial_analysis", _analyse)
+
+
+def _analyse(portfolio: Portfolio) -> PortfolioAnalysis:
     policy = portfolio.policy
     fs = portfolio.statements
     ratios = compute_ratios(fs, basis=policy.ratios.balance_basis, days_in_year=policy.days_in_year)
@@ -53,9 +53,7 @@ def analyse_portfolio(portfolio) -> PortfolioAnalysis:
     peers = peer_table(latest_rows(ratios.values), cust["industry"], min_group=policy.peers.min_group,
                        benchmarks=benchmarks if benchmarks is not None and len(benchmarks) else None,
                        ratios=[n for n in ratios.names if CATALOGUE[n].unit != "amount"])
-    analysis = PortfolioAnalysis(ratios, z, peers)
-    setattr(portfolio, _CACHE, analysis)
-    return analysis
+    return PortfolioAnalysis(ratios, z, peers)
 
 
 def _z_dict(row: pd.Series) -> dict:

@@ -1,173 +1,31 @@
-"""The input boundary: read the contract tables from a folder, a workbook or a database, and
-validate them once.
+"""Validation of the contract tables, once, at the input boundary.
 
-Every table declared in :mod:`helpers.contract` is read as text, checked column by column and
-rule by rule, and only then converted to typed frames. All problems are collected before
-anything is raised, so a user fixes their data in one pass: :class:`~helpers.exceptions.ValidationError`
-carries every :class:`~helpers.exceptions.Problem` with table, row, column, customer, value and
-what was expected. Warnings (unaudited statements, a single year, gaps, ...) are kept on the
-:class:`Portfolio` and shown in the reports.
-
-Sources
--------
-- a folder of CSV files named ``<table>.csv`` (UTF-8, header row), with ``policy.yaml`` beside them;
-- one Excel workbook (``.xlsx``) with one sheet per table, ``policy.yaml`` in the same folder;
-- an SQLAlchemy URL (``sqlite:///portfolio.db``, ``postgresql://...``) with one table per
-  contract table; the policy file is passed explicitly.
+Every table declared in :mod:`helpers.data.contract` is checked column by column and rule by rule,
+and only then converted to typed frames. All problems are collected before anything is raised, so a
+user fixes their data in one pass: :class:`~helpers.exceptions.ValidationError` carries every
+:class:`~helpers.exceptions.Problem` with table, row, column, customer, value and what was expected.
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import pickle
+import difflib
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from .config import DATA_SAMPLE, Policy, file_sha256, load_policy
-from .contract import TABLES, UNIT_FACTORS, STATEMENT_MONEY_COLUMNS, Column, Table
-from .exceptions import InputError, Problem, ValidationError
+from ..config import Policy
+from ..exceptions import Problem
+from .contract import RATIO_NAMES, STATEMENT_MONEY_COLUMNS, TABLES, UNIT_FACTORS, Column, Table
+from .sources import RawTable
 
-__all__ = ["Portfolio", "CustomerData", "load_portfolio", "read_tables", "validate_tables", "write_tables",
-           "customer_profile"]
+__all__ = ["validate_tables", "normalize_statements", "rates_to_base"]
 
 _ROW = "_row"        # source row number kept beside every record while validating
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$"
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
-_SNAPSHOT_SUFFIX = ".portfolio.pkl"
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00(?:\.0+)?)?)?$"
-
-
-# --------------------------------------------------------------------------- reading
-@dataclass
-class RawTable:
-    """A table as read from its source: every cell text ('' for empty), with row numbers."""
-
-    name: str
-    frame: pd.DataFrame
-    source: str
-    rows: np.ndarray          # source row number of each record
-    sha256: str = ""
-
-
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn every cell into stripped text, '' for empty (NaN, None, NaT)."""
-    out = {}
-    for col in frame.columns:
-        s = frame[col]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            txt = s.dt.strftime("%Y-%m-%d")
-        else:
-            txt = s.astype(object).map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                                       or v is pd.NaT else (v.isoformat()[:10] if hasattr(v, "isoformat")
-                                                            else str(v)))
-        out[str(col).strip()] = txt.fillna("").astype(str).str.strip()
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _read_folder(folder: Path) -> dict[str, RawTable]:
-    tables = {}
-    for name in TABLES:
-        path = folder / f"{name}.csv"
-        if not path.exists():
-            continue
-        try:
-            # keep blank lines while reading so that row numbers stay file line numbers
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                skip_blank_lines=False)
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"{path}: cannot read as a UTF-8 CSV file: {exc}") from exc
-        frame = _as_text(frame)
-        rows = np.arange(len(frame)) + 2
-        filled = (frame != "").any(axis=1).to_numpy()
-        frame = frame[filled].reset_index(drop=True)
-        tables[name] = RawTable(name, frame, path.name, rows[filled], file_sha256(path))
-    return tables
-
-
-def _read_workbook(path: Path) -> dict[str, RawTable]:
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl", keep_default_na=False)
-    except Exception as exc:  # openpyxl raises many kinds
-        raise InputError(f"{path}: cannot read as an Excel workbook: {exc}") from exc
-    digest = file_sha256(path)
-    return {name: RawTable(name, _as_text(sheets[name]), f"{path.name}[{name}]",
-                           np.arange(len(sheets[name])) + 2, digest)
-            for name in TABLES if name in sheets}
-
-
-def _read_sql(url: str) -> dict[str, RawTable]:
-    import sqlalchemy as sa
-
-    try:
-        parsed = sa.engine.make_url(url)
-        db = parsed.database or ""
-        if parsed.get_backend_name() == "sqlite" and db not in ("", ":memory:") and not db.startswith("file:") \
-                and not Path(db).is_file():
-            raise InputError(f"data source not found: SQLite database {db} does not exist")
-        engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            present = set(sa.inspect(conn).get_table_names())
-            tables = {}
-            for name in TABLES:
-                if name not in present:
-                    continue
-                frame = pd.read_sql_query(sa.text(f'SELECT * FROM "{name}"'), conn)
-                frame = _as_text(frame)
-                digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
-                tables[name] = RawTable(name, frame, f"{_redact(url)}:{name}", np.arange(len(frame)) + 1, digest)
-        engine.dispose()
-    except (sa.exc.SQLAlchemyError, ImportError) as exc:  # ImportError: database driver not installed
-        raise InputError(f"cannot read the database {_redact(url)}: {exc}") from exc
-    return tables
-
-
-def _redact(url: str) -> str:
-    """Hide a password in a database URL."""
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
-
-
-def _is_url(data: str) -> bool:
-    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://", data))
-
-
-def read_tables(data: str | Path) -> tuple[dict[str, RawTable], str]:
-    """Read every contract table present in ``data`` as text.
-
-    Parameters
-    ----------
-    data : str or Path
-        A folder of CSV files, an ``.xlsx`` workbook, or an SQLAlchemy URL.
-
-    Returns
-    -------
-    tables : dict of str to RawTable
-        The tables found (absent optional tables are simply missing).
-    kind : str
-        ``"folder"``, ``"workbook"`` or ``"sql"``.
-
-    Raises
-    ------
-    InputError
-        When the source does not exist or cannot be read.
-    """
-    text = str(data)
-    if _is_url(text):
-        return _read_sql(text), "sql"
-    path = Path(text)
-    if path.is_dir():
-        return _read_folder(path), "folder"
-    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_workbook(path), "workbook"
-    if not path.exists():
-        raise InputError(f"data source not found: {path}")
-    raise InputError(f"unsupported data source {path}: expected a folder of CSV files, an .xlsx "
-                     "workbook or an SQLAlchemy URL such as sqlite:///portfolio.db")
 
 
 # --------------------------------------------------------------------------- validation
@@ -293,8 +151,6 @@ def _check_table(raw: RawTable, spec: Table, out: _Collector) -> pd.DataFrame | 
 
 
 def _closest(name: str, options: Iterable[str]) -> str | None:
-    import difflib
-
     match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.75)
     return match[0] if match else None
 
@@ -446,11 +302,9 @@ def _check_convertible(frame: pd.DataFrame, raw: RawTable, policy: Policy, fx: p
 
 
 def _check_benchmarks(bm: pd.DataFrame, raw: RawTable, policy: Policy, out: _Collector):
-    from .statements import CATALOGUE
-
     out.add("error", raw, bm["industry"].notna() & ~bm["industry"].isin(list(policy.industries)), "industry",
             f"unknown industry; the policy knows: {', '.join(policy.industries)}")
-    out.add("error", raw, bm["ratio"].notna() & ~bm["ratio"].isin(list(CATALOGUE)), "ratio",
+    out.add("error", raw, bm["ratio"].notna() & ~bm["ratio"].isin(list(RATIO_NAMES)), "ratio",
             "not a ratio of the catalogue (see the ratio definitions in docs/data-contract.md)")
     out.add("error", raw, (bm["q1"] > bm["median"]) | (bm["median"] > bm["q3"]), "median",
             "quartiles must be ordered: q1 ≤ median ≤ q3",
@@ -532,15 +386,15 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
     return tables, out.problems
 
 
-# --------------------------------------------------------------------------- the portfolio
-def _rates_to_base(fx: pd.DataFrame, policy: Policy) -> dict[str, float]:
+# --------------------------------------------------------------------------- normalization
+def rates_to_base(fx: pd.DataFrame, policy: Policy) -> dict[str, float]:
     """Currency → units of base currency per unit, from ``fx_rates``; the base currency is 1."""
     rates = dict(zip(fx["currency"], fx["rate_to_base"].astype(float))) if len(fx) else {}
     rates[policy.base_currency] = 1.0
     return rates
 
 
-def _normalize_statements(fs: pd.DataFrame, customers: pd.DataFrame, fx: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+def normalize_statements(fs: pd.DataFrame, customers: pd.DataFrame, fx: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """Scale statement figures to whole currency units in the customer's currency.
 
     Each money column is multiplied by the unit factor (``thousands`` → 1,000) and, where the
@@ -548,7 +402,7 @@ def _normalize_statements(fs: pd.DataFrame, customers: pd.DataFrame, fx: pd.Data
     The original ``currency`` and ``unit`` are kept as ``source_currency`` and ``source_unit``.
     """
     fs = fs.copy()
-    rates = _rates_to_base(fx, policy)
+    rates = rates_to_base(fx, policy)
     cust_cur = fs["customer_id"].map(customers.set_index("customer_id")["currency"])
     factor = fs["unit"].map(UNIT_FACTORS).astype(float)
     fx_factor = fs["currency"].map(rates).astype(float) / cust_cur.map(rates).astype(float)
@@ -561,250 +415,3 @@ def _normalize_statements(fs: pd.DataFrame, customers: pd.DataFrame, fx: pd.Data
     fs["months"] = fs["months"].astype(int)
     fs["audited"] = fs["audited"].astype(bool)
     return fs.sort_values(["customer_id", "fiscal_year"]).reset_index(drop=True)
-
-
-@dataclass
-class CustomerData:
-    """One customer's slice of the portfolio: its record, tables and warnings."""
-
-    customer_id: str
-    record: dict
-    statements: pd.DataFrame
-    bank_credit: pd.DataFrame
-    invoices: pd.DataFrame
-    contacts: pd.DataFrame
-    warnings: list[Problem]
-    policy: Policy
-    as_of: pd.Timestamp
-
-    @property
-    def name(self) -> str:
-        """The customer's registered name."""
-        return self.record["name"]
-
-    @property
-    def currency(self) -> str:
-        """The currency all of the customer's figures are expressed in."""
-        return self.record["currency"]
-
-    @property
-    def industry(self):
-        """The customer's :class:`~helpers.config.Industry` from the policy."""
-        return self.policy.industry(self.record["industry"])
-
-    @property
-    def domestic(self) -> bool:
-        """Whether the customer is in the policy's home country."""
-        return self.record["country"] == self.policy.home_country
-
-
-@dataclass
-class Portfolio:
-    """Validated input data: typed tables, the policy, warnings and provenance.
-
-    Attributes
-    ----------
-    tables : dict of str to DataFrame
-        Every contract table, typed; statements normalized to whole units of the customer's
-        currency (see :func:`_normalize_statements`).
-    policy : Policy
-    warnings : list of Problem
-    source : str
-        Where the data came from.
-    as_of : Timestamp
-        The analysis date used for validation.
-    input_hashes : dict of str to str
-        SHA-256 of each input table (file or query result) and of the policy file.
-    """
-
-    tables: dict[str, pd.DataFrame]
-    policy: Policy
-    warnings: list[Problem]
-    source: str
-    as_of: pd.Timestamp
-    input_hashes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def customers(self) -> pd.DataFrame:
-        """The customers table."""
-        return self.tables["customers"]
-
-    @property
-    def statements(self) -> pd.DataFrame:
-        """The normalized financial statements of all customers."""
-        return self.tables["financial_statements"]
-
-    @property
-    def fx_rates(self) -> dict[str, float]:
-        """Currency → units of the base currency per unit (the base currency itself is 1)."""
-        return _rates_to_base(self.tables["fx_rates"], self.policy)
-
-    @property
-    def customer_ids(self) -> list[str]:
-        """All customer ids, in table order."""
-        return list(self.customers["customer_id"])
-
-    def customer(self, customer_id: str) -> CustomerData:
-        """Return one customer's data; raise ``KeyError`` with the known ids when absent."""
-        cu = self.customers
-        hit = cu[cu["customer_id"] == customer_id]
-        if hit.empty:
-            raise KeyError(f"customer {customer_id!r} is not in {self.source} "
-                           f"({len(cu)} customers, e.g. {', '.join(cu['customer_id'].head(5))})")
-
-        def part(name):
-            t = self.tables[name]
-            return t[t["customer_id"] == customer_id].reset_index(drop=True)
-
-        record = {k: (None if (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v)
-                  for k, v in hit.iloc[0].to_dict().items()}
-        return CustomerData(customer_id, record, part("financial_statements"), part("bank_credit"),
-                            part("invoices"), part("contacts"),
-                            [w for w in self.warnings if w.customer_id == customer_id], self.policy, self.as_of)
-
-    def customer_digest(self, customer_id: str) -> str:
-        """SHA-256 of everything that goes into one customer's analysis.
-
-        Covers the customer's rows in every table, the tables shared by all customers
-        (outcomes, fx rates) and the policy file, so a change to any of them changes the digest.
-        """
-        h = hashlib.sha256()
-        h.update(self.policy.sha256.encode())
-        h.update(str(self.as_of.date()).encode())
-        for name in TABLES:
-            t = self.tables[name]
-            if TABLES[name].has_customer:
-                t = t[t["customer_id"] == customer_id]
-                h.update(name.encode())
-                h.update(t.to_csv(index=False).encode())
-            else:
-                h.update(self.input_hashes.get(name, "").encode())
-        return h.hexdigest()
-
-    def save(self, path: str | Path) -> Path:
-        """Write a validated snapshot (a trusted cache for the batch's notebooks) atomically."""
-        path = Path(path)
-        if not path.name.endswith(_SNAPSHOT_SUFFIX):
-            raise ValueError(f"snapshot file names end in {_SNAPSHOT_SUFFIX}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-        return path
-
-
-def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy | None = None, *,
-                   as_of=None) -> Portfolio:
-    """Load and validate a portfolio from a folder, workbook or database.
-
-    Parameters
-    ----------
-    data : str or Path, optional
-        Folder of CSV files, ``.xlsx`` workbook, SQLAlchemy URL, or a snapshot written by
-        :meth:`Portfolio.save` (``*.portfolio.pkl``, produced by the batch runner). Defaults to
-        the bundled sample portfolio.
-    policy : str, Path or Policy, optional
-        The credit policy. Defaults to ``policy.yaml`` beside the data (in the folder, or next
-        to the workbook). Required for SQL sources.
-    as_of : date-like, optional
-        Analysis date (default today). Data dated after it is an error.
-
-    Returns
-    -------
-    Portfolio
-
-    Raises
-    ------
-    InputError
-        The source cannot be read.
-    PolicyError
-        The policy is missing or invalid.
-    ValidationError
-        The data breaks the contract; ``.problems`` lists every problem found.
-    """
-    data = DATA_SAMPLE if data is None else data
-    if str(data).endswith(_SNAPSHOT_SUFFIX):
-        with open(data, "rb") as fh:
-            snap = pickle.load(fh)  # noqa: S301 - our own cache, written by Portfolio.save
-        if as_of is not None and pd.Timestamp(as_of) != snap.as_of:
-            raise InputError(f"snapshot {data} was validated as of {snap.as_of:%Y-%m-%d}, not {as_of}")
-        return snap
-    raw_tables, kind = read_tables(data)
-    if isinstance(policy, Policy):
-        pol = policy
-    else:
-        if policy is None:
-            if kind == "sql":
-                raise InputError("an SQL data source needs an explicit policy file (--policy)")
-            base = Path(data) if kind == "folder" else Path(data).parent
-            policy = base / "policy.yaml"
-        pol = load_policy(policy)
-    as_of = pd.Timestamp(as_of or pd.Timestamp.today().normalize())
-    source = str(data) if kind != "sql" else _redact(str(data))
-    tables, problems = validate_tables(raw_tables, pol, as_of=as_of, source=source)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise ValidationError(problems)
-    tables["financial_statements"] = _normalize_statements(tables["financial_statements"], tables["customers"],
-                                                           tables["fx_rates"], pol)
-    hashes = {name: t.sha256 for name, t in raw_tables.items()}
-    hashes["policy"] = pol.sha256
-    return Portfolio(tables, pol, [p for p in problems if p.severity == "warning"], source, as_of, hashes)
-
-
-def write_tables(tables: dict[str, pd.DataFrame], target: str | Path) -> None:
-    """Write contract tables to a folder of CSVs, an ``.xlsx`` workbook or an SQL URL.
-
-    A convenience for moving a portfolio between the supported sources (and for tests).
-    """
-    text = str(target)
-    if _is_url(text):
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(text)
-        with engine.begin() as conn:
-            for name, frame in tables.items():
-                frame.to_sql(name, conn, index=False, if_exists="replace")
-        engine.dispose()
-        return
-    path = Path(text)
-    if path.suffix.lower() == ".xlsx":
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-            for name, frame in tables.items():
-                frame.to_excel(xw, sheet_name=name, index=False)
-        path.write_bytes(buf.getvalue())
-        return
-    path.mkdir(parents=True, exist_ok=True)
-    for name, frame in tables.items():
-        frame.to_csv(path / f"{name}.csv", index=False)
-
-
-def customer_profile(portfolio: Portfolio, customer_id: str) -> dict:
-    """The customer's profile and data provenance for the report's first pages.
-
-    Returns a JSON-able dict: the customer's record, industry label and class, whether it is
-    domestic, the years of statements available, the data warnings (every one, with its source
-    row) and where the data came from (source, as_of, policy version and SHA-256 of the inputs).
-    """
-    c = portfolio.customer(customer_id)
-    ind = c.industry
-    fs = c.statements
-    return {
-        "customer": {**c.record, "industry_label": ind.label, "manufacturing": ind.manufacturing,
-                     "industry_risk_class": ind.risk_class, "domestic": c.domestic},
-        "statement_years": [int(y) for y in fs["fiscal_year"]],
-        "audited_years": [int(y) for y, a in zip(fs["fiscal_year"], fs["audited"]) if a],
-        "source_units": sorted(set(fs["source_unit"])) if len(fs) else [],
-        "source_currencies": sorted(set(fs["source_currency"])) if len(fs) else [],
-        "warnings": [w.to_dict() for w in c.warnings],
-        "provenance": {"source": portfolio.source, "as_of": portfolio.as_of,
-                       "policy_version": portfolio.policy.policy_version,
-                       "policy_sha256": portfolio.policy.sha256,
-                       "input_sha256": portfolio.input_hashes,
-                       "customer_inputs_sha256": portfolio.customer_digest(customer_id)},
-        "summary": {"customer_id": customer_id, "name": c.name, "currency": c.currency,
-                    "industry": c.record["industry"], "country": c.record["country"],
-                    "as_of": portfolio.as_of, "data_warnings": len(c.warnings)},
-    }

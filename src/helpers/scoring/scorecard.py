@@ -37,11 +37,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import library_versions
-from .exceptions import ModelError
+from ..config import library_versions
+from ..data.store import atomic_write_bytes
+from ..exceptions import ModelError
+from .master_scale import MasterScale
+from .statistics import auc_gini, ks_statistic
 
-__all__ = ["SCHEMA_VERSION", "Characteristic", "Scorecard", "fit_scorecard", "load_scorecard", "MasterScale",
-           "ExpertScorecard", "customer_characteristics", "scaling_constants"]
+__all__ = ["fmt_value", "SCHEMA_VERSION", "Characteristic", "Scorecard", "fit_scorecard", "load_scorecard", "scaling_constants"]
 
 SCHEMA_VERSION = 1
 ARTIFACT_KIND = "riskbook.scorecard"
@@ -60,6 +62,16 @@ def scaling_constants(base_score: float, base_odds: float, pdo: float) -> tuple[
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def fmt_value(v) -> str:
+    """A characteristic's value for a reason code (2 decimals, ``missing``)."""
+    if v is None:
+        return "missing"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
+
 
 
 # --------------------------------------------------------------------------- one characteristic
@@ -132,41 +144,6 @@ class Characteristic:
     def to_dict(self) -> dict:
         """JSON-ready form."""
         return dict(self.__dict__)
-
-
-# --------------------------------------------------------------------------- master scale
-@dataclass
-class MasterScale:
-    """Rating grades by PD band: grade i covers (max_pd of grade i−1, max_pd of grade i]."""
-
-    grades: list[str]
-    max_pd: list[float]
-    names: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_policy(cls, rows) -> "MasterScale":
-        """Build from the policy's ``scoring.master_scale`` entries (grade, max_pd, name)."""
-        rows = [r if isinstance(r, dict) else r.model_dump() for r in rows]
-        return cls([r["grade"] for r in rows], [float(r["max_pd"]) for r in rows], [r.get("name", "") for r in rows])
-
-    def grade(self, pd_) -> np.ndarray:
-        """The grade of each PD (the first band whose upper bound is ≥ PD)."""
-        p = np.asarray(pd_, dtype=float)
-        idx = np.clip(np.searchsorted(np.asarray(self.max_pd), p, side="left"), 0, len(self.grades) - 1)
-        grades = np.asarray(self.grades, dtype=object)[idx]
-        return np.where(np.isnan(p), None, grades)  # no PD, no grade
-
-    def band(self, grade: str) -> tuple[float, float]:
-        """(lower, upper] PD bounds of a grade."""
-        i = self.grades.index(grade)
-        return (0.0 if i == 0 else self.max_pd[i - 1]), self.max_pd[i]
-
-    def notch(self, grade: str) -> int:
-        """Position of a grade on the scale, 0 for the best."""
-        return self.grades.index(grade)
-
-    def to_dict(self) -> dict:
-        return {"grades": self.grades, "max_pd": self.max_pd, "names": self.names}
 
 
 # --------------------------------------------------------------------------- the statistical scorecard
@@ -287,8 +264,6 @@ class Scorecard:
         self.factor_, self.offset_ = scaling_constants(self.base_score, self.base_odds, self.pdo)
         self.training_ = {"rows": int(len(y)), "defaults": int(y.sum()), "default_rate": float(y.mean()),
                           "sha256": _frame_sha256(frame[features + [target]])}
-        from .validation import auc_gini, ks_statistic
-
         pd_dev = self.predict_pd(frame)
         self.metrics_ = {"development": {**auc_gini(y, pd_dev), **{"ks": ks_statistic(y, pd_dev)["ks"]},
                                          "mean_pd": float(pd_dev.mean())}}
@@ -387,7 +362,7 @@ class Scorecard:
             reasons = sorted([it for it in items if it["shortfall"] > 0.5], key=lambda it: -it["shortfall"])[:top]
             out.append({"score": float(scores[i]), "pd": float(pds[i]), "grade": str(grades[i]), "points": items,
                         "reason_codes": [{"code": f"R-{it['characteristic']}", "characteristic": it["characteristic"],
-                                          "text": f"{it['label']}: {_fmt_value(it['value'])} (bin {it['bin']}) scores "
+                                          "text": f"{it['label']}: {fmt_value(it['value'])} (bin {it['bin']}) scores "
                                                   f"{it['points']:.0f} of {it['max_points']:.0f} points",
                                           "shortfall": it["shortfall"]} for it in reasons]})
         return out
@@ -425,8 +400,6 @@ class Scorecard:
 
     def to_json(self, path: str | Path) -> Path:
         """Write the artifact as JSON (atomically)."""
-        from .results import atomic_write_bytes
-
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
         return atomic_write_bytes(path, text.encode("utf-8"))
 
@@ -462,14 +435,6 @@ class Scorecard:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"scorecard artifact is incomplete: {exc}") from exc
         return sc
-
-
-def _fmt_value(v) -> str:
-    if v is None:
-        return "missing"
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    return str(v)
 
 
 def _solve_shift(linear: np.ndarray, target: float) -> float:
@@ -511,136 +476,3 @@ def load_scorecard(path: str | Path) -> Scorecard:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: not a JSON scorecard artifact: {exc}") from exc
     return Scorecard.from_dict(data)
-
-
-# --------------------------------------------------------------------------- expert scorecard
-class ExpertScorecard:
-    """The policy's expert scorecard: bins and points per characteristic, usable without any history.
-
-    Points of a numeric characteristic: bin i of the policy's edges (closed on the left) gives
-    ``points[i]``; categorical values map through ``categories``; an unknown value gives
-    ``missing``. The score is the sum of the points (at most the policy's ``total``); the grade
-    comes from the policy's score bands.
-    """
-
-    def __init__(self, settings):
-        self.settings = settings
-
-    def points(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Points of every characteristic for every row."""
-        out = {}
-        for ch in self.settings.characteristics:
-            col = frame[ch.name] if ch.name in frame else pd.Series(np.nan, index=frame.index)
-            if ch.edges is not None:
-                v = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-                idx = np.searchsorted(np.asarray(ch.edges, dtype=float), v, side="right")
-                pts = np.asarray(ch.points, dtype=float)[np.clip(idx, 0, len(ch.points) - 1)]
-                out[ch.name] = np.where(np.isnan(v), ch.missing, pts)
-            else:
-                out[ch.name] = col.map(lambda x: ch.categories.get(str(x), ch.missing) if pd.notna(x) else ch.missing
-                                       ).to_numpy(dtype=float)
-        return pd.DataFrame(out, index=frame.index)
-
-    def score(self, frame: pd.DataFrame) -> np.ndarray:
-        """Sum of the points."""
-        return self.points(frame).sum(axis=1).to_numpy()
-
-    def grade(self, frame: pd.DataFrame) -> np.ndarray:
-        """Grade from the policy's score bands (the first band whose min_score the score reaches)."""
-        scores = self.score(frame)
-        bands = self.settings.grades
-        out = []
-        for s in scores:
-            out.append(next(b["grade"] for b in bands if s >= b["min_score"]))
-        return np.asarray(out, dtype=object)
-
-    def explain(self, frame: pd.DataFrame, top: int = 4) -> list[dict]:
-        """Points per characteristic and the characteristics that cost the most points, per row."""
-        pts = self.points(frame)
-        scores, grades = self.score(frame), self.grade(frame)
-        out = []
-        for i, (idx, row) in enumerate(pts.iterrows()):
-            items = []
-            for ch in self.settings.characteristics:
-                value = frame.at[idx, ch.name] if ch.name in frame else None
-                items.append({"characteristic": ch.name, "label": ch.label, "group": ch.group,
-                              "value": None if value is None or pd.isna(value) else
-                              (value.item() if hasattr(value, "item") else value),
-                              "points": float(row[ch.name]), "max_points": float(ch.max_points),
-                              "shortfall": float(ch.max_points - row[ch.name])})
-            reasons = sorted([it for it in items if it["shortfall"] > 0], key=lambda it: -it["shortfall"])[:top]
-            out.append({"score": float(scores[i]), "grade": str(grades[i]), "points": items,
-                        "reason_codes": [{"code": f"E-{it['characteristic']}", "characteristic": it["characteristic"],
-                                          "text": f"{it['label']}: {_fmt_value(it['value'])} scores "
-                                                  f"{it['points']:.0f} of {it['max_points']:.0f} points",
-                                          "shortfall": it["shortfall"]} for it in reasons]})
-        return out
-
-
-# --------------------------------------------------------------------------- characteristics of current customers
-def customer_characteristics(portfolio) -> pd.DataFrame:
-    """The scoring characteristics of every current customer, as of the portfolio's date.
-
-    The same columns as the ``outcomes`` history, so one scorecard scores both:
-
-    - ratios of the latest fiscal year (:func:`helpers.financial.analyse_portfolio`); ``revenue``
-      annualized and converted to the base currency;
-    - ``bank_overdue_days`` = worst current overdue days of active facilities (0 with a clean record,
-      NaN without any bank record); ``credit_line_utilization`` = Σ outstanding / Σ limit of active
-      credit lines and overdrafts; ``bank_past_defaults`` = Σ past defaults;
-    - ``days_beyond_terms`` = amount-weighted mean of the days paid after the due date (negative when
-      paid early), over invoices due in the 12 months before ``as_of``; an invoice not fully paid counts
-      its days past due at ``as_of`` — the definition of the same column in ``outcomes``;
-    - ``relationship_years`` = years from ``relationship_since`` to ``as_of``;
-    - ``unresolved_disputes`` = complaints and disputes with resolved = false;
-    - plus ``industry``, ``country``, ``third_party_rating``, ``industry_risk_class`` and
-      ``altman_zone`` for the expert scorecard.
-
-    Returns
-    -------
-    DataFrame
-        One row per customer, index ``customer_id``.
-    """
-    from .financial import analyse_portfolio
-    from .peers import latest_rows
-
-    policy, as_of = portfolio.policy, portfolio.as_of
-    cu = portfolio.customers.set_index("customer_id")
-    out = pd.DataFrame(index=cu.index)
-    analysis = analyse_portfolio(portfolio)
-    latest = latest_rows(analysis.ratios.values).set_index("customer_id")
-    for col in ("current_ratio", "quick_ratio", "debt_to_equity", "interest_coverage", "ebit_margin", "roa"):
-        out[col] = latest[col].reindex(out.index)
-    fs = portfolio.statements
-    last = fs.loc[fs.groupby("customer_id")["fiscal_year"].idxmax()].set_index("customer_id")
-    rate = cu["currency"].map(portfolio.fx_rates).astype(float)
-    out["revenue"] = (last["revenue"] * 12 / last["months"]).reindex(out.index) * rate
-    z = analysis.altman.loc[analysis.altman.groupby("customer_id")["fiscal_year"].idxmax()].set_index("customer_id")
-    out["altman_zone"] = z["zone"].reindex(out.index)
-    # bank credit record
-    bank = portfolio.tables["bank_credit"]
-    active = bank[bank["status"] != "closed"]
-    g = active.groupby("customer_id")
-    out["bank_overdue_days"] = g["overdue_days"].max().reindex(out.index)
-    out.loc[out.index.isin(bank["customer_id"]) & out["bank_overdue_days"].isna(), "bank_overdue_days"] = 0.0
-    lines = active[active["facility_type"].isin(["credit_line", "overdraft"])].groupby("customer_id")[["outstanding", "limit"]].sum()
-    out["credit_line_utilization"] = (lines["outstanding"] / lines["limit"].where(lines["limit"] > 0)).reindex(out.index)
-    out["bank_past_defaults"] = bank.groupby("customer_id")["past_defaults"].sum().reindex(out.index)
-    # payment behaviour with us
-    inv = portfolio.tables["invoices"]
-    window = inv[(inv["due_date"] > as_of - pd.DateOffset(months=12)) & (inv["due_date"] <= as_of)].copy()
-    settled = window["paid_date"].notna() & (window["paid_amount"] >= window["amount"] - 0.005)
-    end = window["paid_date"].where(settled, as_of)
-    window["late"] = (end - window["due_date"]).dt.days
-    window["w"] = window["amount"] * window["late"]
-    sums = window.groupby("customer_id")[["w", "amount"]].sum()
-    out["days_beyond_terms"] = (sums["w"] / sums["amount"]).reindex(out.index)
-    out["relationship_years"] = ((as_of - cu["relationship_since"]).dt.days / 365.25).clip(lower=0)
-    co = portfolio.tables["contacts"]
-    open_issues = co[co["kind"].isin(["complaint", "dispute"]) & (co["resolved"] == False)]  # noqa: E712
-    out["unresolved_disputes"] = open_issues.groupby("customer_id").size().reindex(out.index).fillna(0).astype(float)
-    out["third_party_rating"] = cu["third_party_rating"]
-    out["industry"] = cu["industry"]
-    out["country"] = cu["country"]
-    out["industry_risk_class"] = cu["industry"].map(lambda k: policy.industries[k].risk_class)
-    return out

@@ -1,11 +1,10 @@
-"""Paths from one place, and the credit policy as a validated model.
+"""The credit policy as a validated model.
 
 The policy file (``policy.yaml``) holds every threshold, grade, term and rate the product
 applies; notebooks and templates never hard-code one.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -13,18 +12,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
 
-from .exceptions import PolicyError
+from ..exceptions import PolicyError
+from .paths import file_sha256
 
-__all__ = ["PROJECT_ROOT", "DATA_SAMPLE", "NOTEBOOKS_DIR", "TEMPLATES_DIR", "REPORTS_DIR",
-           "Policy", "Industry", "Threshold", "load_policy", "file_sha256", "library_versions"]
-
-#: Repository root (the package is installed editable from ``src/helpers``).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-#: The bundled sample portfolio, the default data source.
-DATA_SAMPLE = PROJECT_ROOT / "data" / "sample"
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-REPORTS_DIR = PROJECT_ROOT / "reports"
+__all__ = ["Policy", "Industry", "Threshold", "load_policy"]
 
 
 class _Strict(BaseModel):
@@ -147,6 +138,7 @@ class ScoringSettings(_Strict):
     master_scale: list[GradeBand]
     rating_pd: dict[str, float] = {}
     disagreement_notches: int = Field(2, ge=1)
+    distress_conflict_grade: str | None = None
     out_of_time_years: int = Field(2, ge=1)
     validation_thresholds: dict[str, dict] = {}
     expert: ExpertScorecardSettings
@@ -156,6 +148,9 @@ class ScoringSettings(_Strict):
         bounds = [g.max_pd for g in self.master_scale]
         if any(b <= a for a, b in zip(bounds, bounds[1:])) or bounds[-1] != 1.0:
             raise ValueError("master_scale max_pd must increase and end at 1.0")
+        grades = [g.grade for g in self.master_scale]
+        if self.distress_conflict_grade is not None and self.distress_conflict_grade not in grades:
+            raise ValueError(f"distress_conflict_grade {self.distress_conflict_grade!r} is not on the master scale")
         return self
 
 
@@ -314,27 +309,6 @@ class Policy(_Strict):
         except KeyError:
             raise PolicyError(f"industry {key!r} is not in the policy ({', '.join(self.industries)})") from None
 
-
-def library_versions(names) -> dict[str, str]:
-    """Installed versions of the named distributions (those not installed are left out)."""
-    from importlib import metadata
-
-    out = {}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
-def file_sha256(path: str | Path) -> str:
-    """Return the SHA-256 hex digest of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Column", "Table", "TABLES", "UNIT_FACTORS", "STATEMENT_MONEY_COLUMNS"]
+__all__ = ["Column", "Table", "TABLES", "UNIT_FACTORS", "STATEMENT_MONEY_COLUMNS", "RATIO_NAMES"]
 
 #: Multipliers for the ``unit`` column of ``financial_statements``.
+#: The ratio names of the catalogue (:data:`helpers.analysis.statements.CATALOGUE` computes them, in
+#: this order): the vocabulary that ``industry_benchmarks.ratio`` and the policy's ``thresholds`` use.
+#: The catalogue refuses to load when the two differ.
+RATIO_NAMES: tuple[str, ...] = (
+    "current_ratio", "quick_ratio", "cash_ratio", "working_capital", "dso", "dio", "dpo",
+    "cash_conversion_cycle", "debt_to_equity", "liabilities_to_assets", "equity_ratio", "debt_to_ebitda",
+    "interest_coverage", "ocf_to_current_liabilities", "dscr", "gross_margin", "ebit_margin", "net_margin",
+    "roa", "roe", "equity_multiplier", "asset_turnover", "receivables_turnover", "revenue_growth",
+    "equity_growth", "ocf_to_net_income", "free_cash_flow", "accruals_ratio", "cash_runway_months",
+)
 UNIT_FACTORS: dict[str, float] = {"units": 1.0, "thousands": 1_000.0, "millions": 1_000_000.0}
 
 

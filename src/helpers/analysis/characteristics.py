@@ -1,0 +1,81 @@
+"""The scoring characteristics of every current customer, from its statements, bank record, our
+invoice ledger and the contact log: one frame with the columns of the ``outcomes`` history."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..data.facilities import credit_lines, open_facilities
+from ..data.portfolio import Portfolio
+from .financial import analyse_portfolio
+from .peers import latest_rows
+
+__all__ = ["customer_characteristics", "portfolio_characteristics"]
+
+def customer_characteristics(portfolio: Portfolio) -> pd.DataFrame:
+    """The scoring characteristics of every current customer, as of the portfolio's date.
+
+    The same columns as the ``outcomes`` history, so one scorecard scores both:
+
+    - ratios of the latest fiscal year (:func:`helpers.analysis.financial.analyse_portfolio`); ``revenue``
+      annualized and converted to the base currency;
+    - ``bank_overdue_days`` = worst current overdue days of active facilities (0 with a clean record,
+      NaN without any bank record); ``credit_line_utilization`` = Σ outstanding / Σ limit of active
+      credit lines and overdrafts; ``bank_past_defaults`` = Σ past defaults;
+    - ``days_beyond_terms`` = amount-weighted mean of the days paid after the due date (negative when
+      paid early), over invoices due in the 12 months before ``as_of``; an invoice not fully paid counts
+      its days past due at ``as_of`` — the definition of the same column in ``outcomes``;
+    - ``relationship_years`` = years from ``relationship_since`` to ``as_of``;
+    - ``unresolved_disputes`` = complaints and disputes with resolved = false;
+    - plus ``industry``, ``country``, ``third_party_rating``, ``industry_risk_class`` and
+      ``altman_zone`` for the expert scorecard.
+
+    Returns
+    -------
+    DataFrame
+        One row per customer, index ``customer_id``.
+    """
+    policy, as_of = portfolio.policy, portfolio.as_of
+    cu = portfolio.customers.set_index("customer_id")
+    out = pd.DataFrame(index=cu.index)
+    analysis = analyse_portfolio(portfolio)
+    latest = latest_rows(analysis.ratios.values).set_index("customer_id")
+    for col in ("current_ratio", "quick_ratio", "debt_to_equity", "interest_coverage", "ebit_margin", "roa"):
+        out[col] = latest[col].reindex(out.index)
+    fs = portfolio.statements
+    last = fs.loc[fs.groupby("customer_id")["fiscal_year"].idxmax()].set_index("customer_id")
+    rate = cu["currency"].map(portfolio.fx_rates).astype(float)
+    out["revenue"] = (last["revenue"] * 12 / last["months"]).reindex(out.index) * rate
+    z = analysis.altman.loc[analysis.altman.groupby("customer_id")["fiscal_year"].idxmax()].set_index("customer_id")
+    out["altman_zone"] = z["zone"].reindex(out.index)
+    # bank credit record
+    bank = portfolio.tables["bank_credit"]
+    active = open_facilities(bank)
+    g = active.groupby("customer_id")
+    out["bank_overdue_days"] = g["overdue_days"].max().reindex(out.index)
+    out.loc[out.index.isin(bank["customer_id"]) & out["bank_overdue_days"].isna(), "bank_overdue_days"] = 0.0
+    lines = credit_lines(bank).groupby("customer_id")[["outstanding", "limit"]].sum()
+    out["credit_line_utilization"] = (lines["outstanding"] / lines["limit"].where(lines["limit"] > 0)).reindex(out.index)
+    out["bank_past_defaults"] = bank.groupby("customer_id")["past_defaults"].sum().reindex(out.index)
+    # payment behaviour with us
+    inv = portfolio.tables["invoices"]
+    window = inv[(inv["due_date"] > as_of - pd.DateOffset(months=12)) & (inv["due_date"] <= as_of)].copy()
+    settled = window["paid_date"].notna() & (window["paid_amount"] >= window["amount"] - 0.005)
+    end = window["paid_date"].where(settled, as_of)
+    window["late"] = (end - window["due_date"]).dt.days
+    window["w"] = window["amount"] * window["late"]
+    sums = window.groupby("customer_id")[["w", "amount"]].sum()
+    out["days_beyond_terms"] = (sums["w"] / sums["amount"]).reindex(out.index)
+    out["relationship_years"] = ((as_of - cu["relationship_since"]).dt.days / 365.25).clip(lower=0)
+    co = portfolio.tables["contacts"]
+    open_issues = co[co["kind"].isin(["complaint", "dispute"]) & (co["resolved"] == False)]  # noqa: E712
+    out["unresolved_disputes"] = open_issues.groupby("customer_id").size().reindex(out.index).fillna(0).astype(float)
+    out["third_party_rating"] = cu["third_party_rating"]
+    out["industry"] = cu["industry"]
+    out["country"] = cu["country"]
+    out["industry_risk_class"] = cu["industry"].map(lambda k: policy.industries[k].risk_class)
+    return out
+
+
+def portfolio_characteristics(portfolio: Portfolio) -> pd.DataFrame:
+    """:func:`customer_characteristics`, computed once per portfolio (kept in its derived results)."""
+    return portfolio.derived("characteristics", customer_characteristics)

@@ -1,0 +1,267 @@
+"""The validated portfolio: typed tables, the policy, warnings and provenance, and one customer's slice.
+
+:func:`load_portfolio` reads a source (:mod:`helpers.data.sources`), validates it once
+(:mod:`helpers.data.validate`) and returns a :class:`Portfolio`; warnings (unaudited statements, a
+single year, gaps, ...) are kept on it and shown in the reports.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from ..config import DATA_SAMPLE, Policy, load_policy
+from ..exceptions import InputError, Problem, ValidationError
+from .contract import TABLES
+from .sources import is_url, read_tables, redact
+from .validate import normalize_statements, rates_to_base, validate_tables
+
+__all__ = ["Portfolio", "CustomerData", "load_portfolio", "customer_profile"]
+
+_SNAPSHOT_SUFFIX = ".portfolio.pkl"
+T = TypeVar("T")
+
+
+@dataclass
+class CustomerData:
+    """One customer's slice of the portfolio: its record, tables and warnings."""
+
+    customer_id: str
+    record: dict
+    statements: pd.DataFrame
+    bank_credit: pd.DataFrame
+    invoices: pd.DataFrame
+    contacts: pd.DataFrame
+    warnings: list[Problem]
+    policy: Policy
+    as_of: pd.Timestamp
+
+    @property
+    def name(self) -> str:
+        """The customer's registered name."""
+        return self.record["name"]
+
+    @property
+    def currency(self) -> str:
+        """The currency all of the customer's figures are expressed in."""
+        return self.record["currency"]
+
+    @property
+    def industry(self):
+        """The customer's :class:`~helpers.config.Industry` from the policy."""
+        return self.policy.industry(self.record["industry"])
+
+    @property
+    def domestic(self) -> bool:
+        """Whether the customer is in the policy's home country."""
+        return self.record["country"] == self.policy.home_country
+
+
+@dataclass
+class Portfolio:
+    """Validated input data: typed tables, the policy, warnings and provenance.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        Every contract table, typed; statements normalized to whole units of the customer's
+        currency (see :func:`_normalize_statements`).
+    policy : Policy
+    warnings : list of Problem
+    source : str
+        Where the data came from.
+    as_of : Timestamp
+        The analysis date used for validation.
+    input_hashes : dict of str to str
+        SHA-256 of each input table (file or query result) and of the policy file.
+
+    Results derived from the tables by the analysis layer are kept through :meth:`derived`.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    policy: Policy
+    warnings: list[Problem]
+    source: str
+    as_of: pd.Timestamp
+    input_hashes: dict[str, str] = field(default_factory=dict)
+    _derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: str, compute: Callable[["Portfolio"], T]) -> T:
+        """A result derived from the validated tables, computed once and kept with the portfolio.
+
+        The portfolio-wide analysis (ratios, peers, distress scores) and the customers' scoring
+        characteristics are pure functions of the validated data; the batch computes them once,
+        before it writes the snapshot, so every notebook of every customer reads them from there.
+
+        Parameters
+        ----------
+        key : str
+            Name of the result (``"financial_analysis"``, ``"characteristics"``).
+        compute : callable
+            ``compute(portfolio)``, called the first time only.
+        """
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]  # type: ignore[return-value]
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        """The customers table."""
+        return self.tables["customers"]
+
+    @property
+    def statements(self) -> pd.DataFrame:
+        """The normalized financial statements of all customers."""
+        return self.tables["financial_statements"]
+
+    @property
+    def fx_rates(self) -> dict[str, float]:
+        """Currency → units of the base currency per unit (the base currency itself is 1)."""
+        return rates_to_base(self.tables["fx_rates"], self.policy)
+
+    @property
+    def customer_ids(self) -> list[str]:
+        """All customer ids, in table order."""
+        return list(self.customers["customer_id"])
+
+    def customer(self, customer_id: str) -> CustomerData:
+        """Return one customer's data; raise ``KeyError`` with the known ids when absent."""
+        cu = self.customers
+        hit = cu[cu["customer_id"] == customer_id]
+        if hit.empty:
+            raise KeyError(f"customer {customer_id!r} is not in {self.source} "
+                           f"({len(cu)} customers, e.g. {', '.join(cu['customer_id'].head(5))})")
+
+        def part(name):
+            t = self.tables[name]
+            return t[t["customer_id"] == customer_id].reset_index(drop=True)
+
+        record = {k: (None if (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v)
+                  for k, v in hit.iloc[0].to_dict().items()}
+        return CustomerData(customer_id, record, part("financial_statements"), part("bank_credit"),
+                            part("invoices"), part("contacts"),
+                            [w for w in self.warnings if w.customer_id == customer_id], self.policy, self.as_of)
+
+    def customer_digest(self, customer_id: str) -> str:
+        """SHA-256 of everything that goes into one customer's analysis.
+
+        Covers the customer's rows in every table, the tables shared by all customers
+        (outcomes, fx rates) and the policy file, so a change to any of them changes the digest.
+        """
+        h = hashlib.sha256()
+        h.update(self.policy.sha256.encode())
+        h.update(str(self.as_of.date()).encode())
+        for name in TABLES:
+            t = self.tables[name]
+            if TABLES[name].has_customer:
+                t = t[t["customer_id"] == customer_id]
+                h.update(name.encode())
+                h.update(t.to_csv(index=False).encode())
+            else:
+                h.update(self.input_hashes.get(name, "").encode())
+        return h.hexdigest()
+
+    def save(self, path: str | Path) -> Path:
+        """Write a validated snapshot (a trusted cache for the batch's notebooks) atomically."""
+        path = Path(path)
+        if not path.name.endswith(_SNAPSHOT_SUFFIX):
+            raise ValueError(f"snapshot file names end in {_SNAPSHOT_SUFFIX}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        return path
+
+
+def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy | None = None, *,
+                   as_of=None) -> Portfolio:
+    """Load and validate a portfolio from a folder, workbook or database.
+
+    Parameters
+    ----------
+    data : str or Path, optional
+        Folder of CSV files, ``.xlsx`` workbook, SQLAlchemy URL, or a snapshot written by
+        :meth:`Portfolio.save` (``*.portfolio.pkl``, produced by the batch runner). Defaults to
+        the bundled sample portfolio.
+    policy : str, Path or Policy, optional
+        The credit policy. Defaults to ``policy.yaml`` beside the data (in the folder, or next
+        to the workbook). Required for SQL sources.
+    as_of : date-like, optional
+        Analysis date (default today). Data dated after it is an error.
+
+    Returns
+    -------
+    Portfolio
+
+    Raises
+    ------
+    InputError
+        The source cannot be read.
+    PolicyError
+        The policy is missing or invalid.
+    ValidationError
+        The data breaks the contract; ``.problems`` lists every problem found.
+    """
+    data = DATA_SAMPLE if data is None else data
+    if str(data).endswith(_SNAPSHOT_SUFFIX):
+        with open(data, "rb") as fh:
+            snap = pickle.load(fh)  # noqa: S301 - our own cache, written by Portfolio.save
+        if as_of is not None and pd.Timestamp(as_of) != snap.as_of:
+            raise InputError(f"snapshot {data} was validated as of {snap.as_of:%Y-%m-%d}, not {as_of}")
+        return snap
+    raw_tables, kind = read_tables(data)
+    if isinstance(policy, Policy):
+        pol = policy
+    else:
+        if policy is None:
+            if kind == "sql":
+                raise InputError("an SQL data source needs an explicit policy file (--policy)")
+            base = Path(data) if kind == "folder" else Path(data).parent
+            policy = base / "policy.yaml"
+        pol = load_policy(policy)
+    as_of = pd.Timestamp(as_of or pd.Timestamp.today().normalize())
+    source = str(data) if kind != "sql" else redact(str(data))
+    tables, problems = validate_tables(raw_tables, pol, as_of=as_of, source=source)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ValidationError(problems)
+    tables["financial_statements"] = normalize_statements(tables["financial_statements"], tables["customers"],
+                                                           tables["fx_rates"], pol)
+    hashes = {name: t.sha256 for name, t in raw_tables.items()}
+    hashes["policy"] = pol.sha256
+    return Portfolio(tables, pol, [p for p in problems if p.severity == "warning"], source, as_of, hashes)
+
+
+def customer_profile(portfolio: Portfolio, customer_id: str) -> dict:
+    """The customer's profile and data provenance for the report's first pages.
+
+    Returns a JSON-able dict: the customer's record, industry label and class, whether it is
+    domestic, the years of statements available, the data warnings (every one, with its source
+    row) and where the data came from (source, as_of, policy version and SHA-256 of the inputs).
+    """
+    c = portfolio.customer(customer_id)
+    ind = c.industry
+    fs = c.statements
+    return {
+        "customer": {**c.record, "industry_label": ind.label, "manufacturing": ind.manufacturing,
+                     "industry_risk_class": ind.risk_class, "domestic": c.domestic},
+        "statement_years": [int(y) for y in fs["fiscal_year"]],
+        "audited_years": [int(y) for y, a in zip(fs["fiscal_year"], fs["audited"]) if a],
+        "source_units": sorted(set(fs["source_unit"])) if len(fs) else [],
+        "source_currencies": sorted(set(fs["source_currency"])) if len(fs) else [],
+        "warnings": [w.to_dict() for w in c.warnings],
+        "provenance": {"source": portfolio.source, "as_of": portfolio.as_of,
+                       "policy_version": portfolio.policy.policy_version,
+                       "policy_sha256": portfolio.policy.sha256,
+                       "input_sha256": portfolio.input_hashes,
+                       "customer_inputs_sha256": portfolio.customer_digest(customer_id)},
+        "summary": {"customer_id": customer_id, "name": c.name, "currency": c.currency,
+                    "industry": c.record["industry"], "country": c.record["country"],
+                    "as_of": portfolio.as_of, "data_warnings": len(c.warnings)},
+    }

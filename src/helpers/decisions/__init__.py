@@ -1,0 +1,10 @@
+"""Layer 5, decisions: stress re-scoring, credit limit, payment terms and credit insurance, contract
+clauses and review date, and the decision section that puts them together."""
+from .clauses import clause_checklist, review_date
+from .limit import credit_limit
+from .section import decision_section
+from .stress import run_scenarios
+from .terms import evaluate_options, recommend
+
+__all__ = ["clause_checklist", "review_date", "credit_limit", "decision_section", "run_scenarios",
+           "evaluate_options", "recommend"]
