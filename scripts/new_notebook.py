@@ -16,12 +16,13 @@ FINANCIAL_ANALYSIS = [
     ("params", 'customer_id = "CASE1"  # a customers.customer_id\n'
                'data = None  # folder of CSV files, xlsx workbook or SQL URL; None for the bundled sample\n'
                'output_dir = None  # folder for results; None for reports/<customer_id>\n'
-               'as_of = "2026-09-30"  # analysis date; the sample\'s reporting date (None for today)'),
+               'as_of = "2026-09-30"  # analysis date; the sample\'s reporting date (None for today)\n'
+               'lang = "en"  # language of the tables, charts and PDF: "en" or "zh"'),
     ("code", "from collections import Counter\n\n"
              "import pandas as pd\n"
              "from IPython.display import display\n\n"
-             "from helpers import (charts, customer_output_dir, customer_profile, financial_section, load_portfolio,\n"
-             "                     ratio_frame, save_chart, save_result)\n"
+             "from helpers import (charts, customer_output_dir, customer_profile, financial_section, financial_text,\n"
+             "                     load_portfolio, profile_text, ratio_frame, save_chart, save_result)\n"
              "pd.set_option(\"display.float_format\", \"{:,.2f}\".format)"),
     ("md", "Load and validate the data once; the customer's profile. The portfolio-wide work (ratios, "
            "peers, distress scores of every customer) is computed once and reused."),
@@ -29,16 +30,17 @@ FINANCIAL_ANALYSIS = [
              "out = customer_output_dir(output_dir, customer_id)\n"
              "profile = customer_profile(portfolio, customer_id)\n"
              "section = financial_section(portfolio, customer_id)\n"
-             "pd.Series(profile[\"customer\"]).to_frame(\"value\")"),
+             "words = financial_text(section, lang)  # the section in words, in the report's language\n"
+             "pd.Series(profile_text(profile, lang)[\"customer\"]).to_frame(\"value\")"),
     ("md", "Data warnings kept for the report (unaudited years, gaps, a single year, …)."),
-    ("code", "pd.DataFrame(profile[\"warnings\"], columns=[\"source\", \"row\", \"column\", \"value\", \"message\"])"),
+    ("code", "pd.DataFrame(profile_text(profile, lang)[\"warnings\"], columns=[\"source\", \"row\", \"column\", \"value\", \"message\"])"),
     ("md", "The statements in thousands of the customer's currency, with the common-size view "
            "(income-statement and cash-flow lines as a share of revenue, balance-sheet lines as a share of total assets)."),
-    ("code", "statements = pd.DataFrame(section[\"statements\"]).set_index([\"statement\", \"line\"])\n"
-             "statements.drop(columns=\"subtotal\")"),
+    ("code", "statements = pd.DataFrame(words[\"statements\"]).set_index([\"statement\", \"line\"])\n"
+             "statements.drop(columns=[\"subtotal\", \"statement_key\", \"line_key\"])"),
     ("md", "The ratio catalogue by year, with the change on the prior year, the policy's traffic light for "
            "the latest year and the customer's percentile among its industry peers."),
-    ("code", "ratio_frame(section)"),
+    ("code", "ratio_frame(section, lang)"),
     ("md", "The headline: short-term solvency, the distress zone and the number of findings by severity."),
     ("code", "# NBVAL_CHECK_OUTPUT\n"
              "latest, z = section[\"summary\"][\"ratios\"], section[\"summary\"][\"z_score\"]\n"
@@ -46,15 +48,15 @@ FINANCIAL_ANALYSIS = [
              "      f\"quick ratio {latest['quick_ratio']:.2f}, Altman {z['model']} {z['value']:.2f} ({z['zone']})\")\n"
              "print(dict(Counter(f[\"severity\"] for f in section[\"findings\"])))"),
     ("md", "Trends: revenue, liquidity and leverage against the policy limits, margins, profit and cash."),
-    ("code", "for name, figure in charts.financial_charts(section).items():\n"
+    ("code", "for name, figure in charts.financial_charts(section, lang).items():\n"
              "    display(figure)\n"
              "    save_chart(out, name, figure)"),
     ("md", "Altman's distress score by year; the model follows the industry (Z' for manufacturers, Z'' otherwise)."),
-    ("code", "pd.DataFrame(section[\"altman\"][\"by_year\"]).set_index(\"fiscal_year\")[[\"model\", \"x\", \"value\", \"zone\"]]"),
+    ("code", "pd.DataFrame(words[\"altman\"][\"by_year\"]).set_index(\"fiscal_year\")[[\"label\", \"x\", \"value\", \"zone_label\"]]"),
     ("md", "The FAQ's other risk dimensions, as far as the data carries them."),
-    ("code", "pd.DataFrame(section[\"risk_dimensions\"])"),
+    ("code", "pd.DataFrame(words[\"risk_dimensions\"])[[\"dimension\", \"label\", \"value\", \"unit\"]]"),
     ("md", "Findings, most severe first."),
-    ("code", "pd.DataFrame(section[\"findings\"])[[\"severity\", \"area\", \"text\"]]"),
+    ("code", "pd.DataFrame(words[\"findings\"])[[\"severity_label\", \"area\", \"text\"]]"),
     ("md", "Save the results for the report."),
     ("code", "save_result(out, \"profile\", profile)\n"
              "save_result(out, \"financial_analysis\", section)\n"
@@ -72,17 +74,21 @@ MODEL_DEVELOPMENT = [
            "VIF, a statsmodels Logit with backward elimination, calibration to the central tendency, scaling to "
            "points, the master scale), validates it on the held-out last years and checks its stability on the "
            "current customers. Writes the JSON model artifact and the validation PDF for auditors."),
-    ("params", COMMON + '\nvalidation_pdf = None  # None for reports/model_validation.pdf'),
+    ("params", COMMON + '\nvalidation_pdf = None  # None for reports/model_validation.pdf\n'
+     'lang = "en"  # language of the charts and the validation report: "en" or "zh"'),
     ("code", "from IPython.display import display\n\n"
              "from helpers import (charts, develop_scorecard, load_portfolio, model_output_dir, render_validation,\n"
-             "                     save_chart, save_result, validation_pack)"),
+             "                     save_chart, save_result, validation_pack, validation_text)"),
     ("md", "Load and validate the data; fit on the development years, keep the last years out of time."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = model_output_dir(output_dir)\n"
              "scorecard, development, test = develop_scorecard(portfolio)\n"
              "scorecard.iv_table_"),
     ("md", "How the characteristics were selected: every one that left, and why."),
-    ("code", "import pandas as pd\n\npd.DataFrame(scorecard.selection_log_)"),
+    ("code", "import pandas as pd\n\n"
+             "pd.DataFrame(validation_text({\"model\": {\"labels\": scorecard.labels, \"master_scale\": {}},\n"
+             "                              \"iv_table\": [], \"stability\": {\"csi\": []},\n"
+             "                              \"selection_log\": scorecard.selection_log_}, lang)[\"selection_log\"])"),
     ("md", "The statsmodels Logit of the default flag on the weights of evidence."),
     ("code", "print(scorecard.summary_text_)"),
     ("md", "The validation pack: discrimination, calibration by grade, stability."),
@@ -94,13 +100,13 @@ MODEL_DEVELOPMENT = [
              "    d = pack[\"discrimination\"][sample]\n"
              "    print(f\"{sample}: n={d['n']} defaults={d['n_bad']} AUC={d['auc']['value']:.3f} ({d['auc']['light']})\")"),
     ("md", "Charts for the validation report."),
-    ("code", "for name, figure in charts.validation_charts(pack).items():\n"
+    ("code", "for name, figure in charts.validation_charts(pack, lang).items():\n"
              "    display(figure)\n"
              "    save_chart(out, name, figure)"),
     ("md", "Save the model artifact (JSON, checksummed) and the pack, and render the validation report."),
     ("code", "artifact = scorecard.to_json(out / \"scorecard.json\")\n"
              "save_result(out, \"model_validation\", pack)\n"
-             "pdf = render_validation(out, validation_pdf)\n"
+             "pdf = render_validation(out, validation_pdf, lang=lang)\n"
              "print(f\"model {scorecard.model_version_}: {artifact.name}, {pdf.name}\")"),
 ]
 
@@ -113,33 +119,35 @@ CREDIT_SCORING = [
      '\nmodel = None  # scorecard artifact; None for reports/model/scorecard.json\n'
      'override_grade = None  # e.g. "5" to override the model grade\n'
      'override_reason = None  # why (required with an override)\n'
-     'override_by = None  # who (required with an override)'),
+     'override_by = None  # who (required with an override)\n'
+     'lang = "en"  # language of the tables, charts and PDF: "en" or "zh"'),
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
-             "from helpers import (charts, credit_section, customer_output_dir, load_portfolio, load_scorecard, model_path,\n"
-             "                     save_chart, save_result)"),
+             "from helpers import (charts, credit_section, credit_text, customer_output_dir, load_portfolio, load_scorecard,\n"
+             "                     model_path, save_chart, save_result)"),
     ("md", "Load the data and the model artifact (it refuses an artifact whose checksum does not match)."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = customer_output_dir(output_dir, customer_id)\n"
              "scorecard = load_scorecard(model_path(model))\n"
              "section = credit_section(portfolio, customer_id, scorecard, override_grade=override_grade,\n"
-             "                         override_reason=override_reason, override_by=override_by)"),
+             "                         override_reason=override_reason, override_by=override_by)\n"
+             "words = credit_text(section, lang)  # the section in words, in the report's language"),
     ("md", "Points per characteristic of the statistical scorecard."),
-    ("code", "pd.DataFrame(section[\"statistical\"][\"points\"]).set_index(\"label\")"),
+    ("code", "pd.DataFrame(words[\"statistical\"][\"points\"]).set_index(\"label\")"),
     ("md", "The headline: score, PD and grade, and the reasons that cost the most points."),
     ("code", "# NBVAL_CHECK_OUTPUT\n"
              "s = section[\"statistical\"]\n"
              "print(f\"{customer_id}: score {s['score']:.0f}, PD {s['pd']:.2%}, grade {s['grade']}; \"\n"
              "      f\"expert grade {section['expert']['grade']}\")\n"
-             "for reason in section[\"summary\"][\"reason_codes\"]:\n"
+             "for reason in words[\"reason_texts\"]:\n"
              "    print(\" -\", reason)"),
     ("md", "The expert scorecard of the policy."),
-    ("code", "pd.DataFrame(section[\"expert\"][\"points\"]).set_index(\"label\")"),
+    ("code", "pd.DataFrame(words[\"expert\"][\"points\"]).set_index(\"label\")"),
     ("md", "Statistical and expert grade, third-party rating and Altman zone side by side; disagreements and any override."),
-    ("code", "display(pd.DataFrame(section[\"comparison\"]))\n"
-             "section[\"disagreements\"], section[\"override\"]"),
+    ("code", "display(pd.DataFrame(words[\"comparison\"]))\n"
+             "words[\"disagreements\"], section[\"override\"]"),
     ("md", "Save the chart and the results for the report."),
-    ("code", "figure = charts.points_chart(section)\n"
+    ("code", "figure = charts.points_chart(section, lang)\n"
              "display(figure)\n"
              "save_chart(out, \"score_points\", figure)\n"
              "save_result(out, \"credit_scoring\", section)"),
@@ -152,11 +160,13 @@ SCENARIO_CASES = [
            "insurance, the contract clauses and the review date."),
     ("params", 'customer_id = "CASE1"  # a customers.customer_id\n' + COMMON +
      '\nmodel = None  # scorecard artifact; None for reports/model/scorecard.json\n'
-     'scenarios = None  # ad-hoc scenarios, e.g. {"export_slump": {"revenue": -0.25, "fx": -0.2}}'),
+     'scenarios = None  # ad-hoc scenarios, e.g. {"export_slump": {"revenue": -0.25, "fx": -0.2}}\n'
+     'lang = "en"  # language of the tables, charts and PDF: "en" or "zh"'),
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
-             "from helpers import (charts, customer_output_dir, decision_section, final_credit, load_portfolio, load_results,\n"
-             "                     load_scorecard, model_path, policy_scenarios, run_scenarios, save_chart, save_result)"),
+             "from helpers import (charts, customer_output_dir, decision_section, decision_text, final_credit, load_portfolio,\n"
+             "                     load_results, load_scorecard, model_path, policy_scenarios, run_scenarios, save_chart,\n"
+             "                     save_result)"),
     ("md", "Load the data, the model and the customer's grade (with any override the scoring notebook recorded)."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = customer_output_dir(output_dir, customer_id)\n"
@@ -168,19 +178,20 @@ SCENARIO_CASES = [
              "table.set_index(\"scenario\")"),
     ("md", "The credit limit and how it was calculated."),
     ("code", "section = decision_section(portfolio, customer_id, scorecard, credit, table)\n"
-             "pd.DataFrame(section[\"limit\"][\"log\"])"),
+             "words = decision_text(section, lang)  # the section in words, in the report's language\n"
+             "pd.DataFrame(words[\"limit\"][\"log\"])[[\"label\", \"formula\", \"value\"]]"),
     ("md", "Every payment-terms option: exposure, expected loss under each scenario, costs, margin and value; "
            "why the others lost."),
-    ("code", "pd.DataFrame(section[\"options\"]).set_index(\"label\").drop(columns=[\"option\"])"),
+    ("code", "pd.DataFrame(words[\"options\"]).set_index(\"label\").drop(columns=[\"option\"])"),
     ("code", "# NBVAL_CHECK_OUTPUT\n"
-             "t, ins = section[\"terms\"], section[\"insurance\"]\n"
+             "t, ins = words[\"terms\"], section[\"insurance\"]\n"
              "print(f\"{customer_id}: grade {section['grade']}, limit {section['limit']['recommended']:,.0f} \"\n"
              "      f\"{section['currency']}, terms: {t['label']}, insurance: {ins['kind'] or 'none'}, \"\n"
              "      f\"review {section['review_date']:%Y-%m-%d}\")"),
     ("md", "The contract clauses this customer's contract needs."),
-    ("code", "pd.DataFrame(section[\"clauses\"]).query(\"required\")[[\"title\", \"text\"]]"),
+    ("code", "pd.DataFrame(words[\"clauses\"]).query(\"required\")[[\"title\", \"text\"]]"),
     ("md", "Save the chart and the results for the report."),
-    ("code", "figure = charts.scenario_chart(section)\n"
+    ("code", "figure = charts.scenario_chart(section, lang)\n"
              "display(figure)\n"
              "save_chart(out, \"scenarios\", figure)\n"
              "save_result(out, \"scenario_cases\", section)"),

@@ -5,7 +5,8 @@ import pytest
 
 from helpers import load_portfolio
 from helpers.exceptions import RiskbookError
-from helpers.analysis.financial import analyse_portfolio, financial_section, ratio_frame
+from helpers.analysis.financial import analyse_portfolio, financial_section
+from helpers.report.localize import financial_text, ratio_frame
 from helpers.analysis.statements import CATALOGUE
 
 
@@ -24,7 +25,7 @@ def test_case1_shows_weak_short_term_solvency_in_ratios_and_findings(sample):
     assert lights["current_ratio"] == "red" and lights["quick_ratio"] == "red"
     fs = sample.customer("CASE1").statements.sort_values("fiscal_year").iloc[-1]
     assert ratios["quick_ratio"] == pytest.approx((fs.current_assets - fs.inventory) / fs.current_liabilities)
-    high = [f["text"] for f in section["findings"] if f["severity"] == "high"]
+    high = [f["text"] for f in financial_text(section, "en")["findings"] if f["severity"] == "high"]
     assert any(t.startswith(f"Quick ratio {ratios['quick_ratio']:.2f}") and "policy minimum 0.80" in t
                and "weakest quartile" in t and "Electronics" in t for t in high)
     assert any(t.startswith(f"Current ratio {ratios['current_ratio']:.2f}") for t in high)
@@ -41,7 +42,9 @@ def test_summary_carries_every_catalogue_ratio_and_the_z_score(sample):
     assert z["model"] == "Z'" and z["zone"] in ("safe", "grey", "distress")  # textiles are manufacturing
     lo, hi = section["altman"]["latest"]["zones"]
     assert (z["zone"] == "grey") == (lo <= z["value"] <= hi)
-    assert section["summary"]["findings"] and all({"severity", "text"} <= set(f) for f in section["summary"]["findings"])
+    # summary.json is for machines: codes and numbers, no prose in any language
+    assert section["summary"]["findings"] and all(set(f) == {"severity", "code", "args"}
+                                                  for f in section["summary"]["findings"])
 
 
 def test_non_manufacturer_gets_z_double_prime(sample):

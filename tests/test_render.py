@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from helpers import charts, customer_profile, financial_section, load_portfolio, save_chart, save_result
 from helpers.report.context import build_context
-from helpers.report.formatting import fmt_date, fmt_money, fmt_number, fmt_percent, fmt_ratio
+from helpers.report.formatting import Formatter
 from helpers.report.render import render_html, render_report
 from helpers.exceptions import RenderError
 
@@ -33,14 +33,25 @@ def case1_pdf(portfolio, tmp_path_factory):
     return render_report(out), section, portfolio.customer("CASE1")
 
 
-def test_formatters():
-    assert fmt_number(1234.5678) == "1,234.57"
-    assert fmt_number(None) == "n/a" and fmt_number(float("nan")) == "n/a"
-    assert fmt_money(-2_259_000.0) == "(2,259)"
-    assert fmt_money(1_499.0) == "1"
-    assert fmt_percent(0.1234) == "12.3 %"
-    assert fmt_ratio(0.4321, "x") == "0.43" and fmt_ratio(45.6, "days") == "46"
-    assert fmt_date("2026-09-30T00:00:00") == "2026-09-30"
+def test_formatters_english():
+    f = Formatter("en")
+    assert f.number(1234.5678) == "1,234.57"
+    assert f.number(None) == "n/a" and f.number(float("nan")) == "n/a"
+    assert f.money(-2_259_000.0) == "(2,259)"
+    assert f.money(1_499.0) == "1"
+    assert f.percent(0.1234) == "12.3 %"
+    assert f.ratio(0.4321, "x") == "0.43" and f.ratio(45.6, "days") == "46"
+    assert f.date("2026-09-30T00:00:00") == "2026-09-30"
+    assert f.amount(12_300, "CNY") == "12,300 CNY"
+
+
+def test_formatters_chinese():
+    f = Formatter("zh")
+    assert f.number(1234.5678) == "1,234.57" and f.number(None) == "不适用"
+    assert f.percent(0.1234) == "12.3%"
+    assert f.date("2026-09-30") == "2026年9月30日"
+    assert f.amount(12_300, "USD") == "12,300美元" and f.currency_name("CNY") == "人民币"
+    assert f.money(-2_259_000.0) == "(2,259)"
 
 
 def test_report_text_carries_name_ratios_and_page_numbers(case1_pdf):

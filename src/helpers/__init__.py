@@ -14,10 +14,11 @@ from .exceptions import InputError, NotebookError, PolicyError, Problem, RenderE
 from .data import (CustomerData, Portfolio, customer_output_dir, customer_profile, load_portfolio, load_results,
                    model_output_dir, model_path, save_chart, save_result)
 from .analysis import (CATALOGUE, altman_z, analyse_portfolio, compute_ratios, financial_section, policy_scenarios,
-                       ratio_frame, ratio_table, statement_summary, statement_table)
+                       ratio_table, statement_summary, statement_table)
 from .scoring import credit_section, develop_scorecard, final_credit, load_scorecard, validation_pack
 from .decisions import decision_section, run_scenarios
-from .report import charts, render_report, render_validation
+from .report import (charts, credit_text, decision_text, financial_text, profile_text, ratio_frame, render_report,
+                     render_validation, validation_text)
 from .pipeline import run_batch
 
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
@@ -26,4 +27,5 @@ __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError"
            "CATALOGUE", "compute_ratios", "altman_z", "analyse_portfolio", "financial_section", "ratio_frame",
            "ratio_table", "statement_summary", "statement_table", "policy_scenarios", "credit_section",
            "final_credit", "develop_scorecard", "load_scorecard", "validation_pack", "decision_section",
-           "run_scenarios", "charts", "render_report", "render_validation", "run_batch"]
+           "run_scenarios", "charts", "credit_text", "decision_text", "financial_text", "profile_text",
+           "validation_text", "render_report", "render_validation", "run_batch"]

@@ -16,6 +16,7 @@ from .config import DATA_SAMPLE, REPORTS_DIR
 from .data import load_portfolio
 from .exceptions import RiskbookError, ValidationError
 from .pipeline import run_batch
+from .report.formatting import LANGUAGES
 
 __all__ = ["main"]
 
@@ -37,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: cores)")
     b.add_argument("--force", action="store_true", help="re-run customers that are up to date")
     b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    b.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
+                   help="language of the reports: en or zh (default: the policy's language, else en)")
     b.add_argument("--model", default=None,
                    help="approved scorecard artifact (JSON) to score with; default: fit and validate one on the "
                         "data's outcome history first")
@@ -87,13 +90,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.warnings:
             for w in portfolio.warnings:
                 print(f"  {w}")
+        for lang in LANGUAGES:
+            missing = portfolio.policy.untranslated(lang)
+            if missing:
+                print(f"  policy: no {lang} text for {len(missing)} field(s), needed by --lang {lang}: "
+                      f"{', '.join(missing)}")
         return 0
 
     customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
     command = "riskbook " + " ".join(shlex.quote(a) for a in argv)
     try:
         result = run_batch(portfolio, args.out, customers=customers, workers=args.workers, force=args.force,
-                           progress=not args.no_progress, command=command, model=args.model)
+                           progress=not args.no_progress, command=command, model=args.model, lang=args.lang)
     except KeyError as exc:
         return _fail(str(exc.args[0]))
     except RiskbookError as exc:  # e.g. an untrusted --model artifact

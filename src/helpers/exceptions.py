@@ -1,7 +1,7 @@
 """One exception root for riskbook; children carry what went wrong and where."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["RiskbookError", "PolicyError", "InputError", "Problem", "ValidationError",
            "NotebookError", "RenderError", "ModelError"]
@@ -40,6 +40,12 @@ class Problem:
         What was expected and how to fix it.
     source : str
         The file, sheet or SQL table the row came from.
+    code : str
+        For warnings the reports show: a stable code (``unaudited``, ``partial_year``, ``few_years``,
+        ``year_gap``, ``stale_statements``, ``overdrawn``, ``no_statements``) that the report turns
+        into text in its language, with ``args``. ``message`` is the English text for the command line.
+    args : dict
+        The figures of the code's message.
     """
 
     severity: str
@@ -50,6 +56,8 @@ class Problem:
     value: str
     message: str
     source: str = ""
+    code: str = ""
+    args: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
         where = self.source or self.table
@@ -64,7 +72,8 @@ class Problem:
     def to_dict(self) -> dict:
         """Return the problem as a JSON-ready dict."""
         return {k: getattr(self, k) for k in
-                ("severity", "table", "column", "row", "customer_id", "value", "message", "source")}
+                ("severity", "table", "column", "row", "customer_id", "value", "message", "source", "code",
+                 "args")}
 
 
 class ValidationError(RiskbookError):

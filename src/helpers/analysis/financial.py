@@ -18,11 +18,10 @@ from .peers import latest_rows, peer_table
 from .statements import ALTMAN, CATALOGUE, RatioResult, altman_z, compute_ratios, latest_ratios, ratio_table, \
     statement_summary, statement_table
 
-__all__ = ["PortfolioAnalysis", "analyse_portfolio", "financial_section", "ratio_frame", "GROUP_LABELS"]
+__all__ = ["PortfolioAnalysis", "analyse_portfolio", "financial_section", "GROUPS"]
 
-GROUP_LABELS = {"liquidity": "Liquidity", "leverage": "Leverage", "coverage": "Coverage",
-                "profitability": "Profitability", "efficiency": "Efficiency", "growth": "Growth",
-                "cash_flow": "Cash-flow quality"}
+#: Ratio groups in report order.
+GROUPS: tuple[str, ...] = ("liquidity", "leverage", "coverage", "profitability", "efficiency", "growth", "cash_flow")
 
 
 @dataclass
@@ -58,7 +57,7 @@ def _analyse(portfolio: Portfolio) -> PortfolioAnalysis:
 
 def _z_dict(row: pd.Series) -> dict:
     model = row["model"]
-    return {"model": model, "label": f"Altman {model}", "name": ALTMAN[model]["name"],
+    return {"model": model,
             "value": None if pd.isna(row["value"]) else float(row["value"]), "zone": row["zone"],
             "zones": list(ALTMAN[model]["zones"]), "coefficients": list(ALTMAN[model]["coef"]),
             "x": [None if pd.isna(row[f"x{i}"]) else float(row[f"x{i}"]) for i in range(1, 6)],
@@ -66,7 +65,8 @@ def _z_dict(row: pd.Series) -> dict:
 
 
 def _risk_dimensions(latest: dict, statements: pd.DataFrame, record: dict, domestic: bool, base: str) -> list[dict]:
-    """The FAQ's other risk dimensions, as far as the data carries them."""
+    """The FAQ's other risk dimensions, as far as the data carries them: ``dimension`` (liquidity or
+    market), ``indicator`` (a code the report names), ``value`` and ``unit``; ``args`` for the label or text."""
     fs = statements.sort_values("fiscal_year")
     last = fs.iloc[-1]
     first = fs.iloc[0]
@@ -78,25 +78,21 @@ def _risk_dimensions(latest: dict, statements: pd.DataFrame, record: dict, domes
     def val(name):
         return latest.get(name, {}).get("value")
 
-    rows = [
-        {"dimension": "Liquidity risk", "label": "Cash runway in months (cash / monthly cash operating costs)",
-         "value": val("cash_runway_months"), "unit": "months"},
-        {"dimension": "Liquidity risk", "label": "Cash ratio (cash / current liabilities)",
-         "value": val("cash_ratio"), "unit": "x"},
-        {"dimension": "Liquidity risk", "label": "Cash reserve (cash / total assets)",
+    exposed = not (domestic and record["currency"] == base)
+    return [
+        {"dimension": "liquidity", "indicator": "cash_runway_months", "value": val("cash_runway_months"), "unit": "months"},
+        {"dimension": "liquidity", "indicator": "cash_ratio", "value": val("cash_ratio"), "unit": "x"},
+        {"dimension": "liquidity", "indicator": "cash_reserve",
          "value": float(last["cash"] / last["total_assets"]) if last["total_assets"] > 0 else None, "unit": "%"},
-        {"dimension": "Market risk", "label": "Revenue growth, latest year", "value": val("revenue_growth"), "unit": "%"},
-        {"dimension": "Market risk", "label": f"Revenue growth per year since {int(first['fiscal_year'])}",
-         "value": cagr, "unit": "%"},
-        {"dimension": "Market risk", "label": "Export share of sales", "value": record.get("export_share"), "unit": "%"},
-        {"dimension": "Market risk", "label": "Largest buyer's share of sales",
-         "value": record.get("largest_buyer_share"), "unit": "%"},
-        {"dimension": "Market risk", "label": "Currency exposure",
-         "value": None, "unit": "text",
-         "text": ("none: domestic customer invoiced in the base currency" if domestic and record["currency"] == base
-                  else f"invoiced in {record['currency']} (base {base}); customer in {record['country']}")},
+        {"dimension": "market", "indicator": "revenue_growth", "value": val("revenue_growth"), "unit": "%"},
+        {"dimension": "market", "indicator": "revenue_cagr", "value": cagr, "unit": "%",
+         "args": {"since": int(first["fiscal_year"])}},
+        {"dimension": "market", "indicator": "export_share", "value": record.get("export_share"), "unit": "%"},
+        {"dimension": "market", "indicator": "largest_buyer_share", "value": record.get("largest_buyer_share"), "unit": "%"},
+        {"dimension": "market", "indicator": "currency_exposure", "value": None, "unit": "text",
+         "text_code": "currency_exposure.foreign" if exposed else "currency_exposure.none",
+         "args": {"currency": record["currency"], "base": base, "country": record["country"]}},
     ]
-    return rows
 
 
 def financial_section(portfolio, customer_id: str) -> dict:
@@ -143,7 +139,7 @@ def financial_section(portfolio, customer_id: str) -> dict:
     findings = financial_findings(ratios=latest, table=records, peers=peer_info, z=z_latest, profile=profile,
                                   policy=policy, currency=customer.currency)
     summary = statement_summary(customer.statements)
-    years = list(summary.columns)
+    years = [c for c in summary.columns if c != "line_key"]
     lines = statement_table(customer.statements, scale=1_000.0).to_dict(orient="records")
     groups = [{"statement": name, "lines": [r for r in lines if r["statement"] == name]}
               for name in dict.fromkeys(r["statement"] for r in lines)]
@@ -157,7 +153,7 @@ def financial_section(portfolio, customer_id: str) -> dict:
         "statement_groups": groups,
         "statement_summary": summary.reset_index().to_dict(orient="records"),
         "ratios": records,
-        "groups": [{"key": g, "label": GROUP_LABELS[g]} for g in GROUP_LABELS if any(r["group"] == g for r in records)],
+        "groups": [{"key": g} for g in GROUPS if any(r["group"] == g for r in records)],
         "thresholds": {k: v.model_dump() for k, v in policy.thresholds.items()},
         "altman": {"latest": z_latest, "by_year": [_z_dict(r) for _, r in z_rows.iterrows()]},
         "risk_dimensions": _risk_dimensions(latest, customer.statements, customer.record, customer.domestic,
@@ -167,19 +163,6 @@ def financial_section(portfolio, customer_id: str) -> dict:
             "ratios": {k: v["value"] for k, v in latest.items()},
             "ratio_notes": {k: v["note"] for k, v in latest.items() if v["note"]},
             "z_score": None if z_latest is None else {k: z_latest[k] for k in ("model", "value", "zone")},
-            "findings": [{"severity": f.severity, "text": f.text} for f in findings],
+            "findings": [{"severity": f.severity, "code": f.code, "args": f.args} for f in findings],
         },
     }
-
-
-def ratio_frame(section: dict) -> pd.DataFrame:
-    """The section's ratio table as a DataFrame for display: values by year, change, light, peers."""
-    rows = []
-    for r in section["ratios"]:
-        peer = r.get("peer") or {}
-        row = {"group": GROUP_LABELS[r["group"]], "ratio": r["label"]}
-        row.update({y: r.get(y) for y in section["years"]})
-        row.update(change=r["change"], light=r["light"], peer_median=peer.get("median"),
-                   percentile=peer.get("percentile"), peers=peer.get("peer_group"), note=r["note"])
-        rows.append(row)
-    return pd.DataFrame(rows).set_index(["group", "ratio"])

@@ -47,7 +47,7 @@ class Scenario:
     """A named set of shocks (see the module docstring)."""
 
     name: str
-    label: str = ""
+    label: dict | None = None  # the policy's text {en, zh}; None for an ad-hoc scenario
     weight: float = 0.0
     shocks: dict = field(default_factory=dict)
 
@@ -66,7 +66,7 @@ def policy_scenarios(policy, extra: dict | None = None) -> list[Scenario]:
     """The policy's named scenarios, plus ad-hoc ones ``{name: {shock: size}}`` (weight 0)."""
     out = [Scenario(s.name, s.label, s.weight, dict(s.shocks)) for s in policy.decisions.scenarios]
     for name, shocks in (extra or {}).items():
-        out.append(Scenario(name, f"ad hoc: {name}", 0.0, dict(shocks)))
+        out.append(Scenario(name, None, 0.0, dict(shocks)))  # no label: the report calls it "ad hoc: <name>"
     return out
 
 

@@ -578,6 +578,11 @@ _SUBTOTALS = {"Gross profit", "EBIT", "Net income", "Current assets", "Total ass
               "Total liabilities", "Equity", "Free cash flow"}
 
 
+def _key(label: str) -> str:
+    """The stable key of a statement or line label ("Other current assets" → ``other_current_assets``)."""
+    return "_".join(label.lower().replace("-", " ").split())
+
+
 def statement_table(statements: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     """The customer's statements by year with their common-size view.
 
@@ -594,7 +599,7 @@ def statement_table(statements: pd.DataFrame, scale: float = 1.0) -> pd.DataFram
     Returns
     -------
     DataFrame
-        ``statement, line, subtotal, <year>…, cs_<year>…`` — amounts and common-size shares.
+        ``statement, line, statement_key, line_key, subtotal, <year>…, cs_<year>…`` — amounts and common-size shares.
     """
     fs = statements.sort_values("fiscal_year").copy()
     for col in ("other_non_operating", "other_noncurrent_liabilities"):
@@ -607,7 +612,8 @@ def statement_table(statements: pd.DataFrame, scale: float = 1.0) -> pd.DataFram
         bases = fs[base].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             shares = np.where(bases > 0, amounts / np.where(bases > 0, bases, 1.0), np.nan)
-        row = {"statement": statement, "line": label, "subtotal": label in _SUBTOTALS}
+        row = {"statement": statement, "line": label, "statement_key": _key(statement), "line_key": _key(label),
+               "subtotal": label in _SUBTOTALS}
         row.update({y: a / scale for y, a in zip(years, amounts)})
         row.update({f"cs_{y}": s for y, s in zip(years, shares)})
         rows.append(row)
@@ -623,10 +629,10 @@ def statement_summary(statements: pd.DataFrame, scale: float = 1.0) -> pd.DataFr
     Returns
     -------
     DataFrame
-        Index: line labels; columns: fiscal years as strings, oldest first.
+        Index: line labels; columns: ``line_key`` and the fiscal years as strings, oldest first.
     """
     table = statement_table(statements, scale)
     keep = table["subtotal"] | table["line"].isin(["Revenue", "Cash", "Receivables", "Inventory",
                                                    "Operating cash flow"])
     years = [c for c in table.columns if c.isdigit()]
-    return table.loc[keep].set_index("line")[years]
+    return table.loc[keep].set_index("line")[["line_key", *years]]

@@ -6,16 +6,39 @@ applies; notebooks and templates never hard-code one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError as PydanticValidationError, \
+    model_validator
 
 from ..exceptions import PolicyError
 from .paths import file_sha256
 
-__all__ = ["Policy", "Industry", "Threshold", "load_policy"]
+__all__ = ["Policy", "Industry", "Threshold", "Text", "TEXT_LANGUAGES", "load_policy"]
+
+#: The languages every text of the policy carries (grade names, option labels, clauses, ...).
+TEXT_LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+
+def _text(value):
+    """A policy text: ``{en: ..., zh: ...}``; a plain string is taken as English only."""
+    if isinstance(value, str):
+        return {"en": value}
+    if isinstance(value, dict):
+        unknown = set(value) - set(TEXT_LANGUAGES)
+        if unknown:
+            raise ValueError(f"unknown language(s) {', '.join(sorted(map(str, unknown)))}; "
+                             f"texts are given in {', '.join(TEXT_LANGUAGES)}")
+        if not value.get("en"):
+            raise ValueError("a text needs at least its English version (en)")
+        return {str(k): str(v) for k, v in value.items() if v not in (None, "")}
+    raise ValueError("expected a text, or a mapping of language to text such as {en: ..., zh: ...}")
+
+
+#: A text of the policy in several languages, ``{"en": ..., "zh": ...}``.
+Text = Annotated[dict[str, str], BeforeValidator(_text)]
 
 
 class _Strict(BaseModel):
@@ -34,7 +57,7 @@ class Validation(_Strict):
 class Industry(_Strict):
     """One industry of the policy: its label, whether it is manufacturing, its risk class."""
 
-    label: str
+    label: Text
     manufacturing: bool
     risk_class: Literal["low", "medium", "high"]
 
@@ -68,7 +91,7 @@ class GradeBand(_Strict):
 
     grade: str
     max_pd: float = Field(gt=0, le=1)
-    name: str = ""
+    name: Text = {"en": ""}
 
 
 class ExpertCharacteristic(_Strict):
@@ -80,8 +103,8 @@ class ExpertCharacteristic(_Strict):
     """
 
     name: str
-    label: str
-    group: str
+    label: Text
+    group: Text
     edges: list[float] | None = None
     points: list[float] | None = None
     categories: dict[str, float] | None = None
@@ -134,11 +157,12 @@ class ScoringSettings(_Strict):
     min_bin_size: float = Field(0.05, gt=0, lt=0.5)
     candidates: list[str]
     categorical: list[str] = []
-    labels: dict[str, str] = {}
+    labels: dict[str, Text] = {}
     master_scale: list[GradeBand]
     rating_pd: dict[str, float] = {}
     disagreement_notches: int = Field(2, ge=1)
     distress_conflict_grade: str | None = None
+    safe_conflict_grade: str | None = None
     out_of_time_years: int = Field(2, ge=1)
     validation_thresholds: dict[str, dict] = {}
     expert: ExpertScorecardSettings
@@ -149,8 +173,10 @@ class ScoringSettings(_Strict):
         if any(b <= a for a, b in zip(bounds, bounds[1:])) or bounds[-1] != 1.0:
             raise ValueError("master_scale max_pd must increase and end at 1.0")
         grades = [g.grade for g in self.master_scale]
-        if self.distress_conflict_grade is not None and self.distress_conflict_grade not in grades:
-            raise ValueError(f"distress_conflict_grade {self.distress_conflict_grade!r} is not on the master scale")
+        for name in ("distress_conflict_grade", "safe_conflict_grade"):
+            value = getattr(self, name)
+            if value is not None and value not in grades:
+                raise ValueError(f"{name} {value!r} is not on the master scale")
         return self
 
 
@@ -158,7 +184,7 @@ class ScenarioSettings(_Strict):
     """A named stress scenario: shocks (see helpers.scenarios) and its weight in the expected loss."""
 
     name: str
-    label: str
+    label: Text
     weight: float = Field(0.0, ge=0, le=1)
     shocks: dict[str, float] = {}
 
@@ -178,7 +204,7 @@ class TermOption(_Strict):
     """
 
     name: str
-    label: str
+    label: Text
     kind: Literal["open_account", "installments", "prepayment", "letter_of_credit", "credit_insurance", "guarantee"]
     days: float = Field(0.0, ge=0)
     installments: int = Field(1, ge=1)
@@ -222,8 +248,8 @@ class Clause(_Strict):
     foreign, insured, prepayment, secured, grade>=N)."""
 
     name: str
-    title: str
-    text: str
+    title: Text
+    text: Text
     when: list[str] = ["always"]
 
 
@@ -290,6 +316,7 @@ class Policy(_Strict):
     base_currency: str = Field(pattern=r"^[A-Z]{3}$")
     home_country: str = Field(pattern=r"^[A-Z]{2}$")
     days_in_year: int = Field(365, ge=360, le=366)
+    language: Literal["en", "zh"] | None = None
     validation: Validation = Validation()
     industries: dict[str, Industry]
     rating_scale: list[str]
@@ -301,6 +328,28 @@ class Policy(_Strict):
     decisions: DecisionSettings | None = None
     source: str = ""
     sha256: str = ""
+
+    def untranslated(self, lang: str) -> list[str]:
+        """Where the policy lacks a text in ``lang``: one dotted path per text (``decisions.clauses.3.title``)."""
+        out: list[str] = []
+
+        def walk(node, path):
+            if isinstance(node, BaseModel):
+                for name in type(node).model_fields:
+                    walk(getattr(node, name), f"{path}.{name}" if path else name)
+            elif isinstance(node, dict):
+                if node and set(node) <= set(TEXT_LANGUAGES) and "en" in node:  # a Text
+                    if not node.get(lang) and node.get("en"):
+                        out.append(path)
+                else:
+                    for k, v in node.items():
+                        walk(v, f"{path}.{k}")
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, f"{path}.{i}")
+
+        walk(self, "")
+        return out
 
     def industry(self, key: str) -> Industry:
         """Return the industry ``key``; raise :class:`PolicyError` when the policy lacks it."""

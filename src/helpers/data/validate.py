@@ -36,7 +36,7 @@ class _Collector:
         self.problems: list[Problem] = []
 
     def add(self, severity: str, raw: RawTable, mask, column: str, message: str,
-            values: pd.Series | None = None, customers: pd.Series | None = None, frame=None):
+            values: pd.Series | None = None, customers: pd.Series | None = None, frame=None, code: str = ""):
         """Record one problem per True in ``mask`` (positional over the table's rows)."""
         frame = raw.frame if frame is None else frame
         mask = np.asarray(mask, dtype=bool)
@@ -50,7 +50,7 @@ class _Collector:
             c = None if cust is None else cust.iloc[i]
             c = None if c is None or c != c or c == "" else str(c)
             self.problems.append(Problem(severity, raw.name, column, int(raw.rows[i]), c, _fmt(v), message,
-                                         raw.source))
+                                         raw.source, code))
 
     def table(self, severity: str, raw: RawTable | None, table: str, column: str, message: str, source: str = ""):
         self.problems.append(Problem(severity, table, column, None, None, "", message,
@@ -207,8 +207,10 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
                 "statement currency differs from the customer's currency "
                 "and fx_rates has no rate to convert it", fs["currency"] + " vs customer " + cur.fillna(""))
     # warnings kept for the report
-    out.add("warning", raw, fs["audited"] == False, "audited", "statements are not audited")  # noqa: E712
-    out.add("warning", raw, fs["months"] < 12, "months", "partial year; flows are annualized for ratios")
+    out.add("warning", raw, fs["audited"] == False, "audited", "statements are not audited",  # noqa: E712
+            code="unaudited")
+    out.add("warning", raw, fs["months"] < 12, "months", "partial year; flows are annualized for ratios",
+            code="partial_year")
     grp = fs.sort_values(["customer_id", "fiscal_year"]).groupby("customer_id")["fiscal_year"]
     years = grp.apply(list)
     for cid, ys in years.items():
@@ -218,17 +220,20 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
         if len(ys) < policy.validation.min_years:
             out.problems.append(Problem("warning", raw.name, "fiscal_year", first, cid, ", ".join(map(str, ys)),
                                         f"only {len(ys)} year(s) of statements; the policy asks for "
-                                        f"{policy.validation.min_years}", raw.source))
+                                        f"{policy.validation.min_years}", raw.source, "few_years",
+                                        {"n": len(ys), "min": policy.validation.min_years}))
         gaps = [y for y in range(min(ys), max(ys)) if y not in ys] if ys else []
         if gaps:
             out.problems.append(Problem("warning", raw.name, "fiscal_year", first, cid, ", ".join(map(str, ys)),
-                                        f"gap in statements: no year {', '.join(map(str, gaps))}", raw.source))
+                                        f"gap in statements: no year {', '.join(map(str, gaps))}", raw.source,
+                                        "year_gap", {"years": gaps}))
     latest = fs.groupby("customer_id")["period_end"].max()
     stale_limit = as_of - pd.DateOffset(months=policy.validation.stale_statement_months)
     for cid, pe_max in latest[latest < stale_limit].items():
         out.problems.append(Problem("warning", raw.name, "period_end", None, cid, f"{pe_max:%Y-%m-%d}",
                                     f"latest statements are older than {policy.validation.stale_statement_months} "
-                                    "months", raw.source))
+                                    "months", raw.source, "stale_statements",
+                                    {"months": policy.validation.stale_statement_months}))
 
 
 def _check_customers(cu: pd.DataFrame, raw: RawTable, policy: Policy, fx: pd.DataFrame | None, out: _Collector):
@@ -288,7 +293,7 @@ def _check_bank(bc: pd.DataFrame, raw: RawTable, out: _Collector):
     out.add("error", raw, bc["max_overdue_days_24m"] < bc["overdue_days"], "max_overdue_days_24m",
             "worst overdue days in 24 months cannot be below the current overdue days")
     out.add("warning", raw, (bc["status"] == "active") & (bc["outstanding"] > bc["limit"] * 1.0001),
-            "outstanding", "facility drawn above its limit (overdrawn)")
+            "outstanding", "facility drawn above its limit (overdrawn)", code="overdrawn")
 
 
 def _check_convertible(frame: pd.DataFrame, raw: RawTable, policy: Policy, fx: pd.DataFrame | None,
@@ -376,7 +381,8 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
         with_fs = set(typed["financial_statements"]["customer_id"].dropna())
         raw = raw_tables["customers"]
         out.add("warning", raw, cu["customer_id"].notna() & ~cu["customer_id"].isin(with_fs), "customer_id",
-                "no financial statements on file: the financial analysis cannot run for this customer")
+                "no financial statements on file: the financial analysis cannot run for this customer",
+                code="no_statements")
     tables = {}
     for name, spec in TABLES.items():
         frame = typed.get(name)

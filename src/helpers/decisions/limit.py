@@ -25,7 +25,8 @@ def credit_limit(portfolio: Portfolio, customer_id: str, grade: str) -> dict:
     dict
         ``limit`` (customer currency), ``requested``, ``recommended`` (the smaller of limit and
         request when the customer asked for less), ``binding`` (which rule set the limit) and
-        ``log`` (list of {step, formula, value}).
+        ``log`` (list of {step, args, value, currency, total}: each step a code with its figures;
+        the report names them). ``binding`` is ``capacity``, ``need``, ``grade_cap`` or ``bank_cap``.
     """
     policy = portfolio.policy
     rules, terms = policy.decisions.limit, policy.decisions.grades[grade]
@@ -34,42 +35,40 @@ def credit_limit(portfolio: Portfolio, customer_id: str, grade: str) -> dict:
     fs = c.statements.sort_values("fiscal_year").iloc[-1]
     log = []
 
-    def step(name, formula, value):
-        log.append({"step": name, "formula": formula, "value": float(value), "currency": cur})
+    def step(code, value, total=False, **args):
+        log.append({"step": code, "args": args, "value": float(value), "currency": cur, "total": total})
         return float(value)
 
     equity, wc = float(fs["equity"]), float(fs["current_assets"] - fs["current_liabilities"])
-    nw = step("Net-worth basis", f"{rules.net_worth_share:.0%} × equity {equity:,.0f}",
-              max(0.0, equity) * rules.net_worth_share)
-    wcb = step("Working-capital basis", f"{rules.working_capital_share:.0%} × working capital {wc:,.0f}",
-               max(0.0, wc) * rules.working_capital_share)
-    capacity = step("Capacity", "larger of the two bases", max(nw, wcb))
+    nw = step("net_worth", max(0.0, equity) * rules.net_worth_share, share=rules.net_worth_share, equity=equity)
+    wcb = step("working_capital", max(0.0, wc) * rules.working_capital_share, share=rules.working_capital_share,
+               working_capital=wc)
+    capacity = step("capacity", max(nw, wcb))
     monthly = c.record.get("expected_monthly_purchases")
     if monthly is None or (isinstance(monthly, float) and math.isnan(monthly)):
-        need = step("Need", "expected monthly purchases not on file: need not limiting", math.inf)
+        need = step("need_unknown", math.inf)
     else:
-        need = step("Need", f"monthly purchases {monthly:,.0f} × ({terms.max_days:.0f} days / 30 + "
-                            f"{rules.extra_months:g} month)", monthly * (terms.max_days / 30.0 + rules.extra_months))
+        need = step("need", monthly * (terms.max_days / 30.0 + rules.extra_months), monthly=float(monthly),
+                    days=terms.max_days, extra_months=rules.extra_months)
     rate = portfolio.fx_rates[cur]
-    cap = step("Grade cap", f"grade {grade} cap {terms.limit_cap:,.0f} {policy.base_currency} ÷ {rate:g}",
-               terms.limit_cap / rate)
+    cap = step("grade_cap", terms.limit_cap / rate, grade=grade, cap=terms.limit_cap, base=policy.base_currency,
+               rate=rate)
     bank = c.bank_credit
     active = open_facilities(bank)
     granted = float(active["limit"].sum()) if len(active) else 0.0
     if granted > 0:
-        bank_cap = step("Bank-credit cap", f"{rules.bank_lines_share:.0%} × bank credit granted {granted:,.0f}",
-                        granted * rules.bank_lines_share)
+        bank_cap = step("bank_cap", granted * rules.bank_lines_share, share=rules.bank_lines_share, granted=granted)
     else:
-        bank_cap = step("Bank-credit cap", "no bank credit on file: not limiting", math.inf)
-    candidates = {"capacity": capacity, "need": need, "grade cap": cap, "bank-credit cap": bank_cap}
+        bank_cap = step("bank_cap_none", math.inf)
+    candidates = {"capacity": capacity, "need": need, "grade_cap": cap, "bank_cap": bank_cap}
     binding = min(candidates, key=candidates.get)
     raw = candidates[binding]
     limit = math.floor(raw / rules.rounding) * rules.rounding if math.isfinite(raw) else 0.0
-    step("Limit", f"smallest of the above ({binding}), rounded down to {rules.rounding:,.0f}", limit)
+    step("limit", limit, total=True, binding=binding, rounding=rules.rounding)
     requested = c.record.get("requested_limit")
     requested = None if requested is None or (isinstance(requested, float) and math.isnan(requested)) else float(requested)
     recommended = min(limit, requested) if requested is not None else limit
     if requested is not None:
-        step("Recommended", f"smaller of limit and requested {requested:,.0f}", recommended)
+        step("recommended", recommended, total=True, requested=requested)
     return {"limit": limit, "requested": requested, "recommended": recommended, "binding": binding,
             "currency": cur, "log": log}

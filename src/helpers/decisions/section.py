@@ -55,21 +55,24 @@ def decision_section(portfolio, customer_id: str, scorecard, credit: dict, scena
                  "deductible": float(best["deductible"]) if insured else None,
                  "el_transferred": float(base_pd * (dec.lgd * best["ead"] - best["retained_loss"])) if insured else None}
     ranked = options.sort_values(["admissible", "value"], ascending=[False, False])
-    reasons = []
+    reasons = []  # why each other option lost: its own reasons, or a lower value
     for _, o in ranked.iterrows():
         if o["option"] == best["option"]:
             continue
         if not o["admissible"]:
-            reasons.append({"option": o["label"], "why": o["why_not"]})
+            reasons.append({"option": o["option"], "label": o["label"], "why": o["why_not"]})
         else:
-            reasons.append({"option": o["label"], "why": f"lower value: {o['value']:,.0f} vs {best['value']:,.0f} "
-                                                         f"{c.currency} a year"})
+            reasons.append({"option": o["option"], "label": o["label"],
+                            "why": [{"code": "lower_value", "args": {"value": float(o["value"]),
+                                                                      "best": float(best["value"]),
+                                                                      "currency": c.currency}}]})
     return {
         "currency": c.currency,
         "grade": grade,
         "limit": lim,
         "scenarios": scenario_table.to_dict(orient="records"),
         "worst_acceptable_scenario": worst_ok,
+        "worst_acceptable_label": (acceptable.iloc[-1]["label"] if len(acceptable) else None),
         "acceptable_grade": dec.acceptable_grade,
         "acceptable_pd": scorecard.master_scale.band(dec.acceptable_grade)[1],
         "options": options.to_dict(orient="records"),
@@ -82,6 +85,7 @@ def decision_section(portfolio, customer_id: str, scorecard, credit: dict, scena
         "review_date": review,
         "parameters": {"lgd": dec.lgd, "gross_margin": dec.gross_margin, "funding_rate": dec.funding_rate,
                        "max_el_rate": dec.max_el_rate, "insurer_max_pd": dec.insurer_max_pd,
+                       "days_in_year": policy.days_in_year,
                        "weights": {s.name: s.weight for s in dec.scenarios}},
         "summary": {"limit": lim["recommended"], "limit_currency": c.currency, "terms": terms,
                     "insurance": {k: insurance[k] for k in ("recommended", "kind", "cover_share", "premium")},

@@ -68,7 +68,7 @@ def evaluate_options(portfolio: Portfolio, customer_id: str, grade: str, scenari
     -------
     DataFrame
         One row per option (see the module docstring for every column's formula) with
-        ``admissible`` and ``why_not``.
+        ``admissible`` and ``why_not`` (the reasons it is not admissible: a list of {code, args}).
     """
     policy = portfolio.policy
     dec = policy.decisions
@@ -108,29 +108,31 @@ def evaluate_options(portfolio: Portfolio, customer_id: str, grade: str, scenari
         fees = max(o.fee_rate * sales, o.min_fee * o.shipments_per_year) if o.kind == "letter_of_credit" else 0.0
         margin = dec.gross_margin * sales
         value = margin - weighted - financing - premium - fees
-        why = []
+        why = []  # reasons the option is inadmissible: {code, args}
+
+        def refuse(code, **args):
+            why.append({"code": code, "args": args})
+
         if o.days > terms.max_days and o.kind in ("open_account", "installments", "prepayment"):
-            why.append(f"grade {grade} allows at most {terms.max_days:.0f} days")
+            refuse("max_days", grade=grade, days=terms.max_days)
         if o.prepayment_share < terms.min_prepayment and o.cover < 1.0:
-            why.append(f"grade {grade} needs {terms.min_prepayment:.0%} prepayment or full security")
+            refuse("min_prepayment", grade=grade, share=terms.min_prepayment)
         if o.kind == "credit_insurance":
             if insurer_limit is not None and insurer_limit <= 0:
-                why.append("the insurer grants no limit on this buyer")
+                refuse("insurer_no_limit")
             if base_pd > dec.insurer_max_pd:
-                why.append(f"insurers decline a PD above {dec.insurer_max_pd:.0%}")
+                refuse("insurer_max_pd", pd=dec.insurer_max_pd)
             if o.scope != "any" and (o.scope == "export") == c.domestic:
-                why.append("export cover is for foreign buyers" if o.scope == "export"
-                           else "domestic cover is for domestic buyers")
+                refuse("export_cover_foreign" if o.scope == "export" else "domestic_cover_domestic")
         if o.kind in ("letter_of_credit", "guarantee"):
             if overdue > 0:
-                why.append(f"its banks will not issue one while it is {overdue:.0f} days overdue with them")
+                refuse("bank_overdue", days=overdue)
             elif ead > headroom:
-                why.append(f"its banks have {headroom:,.0f} {c.currency} of unused credit lines for an instrument "
-                           f"of {ead:,.0f}")
+                refuse("bank_headroom", headroom=headroom, currency=c.currency, ead=ead)
         if sales > 0 and weighted / sales > dec.max_el_rate:
-            why.append(f"expected loss {weighted / sales:.2%} of sales exceeds {dec.max_el_rate:.1%}")
+            refuse("max_el_rate", rate=weighted / sales, limit=dec.max_el_rate)
         if sales <= 0:
-            why.append("no sales possible within the limit")
+            refuse("no_sales")
         rows.append({"option": o.name, "label": o.label, "kind": o.kind, "days": o.days,
                      "prepayment_share": o.prepayment_share, "cover": o.cover, "lost_sales": lost,
                      "days_outstanding": outstanding, "planned_sales": planned, "sales": sales, "ead": ead,
@@ -138,7 +140,7 @@ def evaluate_options(portfolio: Portfolio, customer_id: str, grade: str, scenari
                      "el_weighted": weighted, "financing": financing, "premium": premium, "fees": fees,
                      "margin": margin, "value": value, "deductible": deductible, "retained_loss": retained,
                      "insurer_limit": insurer_limit if o.kind == "credit_insurance" else None,
-                     "admissible": not why, "why_not": "; ".join(why)})
+                     "admissible": not why, "why_not": why})
     return pd.DataFrame(rows)
 
 

@@ -29,7 +29,8 @@ from ..analysis.financial import analyse_portfolio
 from ..config import file_sha256, safe_name
 from ..data.portfolio import Portfolio
 from ..data.store import load_results, read_json, write_json
-from ..exceptions import NotebookError, RiskbookError
+from ..exceptions import NotebookError, PolicyError, RiskbookError
+from ..report.formatting import check_language
 from ..report.context import merge_summaries
 from ..report.render import render_report
 from ..scoring.scorecard import load_scorecard
@@ -38,8 +39,6 @@ from .manifest import MODEL_NOTEBOOK, PIPELINE, code_digest, library_report, ris
 
 __all__ = ["CustomerRun", "ModelRun", "BatchResult", "run_model", "run_customer", "run_batch"]
 
-#: Parameters each notebook takes beyond customer_id, data, output_dir and as_of.
-_EXTRA_PARAMS = {"credit_scoring": ("model",), "scenario_cases": ("model",)}
 
 
 @dataclass
@@ -70,7 +69,7 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name: str = "",
+def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang: str = "en", name: str = "",
                  inputs_sha256: str = "", command: str = "", code_sha256: str = "", model: str = "") -> CustomerRun:
     """Run the pipeline notebooks for one customer and render its PDF.
 
@@ -88,21 +87,19 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name:
     executed = []
     try:
         params = {"customer_id": customer_id, "data": snapshot, "output_dir": str(staging), "as_of": as_of,
-                  "model": model}
+                  "model": model, "lang": lang}
         for nb in PIPELINE:
             path = staging / "notebooks" / f"{nb}.ipynb"
-            mine = {k: v for k, v in params.items()
-                    if k in ("customer_id", "data", "output_dir", "as_of") + _EXTRA_PARAMS.get(nb, ())}
-            seconds = execute_notebook(nb, path, mine)
+            seconds = execute_notebook(nb, path, params)
             executed.append({"name": f"{nb}.ipynb", "path": f"{target.name}/notebooks/{nb}.ipynb", "seconds": seconds})
             run.timings[nb] = round(seconds, 3)
         summary = merge_summaries(load_results(staging))
-        summary.update(status="ok", inputs_sha256=inputs_sha256, code_sha256=code_sha256)
+        summary.update(status="ok", lang=lang, inputs_sha256=inputs_sha256, code_sha256=code_sha256)
         write_json(staging / "summary.json", summary)
         t0 = time.perf_counter()
         provenance = {"notebooks": executed, "code_sha256": code_sha256, "riskbook_version": riskbook_version(),
                       "libraries": library_report(), "command": command}
-        pdf = render_report(staging, provenance=provenance)
+        pdf = render_report(staging, lang=lang, provenance=provenance)
         run.timings["render"] = round(time.perf_counter() - t0, 3)
         run.pdf_sha256 = file_sha256(pdf)
         run.status = "ok"
@@ -112,7 +109,7 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, name:
         run.error = f"{type(exc).__name__}: {exc}"
     if run.status != "ok":
         write_json(staging / "summary.json", {"customer_id": customer_id, "name": name, "as_of": as_of,
-                                              "status": "failed", "error": run.error, "notebook": run.notebook,
+                                              "status": "failed", "lang": lang, "error": run.error, "notebook": run.notebook,
                                               "cell": run.cell, "inputs_sha256": inputs_sha256,
                                               "code_sha256": code_sha256})
     run.seconds = round(time.perf_counter() - start, 3)
@@ -150,17 +147,17 @@ class ModelRun:
     seconds: float = 0.0
 
 
-def _model_digest(portfolio) -> str:
-    """What the model depends on: the outcome history, the policy and the model code."""
-    parts = [portfolio.input_hashes.get("outcomes", ""), portfolio.policy.sha256, code_digest((MODEL_NOTEBOOK,))]
+def _model_digest(portfolio, lang: str) -> str:
+    """What the model depends on: the outcome history, the policy, the model code and the report language."""
+    parts = [portfolio.input_hashes.get("outcomes", ""), portfolio.policy.sha256, code_digest((MODEL_NOTEBOOK,)), lang]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, force: bool = False) -> ModelRun:
+def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, lang: str = "en", force: bool = False) -> ModelRun:
     """Fit and validate the scorecard once for the batch: ``<out>/model/scorecard.json`` and
     ``<out>/model_validation.pdf``; skipped when the history, policy and code are unchanged."""
     target = out / "model"
-    digest = _model_digest(portfolio)
+    digest = _model_digest(portfolio, lang)
     run = ModelRun(inputs_sha256=digest, artifact=str(target / "scorecard.json"))
     start = time.perf_counter()
     marker = target / "model_run.json"
@@ -182,7 +179,7 @@ def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, force: bool = 
     try:
         execute_notebook(MODEL_NOTEBOOK, staging / "notebooks" / f"{MODEL_NOTEBOOK}.ipynb",
                          {"data": snapshot, "output_dir": str(staging), "as_of": as_of,
-                          "validation_pdf": str(pdf_staging)})
+                          "validation_pdf": str(pdf_staging), "lang": lang})
         sc = load_scorecard(staging / "scorecard.json")
         run.status, run.model_version = "ok", sc.model_version_
         run.checksum = read_json(staging / "scorecard.json")["checksum"]
@@ -217,8 +214,8 @@ class BatchResult:
 
 
 def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None, workers: int | None = None,
-              force: bool = False, progress: bool = True, command: str = "", model: str | Path | None = None
-              ) -> BatchResult:
+              force: bool = False, progress: bool = True, command: str = "", model: str | Path | None = None,
+              lang: str | None = None) -> BatchResult:
     """Run the pipeline for many customers and write ``<out>/manifest.json``.
 
     Parameters
@@ -241,7 +238,20 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     model : str or Path, optional
         An approved scorecard artifact to score with. Without it, the batch fits and validates
         one on the data's outcome history first (:func:`run_model`).
+    lang : {"en", "zh"}, optional
+        The language of the reports (default: the policy's ``language``, else English). Every text of
+        the policy must exist in it.
+
+    Raises
+    ------
+    PolicyError
+        When the policy lacks texts in ``lang`` (each missing one is listed).
     """
+    lang = check_language(lang or portfolio.policy.language)
+    missing = portfolio.policy.untranslated(lang)
+    if missing:
+        raise PolicyError(f"the policy has no {lang} text for: {', '.join(missing)}; add them "
+                          f"(as {{en: ..., {lang}: ...}}) or run the batch in another language")
     start = time.perf_counter()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -261,12 +271,12 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         model_run = ModelRun(status="given", artifact=str(artifact), model_version=sc.model_version_,
                              checksum=read_json(artifact)["checksum"])
     else:
-        model_run = run_model(portfolio, out, snapshot=str(snapshot), as_of=as_of, force=force)
+        model_run = run_model(portfolio, out, snapshot=str(snapshot), as_of=as_of, lang=lang, force=force)
     names = dict(zip(portfolio.customers["customer_id"], portfolio.customers["name"]))
     runs: dict[str, CustomerRun] = {}
     todo = []
     for cid in ids:
-        digest = hashlib.sha256((portfolio.customer_digest(cid) + code + model_run.checksum).encode()).hexdigest()
+        digest = hashlib.sha256((portfolio.customer_digest(cid) + code + model_run.checksum + lang).encode()).hexdigest()
         pdf_hash = None if force else _up_to_date(out / safe_name(cid), digest)
         if pdf_hash:
             runs[cid] = CustomerRun(cid, names[cid], "skipped", inputs_sha256=digest, pdf_sha256=pdf_hash,
@@ -274,7 +284,8 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         else:
             todo.append((cid, digest))
     workers = max(1, workers or os.cpu_count() or 1)
-    kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "command": command, "code_sha256": code,
+    kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "lang": lang, "command": command,
+              "code_sha256": code,
               "model": model_run.artifact}
     bar = tqdm(total=len(ids), initial=len(ids) - len(todo), disable=not progress, unit="customer",
                desc="riskbook batch", file=sys.stderr)
@@ -298,7 +309,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         bar.close()
         ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
         seconds = time.perf_counter() - start
-        manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run)
+        manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run, lang=lang)
     return BatchResult(ordered, manifest, seconds, model_run)
 
 

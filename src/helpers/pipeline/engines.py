@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import papermill as pm
@@ -13,7 +14,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from ..config import NOTEBOOKS_DIR
 from ..exceptions import NotebookError
 
-__all__ = ["KERNEL_NAME", "execute_notebook"]
+__all__ = ["KERNEL_NAME", "execute_notebook", "notebook_parameters"]
 
 KERNEL_NAME = os.environ.get("RISKBOOK_KERNEL", "riskbook")
 
@@ -30,8 +31,16 @@ _TRANSIENT = ("Kernel died before replying to kernel_info", "Address already in 
 _ATTEMPTS = 3
 
 
+@lru_cache(maxsize=None)
+def notebook_parameters(name: str) -> frozenset[str]:
+    """The parameters ``notebooks/<name>.ipynb`` declares in its ``parameters`` cell (as Papermill reads them)."""
+    return frozenset(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb")))
+
+
 def execute_notebook(name: str, output_path: Path, parameters: dict) -> float:
     """Execute ``notebooks/<name>.ipynb`` with Papermill into ``output_path``; return seconds taken.
+
+    Only the parameters the notebook declares are passed (the batch offers every notebook the same set).
 
     A kernel that dies while starting (not a failing cell) is started again, up to three attempts.
 
@@ -40,6 +49,8 @@ def execute_notebook(name: str, output_path: Path, parameters: dict) -> float:
     NotebookError
         When a cell fails; carries the notebook, the cell's execution count and the error.
     """
+    wanted = notebook_parameters(name)
+    parameters = {k: v for k, v in parameters.items() if k in wanted}
     start = time.perf_counter()
     for attempt in range(1, _ATTEMPTS + 1):
         try:

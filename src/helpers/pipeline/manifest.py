@@ -44,7 +44,8 @@ def riskbook_version() -> str:
 
 
 def write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, command: str, seconds: float,
-                    model: ModelRun | None = None) -> Path:
+                    model=None, *, lang: str = "en") -> Path:
+    """Write ``<out>/manifest.json``: the run's inputs, code, language and one entry per customer."""
     counts = {s: sum(r.status == s for r in runs) for s in ("ok", "failed", "skipped")}
     manifest = {
         "riskbook_version": riskbook_version(),
@@ -53,6 +54,7 @@ def write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, com
         "data": portfolio.source,
         "as_of": f"{portfolio.as_of:%Y-%m-%d}",
         "policy_version": portfolio.policy.policy_version,
+        "lang": lang,
         "input_sha256": portfolio.input_hashes,
         "code_sha256": code,
         "requested": len(runs),

@@ -1,7 +1,14 @@
-"""Layer 6, report: formatting per locale, the message catalogue, context building, charts and rendering."""
+"""Layer 6, report: formatting per language, the message catalogue, words for the sections, context
+building, charts and rendering."""
 from . import charts
 from .context import build_context, merge_summaries
+from .formatting import DEFAULT_LANGUAGE, LANGUAGES, Formatter, check_language, formatter
+from .localize import (credit_text, decision_text, financial_text, profile_text, ratio_frame, text_for,
+                       validation_text)
+from .messages import Messages, messages
 from .render import render_html, render_pdf, render_report, render_validation
 
-__all__ = ["charts", "build_context", "merge_summaries", "render_html", "render_pdf", "render_report",
-           "render_validation"]
+__all__ = ["charts", "build_context", "merge_summaries", "DEFAULT_LANGUAGE", "LANGUAGES", "Formatter",
+           "check_language", "formatter", "credit_text", "decision_text", "financial_text", "profile_text",
+           "ratio_frame", "text_for", "validation_text", "Messages", "messages", "render_html", "render_pdf",
+           "render_report", "render_validation"]

@@ -13,6 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
+from .formatting import DEFAULT_LANGUAGE
+from .localize import Text, text_for
+
 __all__ = ["STYLE", "PALETTE", "line_chart", "bar_chart", "liquidity_chart", "statement_trend_chart",
            "financial_charts", "points_chart", "validation_charts", "scenario_chart"]
 
@@ -123,146 +126,166 @@ def bar_chart(x, series: dict[str, list], *, title: str, scale: float = 1.0, uni
     return fig if fig is not None else ax.figure
 
 
-def _ratio_series(section: dict, names: tuple[str, ...]) -> tuple[dict, dict]:
+def _ratio_series(section: dict, names: tuple[str, ...], tx: Text) -> tuple[dict, dict]:
     rows = {r["ratio"]: r for r in section["ratios"]}
     years = section["years"]
-    series = {rows[n]["label"]: [rows[n].get(y) for y in years] for n in names if n in rows}
+    series = {tx.ratio_label(n): [rows[n].get(y) for y in years] for n in names if n in rows}
     refs = {}
     for n in names:
         t = section["thresholds"].get(n)
         if n in rows and t:
-            limit = t["min"] if t["direction"] == "higher_is_better" else t["max"]
-            refs[f"{rows[n]['label']} {'min' if t['direction'] == 'higher_is_better' else 'max'}"] = limit
+            higher = t["direction"] == "higher_is_better"
+            refs[tx.t("chart.limit_min" if higher else "chart.limit_max", label=tx.ratio_label(n))] = \
+                t["min"] if higher else t["max"]
     return series, refs
 
 
-def liquidity_chart(section: dict):
+def liquidity_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
     """Current and quick ratio by year against the policy limits (from a financial section)."""
-    series, refs = _ratio_series(section, ("current_ratio", "quick_ratio"))
-    return line_chart(section["years"], series, title="Liquidity", ylabel="times", references=refs)
+    tx = text_for(lang)
+    series, refs = _ratio_series(section, ("current_ratio", "quick_ratio"), tx)
+    return line_chart(section["years"], series, title=tx.t("chart.liquidity"), ylabel=tx.t("chart.times"),
+                      references=refs)
 
 
-def leverage_chart(section: dict):
+def leverage_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
     """Debt to equity and debt to EBITDA by year against the policy limits."""
-    series, refs = _ratio_series(section, ("debt_to_equity", "debt_to_ebitda"))
-    return line_chart(section["years"], series, title="Leverage", ylabel="times", references=refs)
+    tx = text_for(lang)
+    series, refs = _ratio_series(section, ("debt_to_equity", "debt_to_ebitda"), tx)
+    return line_chart(section["years"], series, title=tx.t("chart.leverage"), ylabel=tx.t("chart.times"),
+                      references=refs)
 
 
-def margins_chart(section: dict):
+def margins_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
     """Gross, EBIT and net margin by year."""
-    series, _ = _ratio_series(section, ("gross_margin", "ebit_margin", "net_margin"))
-    return line_chart(section["years"], series, title="Margins", percent=True)
+    tx = text_for(lang)
+    series, _ = _ratio_series(section, ("gross_margin", "ebit_margin", "net_margin"), tx)
+    return line_chart(section["years"], series, title=tx.t("chart.margins"), percent=True)
 
 
-def cash_flow_chart(section: dict):
+def _lines(section: dict) -> dict:
+    return {row["line_key"]: row for row in section["statements"]}
+
+
+def cash_flow_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
     """Net income, operating cash flow and free cash flow by year, in thousands."""
-    years = section["years"]
-    lines = {row["line"]: row for row in section["statements"]}
-    series = {k: [lines[k].get(y) for y in years] for k in ("Net income", "Operating cash flow", "Free cash flow")}
-    return bar_chart(years, series, title="Profit and cash", unit=f"{section['currency']} thousand")
+    tx = text_for(lang)
+    years, lines = section["years"], _lines(section)
+    series = {tx.t(f"statement.line.{k}"): [lines[k].get(y) for y in years]
+              for k in ("net_income", "operating_cash_flow", "free_cash_flow")}
+    return bar_chart(years, series, title=tx.t("chart.profit_and_cash"),
+                     unit=tx.t("unit.currency_thousand", currency=tx.f.currency_name(section["currency"])))
 
 
-def statement_trend_chart(section: dict):
+def statement_trend_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
     """Revenue by year, in thousands."""
-    years = section["years"]
-    lines = {row["line"]: row for row in section["statements"]}
-    return bar_chart(years, {"Revenue": [lines["Revenue"].get(y) for y in years]}, title="Revenue",
-                     unit=f"{section['currency']} thousand")
+    tx = text_for(lang)
+    years, lines = section["years"], _lines(section)
+    label = tx.t("statement.line.revenue")
+    return bar_chart(years, {label: [lines["revenue"].get(y) for y in years]}, title=label,
+                     unit=tx.t("unit.currency_thousand", currency=tx.f.currency_name(section["currency"])))
 
 
-def financial_charts(section: dict) -> dict:
+def financial_charts(section: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
     """All charts of the financial section, by the name they are saved under."""
-    return {"revenue": statement_trend_chart(section), "liquidity": liquidity_chart(section),
-            "leverage": leverage_chart(section), "margins": margins_chart(section),
-            "cash_flow": cash_flow_chart(section)}
+    return {"revenue": statement_trend_chart(section, lang), "liquidity": liquidity_chart(section, lang),
+            "leverage": leverage_chart(section, lang), "margins": margins_chart(section, lang),
+            "cash_flow": cash_flow_chart(section, lang)}
 
 
-def points_chart(section: dict):
+def points_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
     """Points of each scorecard characteristic against its best bin (from a credit section)."""
+    tx = text_for(lang)
     items = section["statistical"]["points"]
-    labels = [it["label"] for it in items][::-1]
+    labels = [tx.local(it["label"]) for it in items][::-1]
     got = [it["points"] for it in items][::-1]
     best = [it["max_points"] for it in items][::-1]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(items) + 0.9))
         y = np.arange(len(items))
-        ax.barh(y, best, color="#d9e2f3", label="best bin")
-        ax.barh(y, got, height=0.5, color=PALETTE[0], label="this customer")
+        ax.barh(y, best, color="#d9e2f3", label=tx.t("chart.best_bin"))
+        ax.barh(y, got, height=0.5, color=PALETTE[0], label=tx.t("chart.this_customer"))
         for yi, g in zip(y, got):
             ax.annotate(f"{g:.0f}", (g, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=6.5)
         ax.set_yticks(y, labels)
-        ax.set_xlabel("points")
-        ax.set_title(f"Score {section['statistical']['score']:.0f}: points by characteristic", loc="left")
+        ax.set_xlabel(tx.t("chart.points"))
+        ax.set_title(tx.t("chart.points_title", score=tx.f.number(section["statistical"]["score"], 0)), loc="left")
         ax.legend(loc="lower right", fontsize=7)
         ax.grid(axis="y", visible=False)
         fig.tight_layout()
     return fig
 
 
-def validation_charts(pack: dict) -> dict:
+def validation_charts(pack: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
     """ROC and CAP curves of the test sample, calibration by grade and the score distributions."""
+    tx = text_for(lang)
+    t = tx.t
     out = {}
     with plt.rc_context(STYLE):
         fig, (a, b) = plt.subplots(1, 2, figsize=(6.6, 2.8))
         roc, cap = pack["curves"]["roc"], pack["curves"]["cap"]
         auc = pack["discrimination"]["test"]["auc"]["value"]
-        a.plot(roc["fpr"], roc["tpr"], color=PALETTE[0], linewidth=1.6, label=f"model (AUC {auc:.3f})")
-        a.plot([0, 1], [0, 1], linestyle="--", color="#7f7f7f", linewidth=0.9, label="random")
-        a.set_title("ROC, out-of-time test", loc="left")
-        a.set_xlabel("false positive rate")
-        a.set_ylabel("true positive rate")
+        a.plot(roc["fpr"], roc["tpr"], color=PALETTE[0], linewidth=1.6, label=t("chart.model_auc", auc=tx.f.number(auc, 3)))
+        a.plot([0, 1], [0, 1], linestyle="--", color="#7f7f7f", linewidth=0.9, label=t("chart.random"))
+        a.set_title(t("chart.roc_title"), loc="left")
+        a.set_xlabel(t("chart.fpr"))
+        a.set_ylabel(t("chart.tpr"))
         a.legend(loc="lower right", fontsize=7)
         dr = pack["curves"]["test_default_rate"]
-        b.plot(cap["population_share"], cap["bad_share"], color=PALETTE[1], linewidth=1.6, label="model")
-        b.plot([0, dr, 1], [0, 1, 1], color=PALETTE[2], linewidth=0.9, label="perfect")
-        b.plot([0, 1], [0, 1], linestyle="--", color="#7f7f7f", linewidth=0.9, label="random")
-        b.set_title("CAP, out-of-time test", loc="left")
-        b.set_xlabel("share of customers, riskiest first")
-        b.set_ylabel("share of defaults")
+        b.plot(cap["population_share"], cap["bad_share"], color=PALETTE[1], linewidth=1.6, label=t("chart.model"))
+        b.plot([0, dr, 1], [0, 1, 1], color=PALETTE[2], linewidth=0.9, label=t("chart.perfect"))
+        b.plot([0, 1], [0, 1], linestyle="--", color="#7f7f7f", linewidth=0.9, label=t("chart.random"))
+        b.set_title(t("chart.cap_title"), loc="left")
+        b.set_xlabel(t("chart.riskiest_first"))
+        b.set_ylabel(t("chart.share_of_defaults"))
         b.legend(loc="lower right", fontsize=7)
         fig.tight_layout()
         out["roc_cap"] = fig
         rows = [r for r in pack["calibration"]["by_grade"] if r["grade"] != "all"]
         fig, ax = plt.subplots(figsize=(6.6, 2.6))
         x = np.arange(len(rows))
-        ax.bar(x - 0.2, [r["mean_pd"] * 100 for r in rows], 0.4, color=PALETTE[0], label="mean PD")
-        ax.bar(x + 0.2, [r["observed_dr"] * 100 for r in rows], 0.4, color=PALETTE[1], label="observed default rate")
+        ax.bar(x - 0.2, [r["mean_pd"] * 100 for r in rows], 0.4, color=PALETTE[0], label=t("chart.mean_pd"))
+        ax.bar(x + 0.2, [r["observed_dr"] * 100 for r in rows], 0.4, color=PALETTE[1], label=t("chart.observed_dr"))
         ax.set_xticks(x, [f"{r['grade']}\n(n={r['n']})" for r in rows])
         ax.set_ylabel("%")
-        ax.set_title("Calibration by grade, out-of-time test", loc="left")
+        ax.set_title(t("chart.calibration_title"), loc="left")
         ax.legend(loc="upper left", fontsize=7)
         fig.tight_layout()
         out["calibration"] = fig
         fig, ax = plt.subplots(figsize=(6.6, 2.4))
         table = pack["stability"]["psi_table"]
         x = np.arange(len(table))
-        ax.bar(x - 0.2, [r["expected_share"] * 100 for r in table], 0.4, color=PALETTE[0], label="development")
-        ax.bar(x + 0.2, [r["actual_share"] * 100 for r in table], 0.4, color=PALETTE[2], label="current portfolio")
+        ax.bar(x - 0.2, [r["expected_share"] * 100 for r in table], 0.4, color=PALETTE[0], label=t("chart.development"))
+        ax.bar(x + 0.2, [r["actual_share"] * 100 for r in table], 0.4, color=PALETTE[2], label=t("chart.current_portfolio"))
         ax.set_xticks(x, [str(r["bin"]) for r in table], rotation=30, ha="right", fontsize=6)
-        ax.set_ylabel("% of customers")
-        ax.set_title(f"Score distribution (PSI {pack['stability']['psi']['value']:.3f})", loc="left")
+        ax.set_ylabel(t("chart.pct_of_customers"))
+        ax.set_title(t("chart.score_distribution", psi=tx.f.number(pack["stability"]["psi"]["value"], 3)), loc="left")
         ax.legend(loc="upper left", fontsize=7)
         fig.tight_layout()
         out["score_distribution"] = fig
     return out
 
 
-def scenario_chart(section: dict):
+def scenario_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
     """PD by scenario against the master-scale bound of the policy's acceptable grade."""
+    tx = text_for(lang)
     rows = section["scenarios"]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.0, 2.3))
         x = np.arange(len(rows))
         bars = ax.bar(x, [r["pd"] * 100 for r in rows], 0.55, color=PALETTE[0])
-        ax.bar_label(bars, labels=[f"{r['pd']:.1%} · grade {r['grade']}" for r in rows], fontsize=7, padding=2)
-        ax.set_xticks(x, [r["label"] or r["scenario"] for r in rows])
+        ax.bar_label(bars, labels=[tx.t("chart.pd_grade", pd=tx.f.percent(r["pd"], 1), grade=r["grade"]) for r in rows],
+                     fontsize=7, padding=2)
+        ax.set_xticks(x, [tx.local(r["label"]) if r.get("label") else tx.t("scenario.adhoc", name=r["scenario"])
+                          for r in rows])
         bound = section.get("acceptable_pd")
         if bound is not None:
             ax.axhline(bound * 100, linestyle="--", color=PALETTE[1], linewidth=1)
-            ax.annotate(f"acceptable up to grade {section['acceptable_grade']} (PD ≤ {bound:.0%})", (1.0, bound * 100),
-                        xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=6.5, color=PALETTE[1])
-        ax.set_ylabel("PD, %")
+            ax.annotate(tx.t("chart.acceptable_up_to", grade=section["acceptable_grade"], pd=tx.f.percent(bound, 0)),
+                        (1.0, bound * 100), xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=6.5,
+                        color=PALETTE[1])
+        ax.set_ylabel(tx.t("chart.pd_pct"))
         ax.margins(y=0.25)
-        ax.set_title("PD by scenario", loc="left")
+        ax.set_title(tx.t("chart.pd_by_scenario"), loc="left")
         fig.tight_layout()
     return fig

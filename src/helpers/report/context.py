@@ -1,5 +1,5 @@
 """Context building: everything a report shows, gathered from a customer's ``results/*.json`` and
-``summary.json`` (the template gets data, not logic)."""
+``summary.json`` and put into words in the report's language (the template gets data, not logic)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,14 +7,20 @@ from pathlib import Path
 
 from ..data.store import load_results, read_json
 from ..exceptions import RenderError
-from .formatting import fmt_money, fmt_number, fmt_ratio
+from .formatting import DEFAULT_LANGUAGE, LANGUAGES, check_language
+from .localize import Text, credit_text, decision_text, financial_text, profile_text, text_for
 
-__all__ = ["merge_summaries", "build_context", "chart_uris"]
+__all__ = ["merge_summaries", "build_context", "chart_uris", "html_lang"]
 
 
 def chart_uris(folder: Path) -> dict[str, str]:
     """Chart name → file URI of every ``results/*.svg`` in a customer or model folder."""
     return {p.stem: p.resolve().as_uri() for p in sorted((folder / "results").glob("*.svg"))}
+
+
+def html_lang(lang: str) -> str:
+    """The HTML ``lang`` attribute of a report language (``en``, ``zh-CN``)."""
+    return LANGUAGES[check_language(lang)].replace("_", "-")
 
 
 def merge_summaries(results: dict) -> dict:
@@ -28,22 +34,27 @@ def merge_summaries(results: dict) -> dict:
     return summary
 
 
-def build_context(customer_dir: str | Path, *, provenance: dict | None = None) -> dict:
-    """Gather what the report shows for one customer.
+def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, provenance: dict | None = None) -> dict:
+    """Gather what the report shows for one customer, in ``lang``.
 
     Parameters
     ----------
     customer_dir : str or Path
         The customer's output folder (``results/`` inside, ``summary.json`` beside).
+    lang : {"en", "zh"}
+        The report's language.
     provenance : dict, optional
         Run facts from the runner (notebooks executed, code version, library versions, timings).
 
     Returns
     -------
     dict
-        ``summary``, ``profile``, ``financial`` (or None), ``charts`` ({name: file URI}),
-        ``provenance`` and ``generated``.
+        ``summary``, ``profile``, ``financial``, ``credit`` and ``decision`` (each None when its
+        notebook did not run), ``cover_facts``, ``charts`` ({name: file URI}), ``provenance``,
+        ``generated``, ``lang``, ``html_lang`` and ``t`` (the catalogue's messages).
     """
+    lang = check_language(lang)
+    tx = text_for(lang)
     customer_dir = Path(customer_dir)
     results = load_results(customer_dir)
     if "profile" not in results:
@@ -51,21 +62,26 @@ def build_context(customer_dir: str | Path, *, provenance: dict | None = None) -
     summary_path = customer_dir / "summary.json"
     summary = read_json(summary_path) if summary_path.exists() else {**merge_summaries(results), "status": "draft"}
     financial = results.get("financial_analysis")
-    charts = chart_uris(customer_dir)
+    financial = financial_text(financial, tx) if financial else None
+    credit = results.get("credit_scoring")
+    decision = results.get("scenario_cases")
     return {
         "summary": summary,
-        "profile": results["profile"],
-        "credit": results.get("credit_scoring"),
-        "decision": results.get("scenario_cases"),
+        "profile": profile_text(results["profile"], tx),
+        "credit": credit_text(credit, tx) if credit else None,
+        "decision": decision_text(decision, tx) if decision else None,
         "financial": financial,
-        "cover_facts": _cover_facts(financial),
-        "charts": charts,
+        "cover_facts": _cover_facts(financial, tx),
+        "charts": chart_uris(customer_dir),
         "provenance": provenance or {},
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "lang": lang,
+        "html_lang": html_lang(lang),
+        "t": tx.t,
     }
 
 
-def _cover_facts(financial: dict | None) -> list[dict]:
+def _cover_facts(financial: dict | None, tx: Text) -> list[dict]:
     """Headline figures for page one: liquidity ratios with their lights, revenue and equity."""
     if not financial or not financial.get("years"):
         return []
@@ -74,14 +90,15 @@ def _cover_facts(financial: dict | None) -> list[dict]:
     for r in financial["ratios"]:
         if r["ratio"] in ("current_ratio", "quick_ratio"):
             t = financial["thresholds"].get(r["ratio"])
-            note = f"policy minimum {fmt_number(t['min'])}" if t else ""
+            note = tx.t("fact.policy_minimum", limit=tx.f.number(t["min"])) if t else ""
             if r.get("note"):
                 note = r["note"]
-            facts.append({"label": r["label"], "text": fmt_ratio(r.get(year), r["unit"]), "light": r["light"],
+            facts.append({"label": r["label"], "text": tx.f.ratio(r.get(year), r["unit"]), "light": r["light"],
                           "note": note})
-    lines = {row["line"]: row for row in financial["statement_summary"]}
-    for line in ("Revenue", "Equity"):
-        if line in lines:
-            facts.append({"label": line, "text": fmt_money(lines[line].get(year)), "light": None,
-                          "note": f"{financial['currency']} thousand"})
+    lines = {row["line_key"]: row for row in financial["statement_summary"]}
+    for key in ("revenue", "equity"):
+        if key in lines:
+            facts.append({"label": tx.t(f"statement.line.{key}"), "text": tx.f.money(lines[key].get(year)),
+                          "light": None, "note": tx.t("unit.currency_thousand",
+                                                      currency=tx.f.currency_name(financial["currency"]))})
     return facts

@@ -1,13 +1,12 @@
-"""Context building and PDF rendering: results → Jinja2 template → WeasyPrint → ``report.pdf``.
+"""PDF rendering: context → Jinja2 template → WeasyPrint → ``report.pdf``, in the report's language.
 
-The template gets data, not logic: :func:`build_context` gathers everything the report shows
-from the customer's ``results/*.json`` and ``summary.json``; the Jinja2 filters below only
-format numbers and dates.
+The template gets data, not logic: :func:`helpers.report.context.build_context` gathers and words
+everything the report shows; the Jinja2 filters below only format numbers and dates, with the
+language's :class:`~helpers.report.formatting.Formatter`, and ``t()`` looks up the catalogue.
 """
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -15,21 +14,29 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..config import TEMPLATES_DIR
 from ..data.store import atomic_write_bytes, load_results
 from ..exceptions import RenderError
-from .context import build_context, chart_uris
-from .formatting import fmt_date, fmt_money, fmt_number, fmt_percent, fmt_ratio
+from .context import build_context, chart_uris, html_lang
+from .formatting import DEFAULT_LANGUAGE, check_language, formatter
+from .localize import text_for, validation_text
 
-__all__ = ["render_validation", "render_html", "render_pdf", "render_report"]
+__all__ = ["environment", "render_validation", "render_html", "render_pdf", "render_report"]
 
-def _environment(templates: Path) -> Environment:
+
+def environment(lang: str = DEFAULT_LANGUAGE, templates: str | Path = TEMPLATES_DIR) -> Environment:
+    """The Jinja2 environment of one language: autoescape, strict undefined, the formatting filters
+    (``num``, ``money``, ``pct``, ``ratio``, ``date``, ``amount``) and the global ``t``."""
+    f = formatter(check_language(lang))
     env = Environment(loader=FileSystemLoader(str(templates)), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(num=fmt_number, money=fmt_money, pct=fmt_percent, ratio=fmt_ratio, date=fmt_date)
+    env.filters.update(num=f.number, money=f.money, pct=f.percent, ratio=f.ratio, date=f.date, amount=f.amount,
+                       currency=f.currency_name)
+    env.globals.update(t=text_for(lang).t, lang=lang, html_lang=html_lang(lang))
     return env
 
 
 def render_html(context: dict, *, template: str = "report.html.j2", templates: str | Path = TEMPLATES_DIR) -> str:
-    """Render the report template with ``context`` to an HTML string."""
-    return _environment(Path(templates)).get_template(template).render(**context)
+    """Render a template with ``context`` (its ``lang`` picks the language) to an HTML string."""
+    lang = context.get("lang", DEFAULT_LANGUAGE)
+    return environment(lang, templates).get_template(template).render(**context)
 
 
 def render_pdf(html: str, target: str | Path, *, base_url: str | Path = TEMPLATES_DIR) -> Path:
@@ -49,16 +56,16 @@ def render_pdf(html: str, target: str | Path, *, base_url: str | Path = TEMPLATE
     return atomic_write_bytes(target, pdf)
 
 
-def render_report(customer_dir: str | Path, *, provenance: dict | None = None,
+def render_report(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, provenance: dict | None = None,
                   templates: str | Path = TEMPLATES_DIR) -> Path:
-    """Render ``<customer_dir>/report.pdf`` from the customer's results."""
+    """Render ``<customer_dir>/report.pdf`` from the customer's results, in ``lang``."""
     customer_dir = Path(customer_dir)
-    context = build_context(customer_dir, provenance=provenance)
+    context = build_context(customer_dir, lang=lang, provenance=provenance)
     html = render_html(context, templates=templates)
     return render_pdf(html, customer_dir / "report.pdf", base_url=templates)
 
 
-def render_validation(model_dir: str | Path, target: str | Path | None = None, *,
+def render_validation(model_dir: str | Path, target: str | Path | None = None, *, lang: str = DEFAULT_LANGUAGE,
                       templates: str | Path = TEMPLATES_DIR) -> Path:
     """Render the model validation report from ``<model_dir>/results/model_validation.json``.
 
@@ -68,14 +75,16 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
         The model folder (artifact, ``results/`` with the pack and its charts).
     target : str or Path, optional
         The PDF to write; default: ``model_validation.pdf`` beside ``model_dir``.
+    lang : {"en", "zh"}
+        The report's language.
     """
+    lang = check_language(lang)
     model_dir = Path(model_dir)
     results = load_results(model_dir)
     if "model_validation" not in results:
         raise RenderError(f"{model_dir}: results/model_validation.json is missing; run model_development first")
-    charts = chart_uris(model_dir)
-    context = {"pack": results["model_validation"], "charts": charts,
-               "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    context = {"pack": validation_text(results["model_validation"], text_for(lang)), "charts": chart_uris(model_dir),
+               "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "lang": lang}
     html = render_html(context, template="model_validation.html.j2", templates=templates)
     target = Path(target) if target else model_dir.parent / "model_validation.pdf"
     return render_pdf(html, target, base_url=templates)

@@ -67,24 +67,30 @@ def credit_section(portfolio, customer_id: str, scorecard: Scorecard, *, overrid
     notch = scale.notch(stat["grade"])
     limit = policy.scoring.disagreement_notches
     comparison = [
-        {"source": "Statistical scorecard", "grade": stat["grade"], "detail": f"score {stat['score']:.0f}, PD {stat['pd']:.2%}"},
-        {"source": "Expert scorecard", "grade": expert["grade"],
-         "detail": f"{expert['score']:.0f} of {policy.scoring.expert.total:.0f} points"},
-        {"source": "Third-party rating", "grade": rating_grade,
-         "detail": (f"{rating} ({record.get('rating_agency') or 'agency not given'}), implied PD {rating_pd:.2%}"
-                    if rating_grade else "none on file")},
-        {"source": "Altman distress score", "grade": None, "detail": f"{zone} zone" if zone else "not available"},
+        {"source": "statistical", "grade": stat["grade"],
+         "detail": {"code": "comparison.statistical", "args": {"score": stat["score"], "pd": stat["pd"]}}},
+        {"source": "expert", "grade": expert["grade"],
+         "detail": {"code": "comparison.expert", "args": {"score": expert["score"], "total": policy.scoring.expert.total}}},
+        {"source": "third_party", "grade": rating_grade,
+         "detail": ({"code": "comparison.rating", "args": {"rating": rating, "agency": record.get("rating_agency"),
+                                                           "pd": rating_pd}}
+                    if rating_grade else {"code": "comparison.rating_none", "args": {}})},
+        {"source": "altman", "grade": None,
+         "detail": ({"code": "comparison.altman", "args": {"zone": zone}} if zone
+                    else {"code": "comparison.altman_none", "args": {}})},
     ]
     disagreements = []
     for item in comparison[1:3]:
         if item["grade"] is not None and abs(scale.notch(item["grade"]) - notch) > limit:
-            disagreements.append(f"{item['source']} grade {item['grade']} is {abs(scale.notch(item['grade']) - notch)} "
-                                 f"notches from the statistical grade {stat['grade']} (policy tolerance {limit}).")
-    conflict = policy.scoring.distress_conflict_grade
-    if zone == "distress" and conflict is not None and notch <= scale.notch(conflict):
-        disagreements.append(f"Altman places the customer in the distress zone while the statistical grade is {stat['grade']}.")
-    if zone == "safe" and notch >= len(scale.grades) - 2:
-        disagreements.append(f"Altman places the customer in the safe zone while the statistical grade is {stat['grade']}.")
+            disagreements.append({"code": "disagreement.notches", "args": {
+                "source": item["source"], "grade": item["grade"], "notches": abs(scale.notch(item["grade"]) - notch),
+                "statistical": stat["grade"], "tolerance": limit}})
+    distress_grade = policy.scoring.distress_conflict_grade
+    if zone == "distress" and distress_grade is not None and notch <= scale.notch(distress_grade):
+        disagreements.append({"code": "disagreement.altman_distress", "args": {"grade": stat["grade"]}})
+    safe_grade = policy.scoring.safe_conflict_grade
+    if zone == "safe" and safe_grade is not None and notch >= scale.notch(safe_grade):
+        disagreements.append({"code": "disagreement.altman_safe", "args": {"grade": stat["grade"]}})
     override = _override(stat["grade"], override_grade, override_reason, override_by, scale)
     grade = override["grade"] if override else stat["grade"]
     names = dict(zip(scale.grades, scale.names))
@@ -100,7 +106,7 @@ def credit_section(portfolio, customer_id: str, scorecard: Scorecard, *, overrid
                          for g in scale.grades],
         "model_version": scorecard.model_version_,
         "summary": {"score": stat["score"], "pd": stat["pd"], "grade": grade, "model_grade": stat["grade"],
-                    "reason_codes": [r["text"] for r in stat["reason_codes"]],
+                    "reason_codes": [r["code"] for r in stat["reason_codes"]],
                     "model_version": scorecard.model_version_, "expert_score": expert["score"],
                     "expert_grade": expert["grade"], "override": override},
     }

@@ -4,8 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .scorecard import fmt_value
-
 __all__ = ["ExpertScorecard"]
 
 class ExpertScorecard:
@@ -64,8 +62,5 @@ class ExpertScorecard:
                               "shortfall": float(ch.max_points - row[ch.name])})
             reasons = sorted([it for it in items if it["shortfall"] > 0], key=lambda it: -it["shortfall"])[:top]
             out.append({"score": float(scores[i]), "grade": str(grades[i]), "points": items,
-                        "reason_codes": [{"code": f"E-{it['characteristic']}", "characteristic": it["characteristic"],
-                                          "text": f"{it['label']}: {fmt_value(it['value'])} scores "
-                                                  f"{it['points']:.0f} of {it['max_points']:.0f} points",
-                                          "shortfall": it["shortfall"]} for it in reasons]})
+                        "reason_codes": [{"code": f"E-{it['characteristic']}", **it} for it in reasons]})
         return out

@@ -43,7 +43,7 @@ from ..exceptions import ModelError
 from .master_scale import MasterScale
 from .statistics import auc_gini, ks_statistic
 
-__all__ = ["fmt_value", "SCHEMA_VERSION", "Characteristic", "Scorecard", "fit_scorecard", "load_scorecard", "scaling_constants"]
+__all__ = ["SCHEMA_VERSION", "Characteristic", "Scorecard", "fit_scorecard", "load_scorecard", "scaling_constants"]
 
 SCHEMA_VERSION = 1
 ARTIFACT_KIND = "riskbook.scorecard"
@@ -62,16 +62,6 @@ def scaling_constants(base_score: float, base_odds: float, pdo: float) -> tuple[
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
-
-
-def fmt_value(v) -> str:
-    """A characteristic's value for a reason code (2 decimals, ``missing``)."""
-    if v is None:
-        return "missing"
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    return str(v)
-
 
 
 # --------------------------------------------------------------------------- one characteristic
@@ -213,8 +203,8 @@ class Scorecard:
         kept = []
         for f in self.iv_table_["characteristic"]:
             if self.characteristics_[f].iv < self.min_iv:
-                log.append({"characteristic": f, "step": "information value",
-                            "reason": f"IV {self.characteristics_[f].iv:.3f} < {self.min_iv}"})
+                log.append({"characteristic": f, "step": "information_value", "reason": "iv_low",
+                            "args": {"iv": self.characteristics_[f].iv, "limit": self.min_iv}})
             else:
                 kept.append(f)
         woe = pd.DataFrame({f: ch.woe_of(frame[f]) for f, ch in self.characteristics_.items()}, index=frame.index)
@@ -222,8 +212,8 @@ class Scorecard:
         for f in kept:  # by IV, descending
             worst = max((abs(np.corrcoef(woe[f], woe[g])[0, 1]), g) for g in selected) if selected else (0.0, None)
             if worst[0] > self.max_correlation:
-                log.append({"characteristic": f, "step": "correlation",
-                            "reason": f"|corr| {worst[0]:.2f} with {worst[1]} > {self.max_correlation}"})
+                log.append({"characteristic": f, "step": "correlation", "reason": "correlated",
+                            "args": {"corr": worst[0], "with": worst[1], "limit": self.max_correlation}})
             else:
                 selected.append(f)
         selected = self._vif_filter(woe, selected, log)
@@ -241,12 +231,12 @@ class Scorecard:
                 break
             if not wrong.empty:
                 drop = wrong.index[np.argmax(pvals[wrong.index].to_numpy())]
-                log.append({"characteristic": drop, "step": "backward elimination",
-                            "reason": f"coefficient {coefs[drop]:+.3f} has the wrong sign"})
+                log.append({"characteristic": drop, "step": "backward_elimination", "reason": "wrong_sign",
+                            "args": {"coefficient": float(coefs[drop])}})
             else:
                 drop = weak.idxmax()
-                log.append({"characteristic": drop, "step": "backward elimination",
-                            "reason": f"p-value {pvals[drop]:.3f} > {self.p_value}"})
+                log.append({"characteristic": drop, "step": "backward_elimination", "reason": "p_value",
+                            "args": {"p": float(pvals[drop]), "limit": self.p_value}})
             selected.remove(drop)
         self.selected_ = selected
         self.coefficients_ = {f: float(result.params[f]) for f in selected}
@@ -282,8 +272,8 @@ class Scorecard:
             i = int(np.argmax(vifs))
             if vifs[i] <= self.max_vif:
                 break
-            log.append({"characteristic": selected[i], "step": "variance inflation",
-                        "reason": f"VIF {vifs[i]:.1f} > {self.max_vif}"})
+            log.append({"characteristic": selected[i], "step": "variance_inflation", "reason": "vif",
+                        "args": {"vif": float(vifs[i]), "limit": self.max_vif}})
             selected.pop(i)
         return selected
 
@@ -354,17 +344,14 @@ class Scorecard:
                 ch = self.characteristics_[f]
                 value = frame.at[idx, f]
                 b = int(ch.bin_index(np.array([value], dtype=object if ch.dtype != "numerical" else float))[0])
-                label = "missing" if b == -1 else "unseen category" if b == -2 else ch.labels[b]
+                label = "missing" if b == -1 else "unseen" if b == -2 else ch.labels[b]  # missing/unseen: codes
                 items.append({"characteristic": f, "label": self.labels.get(f, f),
                               "value": None if pd.isna(value) else (value.item() if hasattr(value, "item") else value),
                               "bin": label, "points": float(row[f]), "max_points": float(best[f]),
                               "shortfall": float(best[f] - row[f])})
             reasons = sorted([it for it in items if it["shortfall"] > 0.5], key=lambda it: -it["shortfall"])[:top]
             out.append({"score": float(scores[i]), "pd": float(pds[i]), "grade": str(grades[i]), "points": items,
-                        "reason_codes": [{"code": f"R-{it['characteristic']}", "characteristic": it["characteristic"],
-                                          "text": f"{it['label']}: {fmt_value(it['value'])} (bin {it['bin']}) scores "
-                                                  f"{it['points']:.0f} of {it['max_points']:.0f} points",
-                                          "shortfall": it["shortfall"]} for it in reasons]})
+                        "reason_codes": [{"code": f"R-{it['characteristic']}", **it} for it in reasons]})
         return out
 
     # ---- artifact

@@ -1,0 +1,385 @@
+"""Text at the edge: the sections the notebooks save (codes and numbers) put into words in one language.
+
+Each ``*_text`` function takes a section as saved in ``results/*.json`` (or as a notebook holds it)
+and returns a copy with the fields a reader sees filled in the report's language from the message
+catalogue (:mod:`helpers.report.messages`), figures formatted by the language's
+:class:`~helpers.report.formatting.Formatter`. Nothing here decides anything; the same section gives
+the same facts in every language.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+import pandas as pd
+
+from .formatting import Formatter, formatter
+from .messages import Messages, local_text, messages
+
+__all__ = ["Text", "text_for", "finding_text", "profile_text", "financial_text", "credit_text", "decision_text",
+           "validation_text", "ratio_frame", "note_text"]
+
+
+class Text:
+    """Messages and formatter of one language, with the helpers every section needs."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.t: Messages = messages(lang)
+        self.f: Formatter = formatter(lang)
+
+    def local(self, value) -> str:
+        """A policy text (``{en, zh}``) in this language."""
+        return local_text(value, self.lang)
+
+    def ratio_label(self, name: str) -> str:
+        return self.t(f"ratio.{name}")
+
+    def figure(self, column: str) -> str:
+        """The name of a statement figure (a contract column)."""
+        return self.t.get(f"figure.{column}", column)
+
+    def zone(self, zone: str | None) -> str:
+        return self.t(f"zone.{zone}") if zone else self.f.missing
+
+    def altman_model(self, model: str) -> str:
+        return self.t("altman.z_prime" if model == "Z'" else "altman.z_double_prime")
+
+
+def text_for(lang: "str | Text") -> Text:
+    """The :class:`Text` of a language (a :class:`Text` is returned as it is)."""
+    return lang if isinstance(lang, Text) else Text(lang)
+
+
+_NOTE = re.compile(r"^([a-z_]+) is (zero|negative)$")
+
+
+def note_text(note: str | None, tx: Text) -> str:
+    """Why a ratio is n/a, in words: ``current_liabilities is zero`` → "current liabilities are zero"."""
+    if not note:
+        return ""
+    parts = []
+    for piece in str(note).split("; "):
+        m = _NOTE.match(piece)
+        if m:
+            parts.append(tx.t(f"note.{m.group(2)}", figure=tx.figure(m.group(1))))
+        else:
+            parts.append(tx.t.get("note." + piece.replace(" ", "_"), piece))
+    return tx.t("common.list_separator").join(parts)
+
+
+# --------------------------------------------------------------------------- findings
+def _distinct(tx: Text, value: float, limit: float, unit: str) -> tuple[str, str]:
+    """A value and its limit formatted so that they never read the same (150 days vs 150 days)."""
+    v, lim = tx.f.ratio(value, unit), tx.f.ratio(limit, unit)
+    base = {"%": 1, "months": 1, "days": 0, "amount": 0}.get(unit, 2)
+    extra = 1
+    while v == lim and value != limit and extra <= 4:
+        v, lim = tx.f.ratio(value, unit, base + extra), tx.f.ratio(limit, unit, base + extra)
+        extra += 1
+    return _with_unit(tx, v, unit), _with_unit(tx, lim, unit)
+
+
+def _with_unit(tx: Text, text: str, unit: str) -> str:
+    """'150 days', '1.5 months', 'CNY 12 thousand' in sentences; ratios and % stand alone."""
+    if unit == "days":
+        return tx.t("unit.n_days", n=text)
+    if unit == "months":
+        return tx.t("unit.n_months", n=text)
+    return text
+
+
+def _ratio_value(tx: Text, value: float, unit: str) -> str:
+    return _with_unit(tx, tx.f.ratio(value, unit), unit)
+
+
+def _peer_clause(tx: Text, peer: dict | None, industry: str, strength: bool = False) -> str:
+    if not peer:
+        return ""
+    kind = "is_in" if strength else "in"
+    key = f"finding.peer.{kind}.{peer['position']}.{peer['group']}"
+    return tx.t(key, n=peer.get("n") or 0, industry=industry, source=peer.get("source") or "")
+
+
+def _trend_clause(tx: Text, trend: list | None, unit: str) -> str:
+    if not trend:
+        return ""
+    path = " → ".join(tx.t("finding.trend.point", value=_ratio_value(tx, v, unit), year=y) for y, v in trend)
+    return tx.t("finding.trend.clause", n=len(trend) - 1, path=path)
+
+
+def finding_text(finding: dict, tx: Text, *, industry: str = "", currency: str = "") -> str:
+    """The sentence of one finding (see :mod:`helpers.analysis.findings`)."""
+    code, a = finding["code"], dict(finding.get("args") or {})
+    if "ratio" in a:
+        unit = a["unit"]
+        args = {"label": tx.ratio_label(a["ratio"]), "year": a["year"],
+                "peer": _peer_clause(tx, a.get("peer"), industry, strength=code == "finding.strength"),
+                "trend": _trend_clause(tx, a.get("trend"), unit)}
+        if "limit" in a:
+            args["value"], args["limit"] = _distinct(tx, a["value"], a["limit"], unit)
+        else:
+            args["value"] = _ratio_value(tx, a["value"], unit)
+        return tx.t(code, **args)
+    f = tx.f
+    if code == "finding.negative_equity":
+        return tx.t(code, year=a["year"], equity_ratio=f.percent(a["equity_ratio"]))
+    if code.startswith("finding.altman."):
+        return tx.t(code, model=tx.altman_model(a["model"]), value=f.number(a["value"]), year=a["year"],
+                    low=f.number(a["low"]), high=f.number(a["high"]))
+    if code == "finding.net_loss":
+        return tx.t(code, year=a["year"], net_margin=f.percent(a["net_margin"]))
+    if code == "finding.negative_fcf":
+        return tx.t(code, year=a["year"], amount=tx.t("unit.thousand_amount", amount=f.number(a["amount"] / 1000, 0),
+                                                       currency=f.currency_name(a["currency"] or currency)))
+    if code in ("finding.export_dependence",):
+        return tx.t(code, share=f.percent(a["share"]))
+    if code == "finding.concentration":
+        return tx.t(code, share=f.percent(a["share"]), limit=f.percent(a["limit"]))
+    return tx.t(code, **a)
+
+
+# --------------------------------------------------------------------------- profile
+_WARNING_ARGS = {"year_gap": lambda a, tx: {"years": ", ".join(map(str, a["years"]))}}
+
+
+def warning_text(w: dict, tx: Text) -> str:
+    """A data warning in words (validation warnings carry a code; other problems keep their message)."""
+    code = w.get("code")
+    if not code:
+        return w.get("message", "")
+    args = _WARNING_ARGS.get(code, lambda a, _: a)(w.get("args") or {}, tx)
+    return tx.t(f"warning.{code}", **args)
+
+
+def profile_text(profile: dict, tx: "Text | str" = "en") -> dict:
+    """The profile with the industry label and the warnings in words."""
+    tx = text_for(tx)
+    out = copy.deepcopy(profile)
+    cust = out["customer"]
+    cust["industry_label"] = tx.local(cust.get("industry_label"))
+    cust["industry_risk_class_label"] = tx.t(f"risk_class.{cust.get('industry_risk_class')}")
+    for w in out.get("warnings", []):
+        w["message"] = warning_text(w, tx)
+    return out
+
+
+# --------------------------------------------------------------------------- financial analysis
+def financial_text(section: dict, tx: "Text | str" = "en") -> dict:
+    """The financial section with labels, formulas, notes, findings and risk dimensions in words."""
+    tx = text_for(tx)
+    out = copy.deepcopy(section)
+    industry = tx.local(out.get("industry_label"))
+    out["industry_label"] = industry
+    for r in out["ratios"]:
+        r["label"] = tx.ratio_label(r["ratio"])
+        r["formula"] = tx.t(f"ratio.{r['ratio']}.formula")
+        r["note"] = note_text(r.get("note"), tx)
+    for g in out["groups"]:
+        g["label"] = tx.t(f"ratio_group.{g['key']}")
+    for row in out["statements"]:
+        row["statement"] = tx.t(f"statement.{row['statement_key']}")
+        row["line"] = tx.t(f"statement.line.{row['line_key']}")
+    for group in out.get("statement_groups", []):
+        for row in group["lines"]:
+            row["line"] = tx.t(f"statement.line.{row['line_key']}")
+        if group["lines"]:
+            group["statement"] = tx.t(f"statement.{group['lines'][0]['statement_key']}")
+    for z in [out["altman"].get("latest")] + out["altman"].get("by_year", []):
+        if z:
+            z["label"] = tx.altman_model(z["model"])
+            z["name"] = tx.t("altman.name.z_prime" if z["model"] == "Z'" else "altman.name.z_double_prime")
+            z["zone_label"] = tx.zone(z.get("zone"))
+            z["note"] = note_text(z.get("note"), tx)
+    for d in out["risk_dimensions"]:
+        args = dict(d.get("args") or {})
+        d["dimension"] = tx.t(f"risk.dimension.{d['dimension']}")
+        d["label"] = tx.t(f"risk.{d['indicator']}", **{k: v for k, v in args.items() if k == "since"})
+        if d["unit"] == "text":
+            d["text"] = tx.t(d["text_code"], currency=tx.f.currency_name(args["currency"]),
+                             base=tx.f.currency_name(args["base"]), country=args["country"])
+    for f in out["findings"]:
+        f["text"] = finding_text(f, tx, industry=industry, currency=out.get("currency", ""))
+        f["severity_label"] = tx.t(f"severity.{f['severity']}")
+    return out
+
+
+def ratio_frame(section: dict, lang: str = "en") -> pd.DataFrame:
+    """The section's ratio table as a DataFrame for the notebook: values by year, change, light, peers."""
+    tx = text_for(lang)
+    rows = []
+    for r in section["ratios"]:
+        peer = r.get("peer") or {}
+        row = {"group": tx.t(f"ratio_group.{r['group']}"), "ratio": tx.ratio_label(r["ratio"])}
+        row.update({y: r.get(y) for y in section["years"]})
+        row.update(change=r["change"], light=r["light"], peer_median=peer.get("median"),
+                   percentile=peer.get("percentile"), peers=peer.get("peer_group"), note=note_text(r["note"], tx))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(["group", "ratio"])
+
+
+# --------------------------------------------------------------------------- credit
+def _value_text(value, tx: Text) -> str:
+    if value is None:
+        return tx.t("common.missing_value")
+    if isinstance(value, float):
+        return tx.f.number(value, 2)
+    return str(value)
+
+
+def _bin_text(label: str, tx: Text) -> str:
+    return tx.t(f"bin.{label}") if label in ("missing", "unseen") else label
+
+
+def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
+    """The credit section with characteristic labels, reason codes, comparison and disagreements in words."""
+    tx = text_for(tx)
+    out = copy.deepcopy(section)
+    f = tx.f
+    stat, expert = out["statistical"], out["expert"]
+    for it in stat["points"] + stat["reason_codes"]:
+        it["label"] = tx.local(it["label"])
+        if "bin" in it:
+            it["bin"] = _bin_text(it["bin"], tx)
+    for r in stat["reason_codes"]:
+        r["text"] = tx.t("reason.statistical", label=r["label"], value=_value_text(r["value"], tx), bin=r["bin"],
+                         points=f.number(r["points"], 0), max=f.number(r["max_points"], 0))
+    for it in expert["points"] + expert["reason_codes"]:
+        it["label"] = tx.local(it["label"])
+        it["group"] = tx.local(it["group"])
+    for r in expert["reason_codes"]:
+        r["text"] = tx.t("reason.expert", label=r["label"], value=_value_text(r["value"], tx),
+                         points=f.number(r["points"], 0), max=f.number(r["max_points"], 0))
+    for c in out["comparison"]:
+        c["source_code"] = c["source"]
+        c["source"] = tx.t(f"comparison.source.{c['source']}")
+        d = c["detail"]
+        a = dict(d.get("args") or {})
+        if "score" in a:
+            a["score"] = f.number(a["score"], 0)
+        if "total" in a:
+            a["total"] = f.number(a["total"], 0)
+        if "pd" in a:
+            a["pd"] = f.percent(a["pd"], 2)
+        if "agency" in a:
+            a["agency"] = a["agency"] or tx.t("comparison.agency_not_given")
+        if "zone" in a:
+            a["zone"] = tx.zone(a["zone"])
+        c["detail"] = tx.t(d["code"], **a)
+    texts = []
+    for d in out["disagreements"]:
+        a = dict(d["args"])
+        if "source" in a:
+            a["source"] = tx.t(f"comparison.source.{a['source']}")
+        texts.append(tx.t(d["code"], **a))
+    out["disagreements"] = texts
+    names = {}
+    for g in out["master_scale"]:
+        g["name"] = tx.local(g["name"])
+        names[g["grade"]] = g["name"]
+    out["grade_name"] = names.get(out["grade"], "")
+    out["reason_texts"] = [r["text"] for r in stat["reason_codes"]]
+    return out
+
+
+# --------------------------------------------------------------------------- decisions
+def _reason_args(code: str, a: dict, tx: Text) -> dict:
+    f = tx.f
+    a = dict(a)
+    for k in ("share", "pd", "limit", "rate"):
+        if k in a:
+            a[k] = f.percent(a[k], 2 if k == "rate" else (1 if code == "max_el_rate" else 0))
+    if "days" in a:
+        a["days"] = f.number(a["days"], 0)
+    for k in ("headroom", "ead", "value", "best"):
+        if k in a:
+            a[k] = f.number(a[k], 0)
+    if "currency" in a:
+        a["currency"] = f.currency_name(a["currency"])
+    return a
+
+
+def reasons_text(reasons: list[dict], tx: Text) -> str:
+    """An option's reasons (codes) in words, joined."""
+    return tx.t("common.list_separator").join(tx.t(f"why.{r['code']}", **_reason_args(r["code"], r.get("args", {}), tx))
+                                              for r in reasons)
+
+
+def _step_args(step: dict, tx: Text) -> dict:
+    f = tx.f
+    a = dict(step.get("args") or {})
+    for k in ("share",):
+        if k in a:
+            a[k] = f.percent(a[k], 0)
+    for k in ("equity", "working_capital", "monthly", "cap", "granted", "requested", "rounding"):
+        if k in a:
+            a[k] = f.number(a[k], 0)
+    if "days" in a:
+        a["days"] = f.number(a["days"], 0)
+    if "extra_months" in a:
+        a["extra_months"] = f.number(a["extra_months"], 0 if float(a["extra_months"]).is_integer() else 1)
+    if "rate" in a:
+        a["rate"] = f"{a['rate']:g}"
+    if "base" in a:
+        a["base"] = f.currency_name(a["base"])
+    if "binding" in a:
+        a["binding"] = tx.t(f"limit.binding.{a['binding']}")
+    return a
+
+
+def decision_text(section: dict, tx: "Text | str" = "en") -> dict:
+    """The decision section with step names, formulas, option labels, reasons and clauses in words."""
+    tx = text_for(tx)
+    out = copy.deepcopy(section)
+    for s in out["limit"]["log"]:
+        s["label"] = tx.t(f"limit.step.{s['step']}")
+        s["formula"] = tx.t(f"limit.formula.{s['step']}", **_step_args(s, tx))
+    out["limit"]["binding_label"] = tx.t(f"limit.binding.{out['limit']['binding']}")
+    for r in out["scenarios"]:
+        r["label"] = tx.local(r.get("label")) if r.get("label") else tx.t("scenario.adhoc", name=r["scenario"])
+    for o in out["options"]:
+        o["label"] = tx.local(o["label"])
+        o["why_not"] = reasons_text(o.get("why_not") or [], tx)
+    out["recommended"]["label"] = tx.local(out["recommended"]["label"])
+    out["recommended"]["why_not"] = ""
+    out["terms"]["label"] = tx.local(out["terms"]["label"])
+    for r in out["why_not"]:
+        r["option"] = tx.local(r["label"])
+        r["why"] = reasons_text(r["why"], tx)
+    for c in out["clauses"]:
+        c["title"], c["text"] = tx.local(c["title"]), tx.local(c["text"])
+    ins = out["insurance"]
+    ins["kind_label"] = tx.t(f"insurance.kind.{ins['kind']}") if ins.get("kind") else ""
+    label = out.get("worst_acceptable_label")
+    out["worst_acceptable_scenario_label"] = (tx.local(label) if label else
+                                              (tx.t("scenario.adhoc", name=out["worst_acceptable_scenario"])
+                                               if out.get("worst_acceptable_scenario") else None))
+    return out
+
+
+# --------------------------------------------------------------------------- model validation
+def validation_text(pack: dict, tx: "Text | str" = "en") -> dict:
+    """The model validation pack with characteristic labels, grade names and the selection log in words."""
+    tx = text_for(tx)
+    out = copy.deepcopy(pack)
+    m = out["model"]
+    m["labels"] = {k: tx.local(v) for k, v in (m.get("labels") or {}).items()}
+    m["master_scale"]["names"] = [tx.local(n) for n in m["master_scale"].get("names", [])]
+    for r in out["iv_table"]:
+        r["label"] = tx.local(r["label"])
+    for r in out["stability"]["csi"]:
+        r["label"] = tx.local(r["label"])
+    f = tx.f
+    for r in out["selection_log"]:
+        a = dict(r.get("args") or {})
+        for k in ("iv", "corr", "coefficient", "p", "vif"):
+            if k in a:
+                a[k] = f.number(a[k], 3 if k in ("iv", "coefficient", "p") else (2 if k == "corr" else 1))
+        if "limit" in a:
+            a["limit"] = f"{a['limit']:g}"
+        if "with" in a:
+            a["with"] = m["labels"].get(a["with"], a["with"])
+        r["step"] = tx.t(f"selection.step.{r['step']}")
+        r["reason"] = tx.t(f"selection.reason.{r['reason']}", **a)
+        r["label"] = m["labels"].get(r["characteristic"], r["characteristic"])
+    return out
