@@ -348,6 +348,9 @@ def decision_text(section: dict, tx: "Text | str" = "en") -> dict:
         r["why"] = reasons_text(r["why"], tx)
     for c in out["clauses"]:
         c["title"], c["text"] = tx.local(c["title"]), tx.local(c["text"])
+    labels = {r["scenario"]: r["label"] for r in out["scenarios"]}
+    out["scenario_weights"] = [{"label": labels.get(k, k), "weight": w}
+                               for k, w in sorted(out["parameters"]["weights"].items())]
     ins = out["insurance"]
     ins["kind_label"] = tx.t(f"insurance.kind.{ins['kind']}") if ins.get("kind") else ""
     label = out.get("worst_acceptable_label")
