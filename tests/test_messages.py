@@ -46,7 +46,7 @@ def test_chinese_texts_are_chinese():
     """A zh message that still reads as the English one is a missing translation in disguise."""
     en, zh = catalogue("en"), catalogue("zh")
     same = [k for k in en if zh[k] == en[k] and re.search(r"[A-Za-z]{4,}", en[k])
-            and not k.startswith(("ratio.", "figure.", "altman."))]
+            and not k.startswith(("ratio.", "figure.", "altman.")) and k != "doc.brand"]
     assert not same, same
 
 

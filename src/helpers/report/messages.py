@@ -61,8 +61,6 @@ class Messages:
             text = self._texts[key]
         except KeyError:
             raise RiskbookError(f"message {key!r} is missing from the {self.lang} catalogue") from None
-        if not args:
-            return text
         try:
             return text.format(**args)
         except (KeyError, IndexError, ValueError) as exc:
