@@ -78,7 +78,7 @@ MODEL_DEVELOPMENT = [
      'lang = "en"  # language of the charts and the validation report: "en" or "zh"'),
     ("code", "from IPython.display import display\n\n"
              "from helpers import (charts, develop_scorecard, load_portfolio, model_output_dir, render_validation,\n"
-             "                     save_chart, save_result, validation_pack, validation_text)"),
+             "                     save_chart, save_result, selection_log_text, validation_pack)"),
     ("md", "Load and validate the data; fit on the development years, keep the last years out of time."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = model_output_dir(output_dir)\n"
@@ -86,9 +86,7 @@ MODEL_DEVELOPMENT = [
              "scorecard.iv_table_"),
     ("md", "How the characteristics were selected: every one that left, and why."),
     ("code", "import pandas as pd\n\n"
-             "pd.DataFrame(validation_text({\"model\": {\"labels\": scorecard.labels, \"master_scale\": {}},\n"
-             "                              \"iv_table\": [], \"stability\": {\"csi\": []},\n"
-             "                              \"selection_log\": scorecard.selection_log_}, lang)[\"selection_log\"])"),
+             "pd.DataFrame(selection_log_text(scorecard.selection_log_, scorecard.labels, lang))"),
     ("md", "The statsmodels Logit of the default flag on the weights of evidence."),
     ("code", "print(scorecard.summary_text_)"),
     ("md", "The validation pack: discrimination, calibration by grade, stability."),

@@ -18,7 +18,7 @@ from .analysis import (CATALOGUE, altman_z, analyse_portfolio, compute_ratios, f
 from .scoring import credit_section, develop_scorecard, final_credit, load_scorecard, validation_pack
 from .decisions import decision_section, run_scenarios
 from .report import (charts, credit_text, decision_text, financial_text, profile_text, ratio_frame, render_report,
-                     render_validation, validation_text)
+                     render_validation, selection_log_text, validation_text)
 from .pipeline import run_batch
 
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
@@ -28,4 +28,4 @@ __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError"
            "ratio_table", "statement_summary", "statement_table", "policy_scenarios", "credit_section",
            "final_credit", "develop_scorecard", "load_scorecard", "validation_pack", "decision_section",
            "run_scenarios", "charts", "credit_text", "decision_text", "financial_text", "profile_text",
-           "validation_text", "render_report", "render_validation", "run_batch"]
+           "validation_text", "selection_log_text", "render_report", "render_validation", "run_batch"]

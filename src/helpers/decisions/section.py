@@ -72,7 +72,6 @@ def decision_section(portfolio, customer_id: str, scorecard, credit: dict, scena
         "limit": lim,
         "scenarios": scenario_table.to_dict(orient="records"),
         "worst_acceptable_scenario": worst_ok,
-        "worst_acceptable_label": (acceptable.iloc[-1]["label"] if len(acceptable) else None),
         "acceptable_grade": dec.acceptable_grade,
         "acceptable_pd": scorecard.master_scale.band(dec.acceptable_grade)[1],
         "options": options.to_dict(orient="records"),

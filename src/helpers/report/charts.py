@@ -276,8 +276,7 @@ def scenario_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
         bars = ax.bar(x, [r["pd"] * 100 for r in rows], 0.55, color=PALETTE[0])
         ax.bar_label(bars, labels=[tx.t("chart.pd_grade", pd=tx.f.percent(r["pd"], 1), grade=r["grade"]) for r in rows],
                      fontsize=7, padding=2)
-        ax.set_xticks(x, [tx.local(r["label"]) if r.get("label") else tx.t("scenario.adhoc", name=r["scenario"])
-                          for r in rows])
+        ax.set_xticks(x, [tx.scenario_label(r) for r in rows])
         bound = section.get("acceptable_pd")
         if bound is not None:
             ax.axhline(bound * 100, linestyle="--", color=PALETTE[1], linewidth=1)

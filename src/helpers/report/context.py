@@ -51,7 +51,8 @@ def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
     dict
         ``summary``, ``profile``, ``financial``, ``credit`` and ``decision`` (each None when its
         notebook did not run), ``cover_facts``, ``charts`` ({name: file URI}), ``provenance``,
-        ``generated``, ``lang``, ``html_lang`` and ``t`` (the catalogue's messages).
+        ``generated`` and ``lang`` (the template's ``t()`` and ``html_lang`` come with the language's
+        environment, :func:`helpers.report.render.environment`).
     """
     lang = check_language(lang)
     tx = text_for(lang)
@@ -75,9 +76,7 @@ def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
         "charts": chart_uris(customer_dir),
         "provenance": provenance or {},
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "lang": lang,
-        "html_lang": html_lang(lang),
-        "t": tx.t,
+        "lang": lang,  # the renderer's environment of this language brings t() and html_lang
     }
 
 

@@ -17,7 +17,7 @@ from .formatting import Formatter, formatter
 from .messages import Messages, local_text, messages
 
 __all__ = ["Text", "text_for", "finding_text", "profile_text", "financial_text", "credit_text", "decision_text",
-           "validation_text", "ratio_frame", "note_text"]
+           "validation_text", "selection_log_text", "ratio_frame", "note_text"]
 
 
 class Text:
@@ -41,6 +41,10 @@ class Text:
 
     def zone(self, zone: str | None) -> str:
         return self.t(f"zone.{zone}") if zone else self.f.missing
+
+    def scenario_label(self, row: dict) -> str:
+        """A scenario's name for people: the policy's label, or "ad hoc: <name>" for an ad-hoc one."""
+        return self.local(row["label"]) if row.get("label") else self.t("scenario.adhoc", name=row["scenario"])
 
     def altman_model(self, model: str) -> str:
         return self.t("altman.z_prime" if model == "Z'" else "altman.z_double_prime")
@@ -132,7 +136,7 @@ def finding_text(finding: dict, tx: Text, *, industry: str = "", currency: str =
     if code == "finding.negative_fcf":
         return tx.t(code, year=a["year"], amount=tx.t("unit.thousand_amount", amount=f.number(a["amount"] / 1000, 0),
                                                        currency=f.currency_name(a["currency"] or currency)))
-    if code in ("finding.export_dependence",):
+    if code == "finding.export_dependence":
         return tx.t(code, share=f.percent(a["share"]))
     if code == "finding.concentration":
         return tx.t(code, share=f.percent(a["share"]), limit=f.percent(a["limit"]))
@@ -336,7 +340,7 @@ def decision_text(section: dict, tx: "Text | str" = "en") -> dict:
         s["formula"] = tx.t(f"limit.formula.{s['step']}", **_step_args(s, tx))
     out["limit"]["binding_label"] = tx.t(f"limit.binding.{out['limit']['binding']}")
     for r in out["scenarios"]:
-        r["label"] = tx.local(r.get("label")) if r.get("label") else tx.t("scenario.adhoc", name=r["scenario"])
+        r["label"] = tx.scenario_label(r)
     for o in out["options"]:
         o["label"] = tx.local(o["label"])
         o["why_not"] = reasons_text(o.get("why_not") or [], tx)
@@ -353,10 +357,7 @@ def decision_text(section: dict, tx: "Text | str" = "en") -> dict:
                                for k, w in sorted(out["parameters"]["weights"].items())]
     ins = out["insurance"]
     ins["kind_label"] = tx.t(f"insurance.kind.{ins['kind']}") if ins.get("kind") else ""
-    label = out.get("worst_acceptable_label")
-    out["worst_acceptable_scenario_label"] = (tx.local(label) if label else
-                                              (tx.t("scenario.adhoc", name=out["worst_acceptable_scenario"])
-                                               if out.get("worst_acceptable_scenario") else None))
+    out["worst_acceptable_scenario_label"] = labels.get(out.get("worst_acceptable_scenario"))
     return out
 
 
@@ -372,8 +373,19 @@ def validation_text(pack: dict, tx: "Text | str" = "en") -> dict:
         r["label"] = tx.local(r["label"])
     for r in out["stability"]["csi"]:
         r["label"] = tx.local(r["label"])
+    out["selection_log"] = selection_log_text(out["selection_log"], m["labels"], tx)
+    return out
+
+
+def selection_log_text(log: list[dict], labels: dict, tx: "Text | str" = "en") -> list[dict]:
+    """The scorecard's selection log (codes and figures) in words: each characteristic's label, the step
+    and why it left. ``labels`` maps characteristic → label (policy texts or already in words)."""
+    tx = text_for(tx)
     f = tx.f
-    for r in out["selection_log"]:
+    labels = {k: tx.local(v) for k, v in (labels or {}).items()}
+    out = []
+    for entry in log:
+        r = dict(entry)
         a = dict(r.get("args") or {})
         for k in ("iv", "corr", "coefficient", "p", "vif"):
             if k in a:
@@ -381,8 +393,9 @@ def validation_text(pack: dict, tx: "Text | str" = "en") -> dict:
         if "limit" in a:
             a["limit"] = f"{a['limit']:g}"
         if "with" in a:
-            a["with"] = m["labels"].get(a["with"], a["with"])
+            a["with"] = labels.get(a["with"], a["with"])
         r["step"] = tx.t(f"selection.step.{r['step']}")
         r["reason"] = tx.t(f"selection.reason.{r['reason']}", **a)
-        r["label"] = m["labels"].get(r["characteristic"], r["characteristic"])
+        r["label"] = labels.get(r["characteristic"], r["characteristic"])
+        out.append(r)
     return out

@@ -83,6 +83,4 @@ def local_text(value, lang: str) -> str:
         return ""
     if isinstance(value, dict):
         return str(value.get(lang) or value.get("en") or next(iter(value.values()), ""))
-    if hasattr(value, "get") and callable(value.get):
-        return str(value.get(lang))
     return str(value)
