@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ..exceptions import PolicyError
 from .paths import file_sha256
 
-__all__ = ["Policy", "Industry", "Threshold", "Text", "TEXT_LANGUAGES", "load_policy"]
+__all__ = ["Policy", "Industry", "Threshold", "Text", "TEXT_LANGUAGES", "WARNING_RULES", "MonitoringSettings", "load_policy"]
 
 #: The languages every text of the policy carries (grade names, option labels, clauses, ...).
 TEXT_LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -278,6 +278,88 @@ class DecisionSettings(_Strict):
         return self
 
 
+Severity = Literal["high", "medium", "low"]
+
+
+class WarningRule(_Strict):
+    """One early-warning rule: whether it is on, how severe a firing is, and its parameters.
+
+    Parameters a rule does not use are ignored; see :mod:`helpers.decisions.monitoring` for what each
+    rule reads (``months``, ``days``, ``threshold``, ``high_threshold``).
+    """
+
+    enabled: bool = True
+    severity: Severity = "medium"
+    months: int | None = Field(None, ge=1)
+    days: float | None = Field(None, ge=0)
+    threshold: float | None = None
+    high_threshold: float | None = None
+
+
+class LargeTransactionSettings(_Strict):
+    """An invoice is large when it exceeds any of these (``None`` switches a test off)."""
+
+    amount: float | None = Field(None, gt=0)          # base currency
+    limit_share: float | None = Field(None, gt=0)     # of the customer's recommended limit
+    median_multiple: float | None = Field(None, gt=1)  # of the customer's median invoice
+    months: int = Field(24, ge=1)                     # look-back for the list
+
+
+class ContactSettings(_Strict):
+    """Minimum contact with a customer, by grade: visits (visit or meeting) and calls (call or email) in
+    12 months, and the longest time allowed without a visit."""
+
+    min_visits: dict[str, int] = {}
+    min_calls: dict[str, int] = {}
+    visit_months: dict[str, int] = {}
+
+
+class EclSettings(_Strict):
+    """Expected credit loss of trade receivables (IFRS 9 simplified approach, a provision matrix).
+
+    Loss rate of an aging bucket = observed default rate of the amounts that sat in it at past month
+    ends (default: still unpaid 90 days past due) × ``lgd`` (the decisions' LGD when None).
+    """
+
+    history_months: int = Field(24, ge=3)
+    default_days: int = Field(90, ge=30)
+    lgd: float | None = Field(None, gt=0, le=1)
+    min_observations: int = Field(20, ge=1)   # month-end observations a bucket needs for its own rate
+    split: Literal["none", "domestic"] = "none"
+
+
+class MonitoringSettings(_Strict):
+    """Monitoring between reviews: receivables aging, payment index, large transactions, early warnings,
+    contacts, review schedule and expected credit loss."""
+
+    aging_buckets: list[int] = [30, 60, 90]   # upper bounds (days past due) of the past-due buckets
+    dbt_windows: list[int] = [3, 12, 24]      # months
+    trend_months: int = Field(24, ge=3)
+    payment_index_months: int = Field(24, ge=1)
+    payment_index_min_experiences: int = Field(3, ge=1)
+    large_transactions: LargeTransactionSettings = LargeTransactionSettings()
+    warnings: dict[str, WarningRule] = {}
+    contacts: ContactSettings = ContactSettings()
+    severe_review_months: int = Field(1, ge=0)   # a high-severity signal brings the review this close
+    bank_report_months: int = Field(6, ge=1)     # a bank report older than this must be asked for again
+    ecl: EclSettings = EclSettings()
+
+    @model_validator(mode="after")
+    def _rules(self) -> "MonitoringSettings":
+        if self.aging_buckets != sorted(set(self.aging_buckets)) or not self.aging_buckets or self.aging_buckets[0] < 1:
+            raise ValueError("aging_buckets must be increasing positive day counts")
+        unknown = sorted(set(self.warnings) - set(WARNING_RULES))
+        if unknown:
+            raise ValueError(f"unknown warning rule(s) {', '.join(unknown)}; known: {', '.join(WARNING_RULES)}")
+        return self
+
+
+#: The early-warning rules riskbook knows (the policy's ``monitoring.warnings`` keys).
+WARNING_RULES = ("dbt_worsening", "utilization", "large_over_headroom", "grade_downgrade", "bank_overdue",
+                 "distress_zone", "revenue_falling", "negative_equity", "dispute_open", "no_visit",
+                 "stale_statements", "unaudited_statements", "overdue_items")
+
+
 class Threshold(_Strict):
     """Traffic-light thresholds of one ratio.
 
@@ -326,6 +408,7 @@ class Policy(_Strict):
     findings: FindingSettings = FindingSettings()
     scoring: ScoringSettings | None = None
     decisions: DecisionSettings | None = None
+    monitoring: MonitoringSettings = MonitoringSettings()
     source: str = ""
     sha256: str = ""
 

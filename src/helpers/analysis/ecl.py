@@ -1,0 +1,159 @@
+"""Expected credit loss of trade receivables under IFRS 9's simplified approach: a provision matrix of
+loss rates per aging bucket, derived from the ledger's own history.
+
+Method (observed default rates, amount-weighted):
+
+1. Observations: at each of the ``history_months`` month ends *t* before ``as_of``, every invoice with an
+   open amount Oᵢ(t) > 0 is placed in its aging bucket at *t*
+   (:func:`helpers.analysis.monitoring.bucket_of`).
+2. Outcome: the invoice's *default date* is ``due_date + default_days``. An observation counts only when
+   its outcome is known, i.e. the default date is on or before ``as_of`` (later ones are censored and left
+   out, so recent months do not look better than they are). Its defaulted amount is
+   Dᵢ(t) = min(Oᵢ(t), open amount at the default date).
+3. Default rate of bucket b = Σ Dᵢ(t) / Σ Oᵢ(t) over the observations in b; a bucket whose lower bound is
+   at or beyond ``default_days`` is in default already (rate 1).
+4. Loss rate = default rate × LGD (the ledger records no recoveries, so the policy's LGD is used).
+5. Groups: with ``split = domestic`` the matrix is estimated for domestic and foreign customers apart; a
+   group's bucket with fewer than ``min_observations`` observations borrows the pooled rate (and says so).
+
+The forward-looking adjustment and insurance are applied per customer by
+:func:`helpers.decisions.monitoring.customer_ecl`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.portfolio import Portfolio
+from .monitoring import bucket_keys, bucket_of, convert, open_amount_at
+
+__all__ = ["observations", "provision_matrix", "portfolio_matrix", "customer_group"]
+
+
+def observations(invoices: pd.DataFrame, as_of, *, history_months: int = 24, default_days: int = 90,
+                 bounds=(30, 60, 90)) -> pd.DataFrame:
+    """The month-end observations of step 1–2 of the module's method.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``invoice_id``, ``date`` (month end), ``bucket``, ``open`` (Oᵢ(t)),
+        ``defaulted`` (Dᵢ(t)); only observations whose outcome is known.
+    """
+    as_of = pd.Timestamp(as_of)
+    ends = sorted({(as_of - pd.DateOffset(months=k)) + pd.offsets.MonthEnd(0) for k in range(1, history_months + 1)})
+    ends = [d for d in ends if d < as_of]
+    default_date = invoices["due_date"] + pd.Timedelta(days=default_days)
+    known = invoices[default_date <= as_of]
+    if known.empty:
+        return pd.DataFrame(columns=["customer_id", "invoice_id", "date", "bucket", "open", "defaulted"])
+    at_default = _open_at_own_dates(known, default_date.loc[known.index])
+    parts = []
+    for d in ends:
+        o = open_amount_at(known, d)
+        live = o > 0.005
+        if not live.any():
+            continue
+        k = known[live]
+        parts.append(pd.DataFrame({"customer_id": k["customer_id"].values, "invoice_id": k["invoice_id"].values,
+                                   "date": d, "bucket": bucket_of((d - k["due_date"]).dt.days, bounds),
+                                   "open": o[live].values,
+                                   "defaulted": np.minimum(o[live].values, at_default[live].values)}))
+    if not parts:
+        return pd.DataFrame(columns=["customer_id", "invoice_id", "date", "bucket", "open", "defaulted"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _open_at_own_dates(invoices: pd.DataFrame, dates: pd.Series) -> pd.Series:
+    """Open amount of each invoice at its own date (vectorized :func:`open_amount_at`)."""
+    paid = invoices["paid_date"].notna() & (invoices["paid_date"] <= dates)
+    o = invoices["amount"].where(~paid, invoices["amount"] - invoices["paid_amount"])
+    return o.where(invoices["invoice_date"] <= dates, 0.0).clip(lower=0.0)
+
+
+def _rates(obs: pd.DataFrame, keys: list[str], bounds, default_days: int) -> pd.DataFrame:
+    g = obs.groupby("bucket")
+    out = pd.DataFrame({"bucket": keys})
+    out["observations"] = g.size().reindex(keys).fillna(0).astype(int).values
+    out["observed_amount"] = g["open"].sum().reindex(keys).fillna(0.0).values
+    out["defaulted_amount"] = g["defaulted"].sum().reindex(keys).fillna(0.0).values
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["default_rate"] = np.where(out["observed_amount"] > 0, out["defaulted_amount"] / out["observed_amount"], np.nan)
+    lower = [0, 1] + [b + 1 for b in bounds]  # lower bound of each bucket's days past due
+    out.loc[[lo >= default_days for lo in lower], "default_rate"] = 1.0
+    return out
+
+
+def provision_matrix(invoices: pd.DataFrame, as_of, *, lgd: float, history_months: int = 24, default_days: int = 90,
+                     min_observations: int = 20, bounds=(30, 60, 90), groups: pd.Series | None = None) -> pd.DataFrame:
+    """The provision matrix of the module's method.
+
+    Parameters
+    ----------
+    invoices : DataFrame
+        The ledger, amounts in one currency (:func:`helpers.analysis.monitoring.convert`).
+    lgd : float
+        Loss given default applied to the default rates.
+    groups : Series, optional
+        customer_id → group code (``domestic`` / ``foreign``); None for one pooled matrix.
+
+    Returns
+    -------
+    DataFrame
+        ``group`` (``all`` for the pooled rows), ``bucket``, ``observations``, ``observed_amount``,
+        ``defaulted_amount``, ``default_rate``, ``source`` (``observed``, ``pooled`` when borrowed,
+        ``in_default``, ``none`` when no observation exists anywhere: rate 0 is never assumed, the rate stays
+        NaN), ``lgd``, ``loss_rate``.
+    """
+    keys = bucket_keys(bounds)
+    obs = observations(invoices, as_of, history_months=history_months, default_days=default_days, bounds=bounds)
+    pooled = _rates(obs, keys, bounds, default_days)
+    pooled["group"] = "all"
+    lower = dict(zip(keys, [0, 1] + [b + 1 for b in bounds]))
+    pooled["source"] = ["in_default" if lower[b] >= default_days else "observed" if n else "none"
+                        for b, n in zip(pooled["bucket"], pooled["observations"])]
+    frames = [pooled]
+    if groups is not None:
+        obs = obs.assign(group=obs["customer_id"].map(groups))
+        for name in sorted(groups.dropna().unique()):
+            own = _rates(obs[obs["group"] == name], keys, bounds, default_days)
+            own["group"] = name
+            src = []
+            for i, r in own.iterrows():
+                if lower[r["bucket"]] >= default_days:
+                    src.append("in_default")
+                elif r["observations"] < min_observations:
+                    own.at[i, "default_rate"] = pooled.at[i, "default_rate"]
+                    src.append("pooled" if pooled.at[i, "observations"] else "none")
+                else:
+                    src.append("observed")
+            own["source"] = src
+            frames.append(own)
+    out = pd.concat(frames, ignore_index=True)
+    out["lgd"] = lgd
+    out["loss_rate"] = out["default_rate"] * lgd
+    return out[["group", "bucket", "observations", "observed_amount", "defaulted_amount", "default_rate", "source",
+                "lgd", "loss_rate"]]
+
+
+def customer_group(portfolio: Portfolio) -> pd.Series | None:
+    """customer_id → ``domestic`` / ``foreign`` when the policy splits the matrix, else None."""
+    if portfolio.policy.monitoring.ecl.split == "none":
+        return None
+    cu = portfolio.customers.set_index("customer_id")
+    return pd.Series(np.where(cu["country"] == portfolio.policy.home_country, "domestic", "foreign"), index=cu.index)
+
+
+def portfolio_matrix(portfolio: Portfolio) -> pd.DataFrame:
+    """The portfolio's provision matrix, from the whole ledger in the base currency (computed once and
+    kept in the portfolio's derived results)."""
+
+    def compute(p: Portfolio) -> pd.DataFrame:
+        m = p.policy.monitoring
+        lgd = m.ecl.lgd if m.ecl.lgd is not None else (p.policy.decisions.lgd if p.policy.decisions else 0.6)
+        inv = convert(p.tables["invoices"], p.fx_rates, p.policy.base_currency)
+        return provision_matrix(inv, p.as_of, lgd=lgd, history_months=m.ecl.history_months,
+                                default_days=m.ecl.default_days, min_observations=m.ecl.min_observations,
+                                bounds=tuple(m.aging_buckets), groups=customer_group(p))
+
+    return portfolio.derived("provision_matrix", compute)
