@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-no
 STAMP := $(VENV)/.riskbook-installed
 # In pipeline order: the model notebook writes the artifact the scoring notebook reads.
 NOTEBOOKS := notebooks/model_development.ipynb notebooks/financial_analysis.ipynb notebooks/credit_scoring.ipynb \
-             notebooks/scenario_cases.ipynb
+             notebooks/scenario_cases.ipynb notebooks/monitoring.ipynb
 
 .PHONY: setup system demo test lab bench crosscheck sample clean
 

@@ -195,9 +195,57 @@ SCENARIO_CASES = [
              "save_result(out, \"scenario_cases\", section)"),
 ]
 
+MONITORING = [
+    ("md", "# Monitoring and relationship\n\nHow the customer pays us, from our own receivables ledger: aging, DSO, "
+           "days beyond terms, a payment index 0–100 after D&B's PAYDEX, exposure against the limit, large "
+           "transactions; the early-warning signals of the policy, the review schedule, the contact log, and the "
+           "expected credit loss of the open receivables (IFRS 9 simplified approach, the portfolio's provision "
+           "matrix). Runs after the scenario notebook, whose limit, terms and review date it monitors."),
+    ("params", 'customer_id = "CASE1"  # a customers.customer_id\n' + COMMON +
+     '\nprevious = None  # summary.json of the previous run (grade downgrade, overdue review); None: none\n'
+     'lang = "en"  # language of the tables, charts and PDF: "en" or "zh"'),
+    ("code", "import pandas as pd\n"
+             "from IPython.display import display\n\n"
+             "from helpers import (charts, customer_output_dir, load_portfolio, load_previous, load_results,\n"
+             "                     monitoring_section, monitoring_text, save_chart, save_result)"),
+    ("md", "Load the data and the sections this one monitors (credit grade, limit, terms, insurance, review date)."),
+    ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
+             "out = customer_output_dir(output_dir, customer_id)\n"
+             "saved = load_results(out)\n"
+             "section = monitoring_section(portfolio, customer_id, saved[\"credit_scoring\"], saved[\"scenario_cases\"],\n"
+             "                             previous=load_previous(previous))\n"
+             "words = monitoring_text(section, lang)  # the section in words, in the report's language"),
+    ("md", "Receivables by aging bucket, and how the customer paid: DSO, days beyond terms, the payment index."),
+    ("code", "display(pd.DataFrame(words[\"aging\"]).set_index(\"label\"))\n"
+             "pd.DataFrame(words[\"payments\"]).set_index(\"label\")"),
+    ("md", "The headline: exposure against the limit, the payment index and the early-warning signals."),
+    ("code", "# NBVAL_CHECK_OUTPUT\n"
+             "e, p = section[\"exposure\"], section[\"payment_index\"]\n"
+             "print(f\"{customer_id}: exposure {e['exposure']:,.0f} {section['currency']} of limit {e['limit']:,.0f}, \"\n"
+             "      f\"payment index {p['value']:.0f}, ECL {section['ecl']['weighted']:,.0f}\")\n"
+             "print(\"signals:\", \", \".join(f\"{w['rule']} ({w['severity']})\" for w in section[\"warnings\"]) or \"none\")"),
+    ("md", "Early-warning signals with the numbers that fired them and what to do; the review schedule."),
+    ("code", "display(pd.DataFrame(words[\"warnings\"])[[\"severity_label\", \"text\", \"action\"]])\n"
+             "words[\"review\"]"),
+    ("md", "Large transactions of the last months."),
+    ("code", "pd.DataFrame(words[\"large_transactions\"])"),
+    ("md", "The relationship: visits and calls against the policy's minimum, complaints and disputes, feedback."),
+    ("code", "display(pd.DataFrame(words[\"contact_facts\"]).set_index(\"label\"))\n"
+             "pd.DataFrame(words[\"issues\"])"),
+    ("md", "Expected credit loss of the open receivables: the provision matrix of the customer's group, and the ECL "
+           "under each scenario."),
+    ("code", "display(pd.DataFrame(words[\"ecl\"][\"matrix\"]).set_index(\"label\"))\n"
+             "pd.DataFrame(words[\"ecl\"][\"scenario_rows\"]).set_index(\"label\")"),
+    ("md", "Save the chart and the results for the report."),
+    ("code", "figure = charts.receivables_chart(section, lang)\n"
+             "display(figure)\n"
+             "save_chart(out, \"receivables\", figure)\n"
+             "save_result(out, \"monitoring\", section)"),
+]
+
 #: Notebooks in pipeline order: the model first, then the per-customer notebooks.
 NOTEBOOKS = {"model_development": MODEL_DEVELOPMENT, "financial_analysis": FINANCIAL_ANALYSIS,
-             "credit_scoring": CREDIT_SCORING, "scenario_cases": SCENARIO_CASES}
+             "credit_scoring": CREDIT_SCORING, "scenario_cases": SCENARIO_CASES, "monitoring": MONITORING}
 
 
 def build(cells) -> nbf.NotebookNode:
@@ -217,15 +265,18 @@ def build(cells) -> nbf.NotebookNode:
     return nb
 
 
-def keep_check_outputs(nb: nbf.NotebookNode, target: Path) -> None:
-    """Execute ``nb`` on the sample and keep outputs only of ``# NBVAL_CHECK_OUTPUT`` cells."""
+def keep_check_outputs(nb: nbf.NotebookNode, target: Path, shared: str) -> None:
+    """Execute ``nb`` on the sample and keep outputs only of ``# NBVAL_CHECK_OUTPUT`` cells.
+
+    The customer notebooks share one output folder, so that later ones find the earlier ones' results.
+    """
     import tempfile
 
     import papermill as pm
 
     with tempfile.TemporaryDirectory() as tmp:
         # the model notebook writes to its default place, where the scoring notebook looks for it
-        params = {} if target.stem == "model_development" else {"output_dir": tmp}
+        params = {} if target.stem == "model_development" else {"output_dir": shared}
         executed = pm.execute_notebook(str(target), f"{tmp}/run.ipynb", parameters=params,
                                        kernel_name="riskbook", progress_bar=False, cwd=str(target.parent),
                                        extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
@@ -238,10 +289,17 @@ def keep_check_outputs(nb: nbf.NotebookNode, target: Path) -> None:
 
 if __name__ == "__main__":
     folder = Path(__file__).resolve().parents[1] / "notebooks"
+    import sys
+    import tempfile
+
+    shared = tempfile.mkdtemp(prefix="riskbook-notebooks-")
+    wanted = sys.argv[1:] or list(NOTEBOOKS)  # e.g. `python scripts/new_notebook.py monitoring`
     for name, cells in NOTEBOOKS.items():
+        if name not in wanted:
+            continue
         target = folder / f"{name}.ipynb"
         nb = build(cells)
         nbf.write(nb, target)
-        keep_check_outputs(nb, target)
+        keep_check_outputs(nb, target, shared)
         nbf.write(nb, target)
         print(f"wrote {target}")

@@ -11,21 +11,22 @@ The short public API the notebooks use::
 """
 from .config import Policy, load_policy
 from .exceptions import InputError, NotebookError, PolicyError, Problem, RenderError, RiskbookError, ValidationError
-from .data import (CustomerData, Portfolio, customer_output_dir, customer_profile, load_portfolio, load_results,
+from .data import (CustomerData, Portfolio, customer_output_dir, customer_profile, load_portfolio, load_previous, load_results,
                    model_output_dir, model_path, save_chart, save_result)
 from .analysis import (CATALOGUE, altman_z, analyse_portfolio, compute_ratios, financial_section, policy_scenarios,
                        ratio_table, statement_summary, statement_table)
 from .scoring import credit_section, develop_scorecard, final_credit, load_scorecard, validation_pack
-from .decisions import decision_section, run_scenarios
-from .report import (charts, credit_text, decision_text, financial_text, profile_text, ratio_frame, render_report,
+from .decisions import decision_section, monitoring_section, run_scenarios
+from .report import (charts, credit_text, decision_text, financial_text, monitoring_text, profile_text, ratio_frame,
+                     render_report,
                      render_validation, selection_log_text, validation_text)
 from .pipeline import run_batch
 
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
            "NotebookError", "RenderError", "CustomerData", "Portfolio", "customer_profile", "load_portfolio",
-           "customer_output_dir", "model_output_dir", "model_path", "load_results", "save_chart", "save_result",
+           "customer_output_dir", "model_output_dir", "model_path", "load_results", "load_previous", "save_chart", "save_result",
            "CATALOGUE", "compute_ratios", "altman_z", "analyse_portfolio", "financial_section", "ratio_frame",
            "ratio_table", "statement_summary", "statement_table", "policy_scenarios", "credit_section",
            "final_credit", "develop_scorecard", "load_scorecard", "validation_pack", "decision_section",
-           "run_scenarios", "charts", "credit_text", "decision_text", "financial_text", "profile_text",
+           "run_scenarios", "monitoring_section", "charts", "credit_text", "decision_text", "monitoring_text", "financial_text", "profile_text",
            "validation_text", "selection_log_text", "render_report", "render_validation", "run_batch"]

@@ -164,6 +164,8 @@ class Portfolio:
                 h.update(t.to_csv(index=False).encode())
             else:
                 h.update(self.input_hashes.get(name, "").encode())
+        # the provision matrix of the expected credit loss is estimated on the whole ledger
+        h.update(self.input_hashes.get("invoices", "").encode())
         return h.hexdigest()
 
     def save(self, path: str | Path) -> Path:

@@ -20,7 +20,7 @@ import pandas as pd
 from ..config import REPORTS_DIR, safe_name
 
 __all__ = ["customer_output_dir", "model_output_dir", "model_path", "to_jsonable", "write_json", "read_json", "save_result", "save_chart", "load_results",
-           "atomic_write_bytes"]
+           "atomic_write_bytes", "load_previous"]
 
 
 def to_jsonable(obj):
@@ -120,3 +120,15 @@ def load_results(output_dir: str | Path) -> dict:
     """Load every ``results/*.json`` of a customer folder as ``{section: data}``."""
     folder = Path(output_dir) / "results"
     return {p.stem: read_json(p) for p in sorted(folder.glob("*.json"))}
+
+
+def load_previous(path: str | Path | None) -> dict | None:
+    """A customer's ``summary.json`` of an earlier run, when ``path`` names a finished one (status ``ok``);
+    None when there is none, it failed, or it cannot be read (a first run has no previous)."""
+    if not path:
+        return None
+    try:
+        s = read_json(path)
+    except (OSError, ValueError):
+        return None
+    return s if isinstance(s, dict) and s.get("status") == "ok" else None

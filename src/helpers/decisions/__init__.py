@@ -2,9 +2,11 @@
 clauses and review date, and the decision section that puts them together."""
 from .clauses import clause_checklist, review_date
 from .limit import credit_limit
+from .monitoring import customer_ecl, early_warnings, monitoring_section, review_schedule
 from .section import decision_section
 from .stress import run_scenarios
 from .terms import evaluate_options, recommend
 
 __all__ = ["clause_checklist", "review_date", "credit_limit", "decision_section", "run_scenarios",
-           "evaluate_options", "recommend"]
+           "evaluate_options", "recommend", "customer_ecl", "early_warnings",
+           "monitoring_section", "review_schedule"]

@@ -28,7 +28,7 @@ import pandas as pd
 from ..data.facilities import open_facilities, unused_headroom
 from ..data.portfolio import Portfolio
 
-__all__ = ["evaluate_options", "recommend"]
+__all__ = ["evaluate_options", "recommend", "retained_loss"]
 
 
 def _ead_cap(limit: float, cover: float, insured_cap: float) -> float:
@@ -43,7 +43,7 @@ def _ead_cap(limit: float, cover: float, insured_cap: float) -> float:
     return first if first <= insured_cap else limit + cover * insured_cap
 
 
-def _retained_loss(loss: float, covered_loss: float, deductible: float) -> float:
+def retained_loss(loss: float, covered_loss: float, deductible: float) -> float:
     """Loss we keep when the customer defaults: the uncovered loss, plus the insured loss up to the
     deductible (the insurer pays the covered loss above it). Without a deductible: loss − covered loss."""
     return loss - max(0.0, covered_loss - deductible)
@@ -100,7 +100,7 @@ def evaluate_options(portfolio: Portfolio, customer_id: str, grade: str, scenari
         covered = o.cover * min(ead, insured_cap)
         net = ead - covered
         deductible = o.deductible / rate if o.kind == "credit_insurance" else 0.0
-        retained = _retained_loss(dec.lgd * ead, dec.lgd * covered, deductible)
+        retained = retained_loss(dec.lgd * ead, dec.lgd * covered, deductible)
         el = {name: p * retained for name, p in scenario_pd.items()}
         weighted = sum(weights.get(name, 0.0) * v for name, v in el.items())
         financing = ead * dec.funding_rate

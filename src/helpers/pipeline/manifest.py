@@ -14,8 +14,8 @@ from ..data.store import write_json
 
 __all__ = ["PIPELINE", "MODEL_NOTEBOOK", "code_digest", "library_report", "riskbook_version", "write_manifest"]
 
-#: Notebooks run for every customer, in order (a later issue appends monitoring).
-PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring", "scenario_cases")
+#: Notebooks run for every customer, in order (monitoring reads the decisions it watches).
+PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring", "scenario_cases", "monitoring")
 #: Notebook run once per batch, before the customers: fits and validates the scorecard.
 MODEL_NOTEBOOK = "model_development"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]

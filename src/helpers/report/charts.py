@@ -14,10 +14,11 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 from .formatting import DEFAULT_LANGUAGE
-from .localize import Text, text_for
+from .localize import Text, bucket_label, text_for
 
 __all__ = ["STYLE", "PALETTE", "line_chart", "bar_chart", "liquidity_chart", "statement_trend_chart",
-           "financial_charts", "points_chart", "validation_charts", "scenario_chart"]
+           "financial_charts", "points_chart", "validation_charts", "scenario_chart",
+           "receivables_chart"]
 
 #: Colours of the workbook (also used by the print stylesheet).
 PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
@@ -286,5 +287,40 @@ def scenario_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
         ax.set_ylabel(tx.t("chart.pd_pct"))
         ax.margins(y=0.25)
         ax.set_title(tx.t("chart.pd_by_scenario"), loc="left")
+        fig.tight_layout()
+    return fig
+
+
+def receivables_chart(section: dict, lang: str = DEFAULT_LANGUAGE):
+    """The ledger month by month: open receivables by aging bucket (stacked, thousands of the customer's
+    currency) and the 3-month days beyond terms (line, right axis)."""
+    tx = text_for(lang)
+    trend = section["trend"]
+    buckets = section["buckets"]
+    colours = ["#bdd7ee", "#f4b183", "#e46c0a", "#c00000", "#7f0000"]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.6, 2.5))
+        x = np.arange(len(trend))
+        bottom = np.zeros(len(trend))
+        for i, b in enumerate(buckets):
+            vals = np.array([(r.get(b) or 0.0) / 1000.0 for r in trend])
+            ax.bar(x, vals, 0.75, bottom=bottom, color=colours[min(i, len(colours) - 1)], label=bucket_label(b, tx))
+            bottom += vals
+        ax.set_ylabel(tx.t("chart.thousand_currency", currency=tx.f.currency_name(section["currency"])))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        labels = [str(r["date"])[:7] for r in trend]
+        step = max(1, len(labels) // 8)
+        ax.set_xticks(x[::step], labels[::step])
+        ax2 = ax.twinx()
+        dbt = [np.nan if _missing(r.get("dbt_3m")) else r["dbt_3m"] for r in trend]
+        ax2.plot(x, dbt, color=PALETTE[0], marker="o", markersize=2.5, linewidth=1.4, label=tx.t("chart.dbt_3m"))
+        ax2.axhline(0, color="#595959", linewidth=0.6, linestyle=":")
+        ax2.set_ylabel(tx.t("chart.dbt_days"))
+        ax2.grid(False)
+        ax2.spines["right"].set_visible(True)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=len(l1 + l2), fontsize=6.5)
+        ax.set_title(tx.t("chart.receivables_trend"), loc="left")
         fig.tight_layout()
     return fig

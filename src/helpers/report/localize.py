@@ -13,11 +13,13 @@ import re
 
 import pandas as pd
 
+from ..analysis.monitoring import PAYMENT_INDEX_ANCHORS
 from .formatting import Formatter, formatter
 from .messages import Messages, local_text, messages
 
 __all__ = ["Text", "text_for", "finding_text", "profile_text", "financial_text", "credit_text", "decision_text",
-           "validation_text", "selection_log_text", "ratio_frame", "note_text"]
+           "validation_text", "selection_log_text", "ratio_frame", "note_text",
+           "monitoring_text", "bucket_label", "payment_index_band", "warning_signal_text"]
 
 
 class Text:
@@ -398,4 +400,164 @@ def selection_log_text(log: list[dict], labels: dict, tx: "Text | str" = "en") -
         r["reason"] = tx.t(f"selection.reason.{r['reason']}", **a)
         r["label"] = labels.get(r["characteristic"], r["characteristic"])
         out.append(r)
+    return out
+
+
+# --------------------------------------------------------------------------- monitoring
+def bucket_label(code: str, tx: Text) -> str:
+    """An aging bucket's name: ``not_due``, ``1_30`` → "1–30 days past due", ``over_90``."""
+    if code == "not_due":
+        return tx.t("monitoring.bucket.not_due")
+    if code.startswith("over_"):
+        return tx.t("monitoring.bucket.over", days=code[5:])
+    lo, hi = code.split("_")
+    return tx.t("monitoring.bucket.range", lo=lo, hi=hi)
+
+
+def payment_index_band(value) -> str | None:
+    """The behaviour a payment index stands for (the PAYDEX reading): a message-code suffix."""
+    if value is None or pd.isna(value):
+        return None
+    for floor, band in ((90, "anticipates"), (80, "prompt"), (70, "slow_15"), (50, "slow_30"), (30, "slow_90"),
+                        (0, "slow_over_90")):
+        if value >= floor:
+            return band
+    return "slow_over_90"
+
+
+def _warning_args(w: dict, tx: Text, currency: str) -> dict:
+    f, a = tx.f, dict(w.get("args") or {})
+    out = {}
+    for k, v in a.items():
+        if v is None:
+            out[k] = f.missing
+        elif k in ("utilization", "growth") or (k == "threshold" and w["rule"] in ("utilization", "revenue_falling")):
+            out[k] = f.percent(v, 0)
+        elif k in ("amount", "headroom", "equity"):
+            out[k] = f.amount(v, currency)
+        elif k in ("start", "end", "increase", "min_increase", "z"):
+            out[k] = f.number(v, 1 if k != "z" else 2)
+        elif k == "reason":
+            out[k] = tx.t(f"monitoring.visit_reason.{v}") if v else ""
+        elif k == "period_end":
+            out[k] = f.date(v)
+        elif isinstance(v, float):
+            out[k] = f.number(v, 0)
+        else:
+            out[k] = v
+    return out
+
+
+def warning_signal_text(w: dict, tx: Text, currency: str) -> dict:
+    """One early-warning signal in words: ``text`` (what fired, with its numbers) and ``action``."""
+    return {**w, "severity_label": tx.t(f"severity.{w['severity']}"),
+            "title": tx.t(f"signal.title.{w['rule']}"),
+            "text": tx.t(f"signal.{w['rule']}", **_warning_args(w, tx, currency)),
+            "action": tx.t(f"signal.action.{w['rule']}")}
+
+
+def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
+    """The monitoring section with buckets, payment figures, signals, review, transactions, contacts and
+    the expected credit loss in words and formatted figures."""
+    tx = text_for(tx)
+    f, t = tx.f, tx.t
+    out = copy.deepcopy(section)
+    cur = out["currency"]
+    for r in out["aging"]:
+        r["label"] = bucket_label(r["bucket"], tx)
+    out["aging_total"] = sum(r["amount"] for r in out["aging"])
+    out["overdue_amount"] = sum(r["amount"] for r in out["aging"] if r["bucket"] != "not_due")
+    out["headline_dbt"] = next((d for d in out["dbt"] if d["months"] == 12), out["dbt"][0])
+    out["anchors"] = [{"days": f.number(d, 0), "points": f.number(p, 0)} for d, p in PAYMENT_INDEX_ANCHORS]
+    dso, pl, pi, old = out["dso"], out["paid_late"], out["payment_index"], out.get("oldest_open_item")
+    band = payment_index_band(pi.get("value"))
+    out["payment_index_band"] = t(f"monitoring.pi_band.{band}") if band else ""
+    pi_value = (t("monitoring.pi_value", value=f.number(pi["value"], 0), band=out["payment_index_band"])
+                if band else t("monitoring.pi_unavailable", n=pi["experiences"]))
+    rows = [{"label": t("monitoring.row.dso"),
+             "value": t("monitoring.days", n=f.number(dso["value"], 0)) if dso["reason"] is None else t("monitoring.no_sales")}]
+    for d in out["dbt"]:
+        rows.append({"label": t("monitoring.row.dbt", months=d["months"]),
+                     "value": (t("monitoring.days_invoices", n=f.number(d["value"], 1), count=d["invoices"])
+                               if d["reason"] is None else t("monitoring.no_invoices_due"))})
+    rows.append({"label": t("monitoring.row.payment_index", months=pi["months"]), "value": pi_value})
+    rows.append({"label": t("monitoring.row.paid_late", months=pi["months"]),
+                 "value": (t("monitoring.paid_late_value", share=f.percent(pl["count_share"], 0), late=pl["late"],
+                             paid=pl["paid"], amount_share=f.percent(pl["amount_share"], 0))
+                           if pl["reason"] is None else t("monitoring.no_paid_invoices"))})
+    rows.append({"label": t("monitoring.row.oldest"),
+                 "value": (t("monitoring.oldest_value", invoice=old["invoice_id"], due=f.date(old["due_date"]),
+                             days=old["days_past_due"], amount=f.amount(old["open_amount"], cur))
+                           if old and old["days_past_due"] > 0 else
+                           t("monitoring.oldest_not_due", invoice=old["invoice_id"], due=f.date(old["due_date"]))
+                           if old else t("monitoring.nothing_open"))})
+    out["payments"] = rows
+    e = out["exposure"]
+    out["exposure_text"] = (t("monitoring.exposure_text", exposure=f.amount(e["exposure"], cur), limit=f.amount(e["limit"], cur),
+                              utilization=f.percent(e["utilization"], 0), headroom=f.amount(e["headroom"], cur))
+                            if e["reason"] is None else t("monitoring.exposure_no_limit", exposure=f.amount(e["exposure"], cur)))
+    out["warnings"] = [warning_signal_text(w, tx, cur) for w in out["warnings"]]
+    out["high_warnings"] = [w for w in out["warnings"] if w["severity"] == "high"]
+    rv = out["review"]
+    lines = []
+    if rv["brought_forward"]:
+        titles = [t(f"signal.title.{r}") for r in rv["brought_forward_by"]]
+        lines.append(t("monitoring.review.brought_forward", date=f.date(rv["date"]), scheduled=f.date(rv["scheduled"]),
+                       signals=t("common.list_separator").join(titles)))
+    else:
+        lines.append(t("monitoring.review.scheduled", date=f.date(rv["date"]), grade=out["grade"]))
+    if rv.get("overdue_days"):
+        lines.append(t("monitoring.review.overdue", previous=f.date(rv["previous_review"]), days=rv["overdue_days"]))
+    rv["lines"] = lines
+    rv["recheck_labels"] = [t(f"monitoring.recheck.{k}") for k in rv["recheck"]]
+    ls = out["large_settings"]
+    tests = []
+    if ls.get("amount") is not None:
+        tests.append(t("monitoring.large.rule_amount", amount=f.amount(ls["amount"], ls["base_currency"])))
+    if ls.get("limit_share") is not None:
+        tests.append(t("monitoring.large.rule_limit_share", share=f.percent(ls["limit_share"], 0)))
+    if ls.get("median_multiple") is not None:
+        tests.append(t("monitoring.large.rule_median", multiple=f.number(ls["median_multiple"], 1)))
+    out["large_rules_text"] = t("monitoring.large.rules", months=ls["months"], rules=t("common.list_separator").join(tests))
+    out["large_transactions"] = [
+        {"invoice": r["invoice_id"], "date": f.date(r["invoice_date"]), "amount": f.amount(r["amount"], cur),
+         "terms": t("monitoring.days", n=f.number(r["terms_days"], 0)),
+         "status": t(f"monitoring.status.{r['status']}", days=f.number(r["days_beyond_terms"], 0)),
+         "rules": t("common.list_separator").join(t(f"monitoring.large.hit_{k}") for k in r["rules"])}
+        for r in out["large_transactions"]]
+    c = out["contacts"]
+    facts = [{"label": t("monitoring.contact.account_manager"), "value": out.get("account_manager") or f.missing},
+             {"label": t("monitoring.contact.last_visit"),
+              "value": t("monitoring.contact.last_visit_value", date=f.date(c["last_visit"]), days=c["days_since_visit"])
+              if c["last_visit"] else t("monitoring.contact.never_visited")},
+             {"label": t("monitoring.contact.visits"),
+              "value": t("monitoring.contact.count_min", n=c["visits_12m"], min=c["min_visits"])
+              if c["min_visits"] is not None else str(c["visits_12m"])},
+             {"label": t("monitoring.contact.calls"),
+              "value": t("monitoring.contact.count_min", n=c["calls_12m"], min=c["min_calls"])
+              if c["min_calls"] is not None else str(c["calls_12m"])},
+             {"label": t("monitoring.contact.issues"),
+              "value": t("monitoring.contact.issues_value", n=len(c["issues"]), open=c["open_issues"])},
+             {"label": t("monitoring.contact.feedback"), "value": t("monitoring.contact.feedback_value", n=c["feedback_12m"])},
+             {"label": t("monitoring.contact.visit_needed"),
+              "value": t(f"monitoring.visit_reason.{c['visit_due_reason']}", months=c["visit_months"] or "")
+              if c["needs_visit"] else t("common.no")}]
+    out["contact_facts"] = facts
+    out["issues"] = [{"date": f.date(i["date"]), "kind": t(f"monitoring.kind.{i['kind']}"),
+                      "age": t("monitoring.days", n=i["age_days"]),
+                      "status": t("monitoring.issue.resolved", date=f.date(i["resolved_date"])) if i["resolved"]
+                      else t("monitoring.issue.open"), "open": not i["resolved"], "summary": i.get("summary") or ""}
+                     for i in c["issues"]]
+    out["feedback"] = [{"date": f.date(x["date"]), "summary": x.get("summary") or ""} for x in c["feedback"]]
+    ecl = out["ecl"]
+    out["ecl"]["matrix"] = [{"label": bucket_label(r["bucket"], tx), "observations": r["observations"],
+                             "default_rate": f.percent(r["default_rate"], 2), "loss_rate": f.percent(r["loss_rate"], 2),
+                             "source": t(f"monitoring.ecl.source.{r['source']}")} for r in out["ecl_matrix"]]
+    labels = {s: tx.scenario_label({"scenario": s, "label": (ecl.get("labels") or {}).get(s)}) for s in ecl["scenarios"]}
+    out["ecl"]["scenario_rows"] = [{"label": labels[s], "multiplier": f.number(v["multiplier"], 2),
+                                    "gross": f.amount(v["gross"], cur), "ecl": f.amount(v["ecl"], cur)}
+                                   for s, v in ecl["scenarios"].items()]
+    out["ecl"]["group_label"] = t(f"monitoring.ecl.group.{ecl['group']}")
+    out["ecl"]["bucket_rows"] = [{"label": bucket_label(r["bucket"], tx), "open": r["open"],
+                                  "loss_rate": f.percent(r["loss_rate"], 2), "ecl": r["ecl"]} for r in ecl["by_bucket"]]
     return out
