@@ -225,7 +225,7 @@ MONITORING = [
              "      f\"payment index {p['value']:.0f}, ECL {section['ecl']['weighted']:,.0f}\")\n"
              "print(\"signals:\", \", \".join(f\"{w['rule']} ({w['severity']})\" for w in section[\"warnings\"]) or \"none\")"),
     ("md", "Early-warning signals with the numbers that fired them and what to do; the review schedule."),
-    ("code", "display(pd.DataFrame(words[\"warnings\"])[[\"severity_label\", \"text\", \"action\"]])\n"
+    ("code", "display(pd.DataFrame(words[\"warnings\"], columns=[\"severity_label\", \"text\", \"action\"]))\n"
              "words[\"review\"]"),
     ("md", "Large transactions of the last months."),
     ("code", "pd.DataFrame(words[\"large_transactions\"])"),

@@ -116,6 +116,30 @@ def test_each_good_customer_has_pdf_summary_notebook_and_results(batch):
         assert (folder / "results" / "liquidity.svg").is_file()
 
 
+def test_monitoring_reaches_summary_and_pdf_and_severe_signals_page_one(batch):
+    out = batch["out"]
+    weights = {"base": 0.6, "downturn": 0.3, "severe": 0.1}  # the sample policy's scenario weights
+    for cid in GOOD:
+        s = json.loads((out / cid / "summary.json").read_text())
+        assert {"aging", "dbt", "payment_index", "exposure", "large_transactions", "warnings", "next_review",
+                "contacts", "ecl"} <= set(s)
+        assert sum(s["aging"].values()) == pytest.approx(s["exposure"]["open_invoices"])
+        assert s["exposure"]["utilization"] == pytest.approx(s["exposure"]["exposure"] / s["limit"])
+        assert s["ecl"]["weighted"] == pytest.approx(sum(w * s["ecl"]["scenarios"][k] for k, w in weights.items()))
+        assert {w["severity"] for w in s["warnings"]} <= {"high", "medium", "low"}
+        assert set(s["dbt"]) == {"3m", "12m", "24m"} and s["next_review"]["date"] <= s["review_date"] + "T99"
+        pages = [" ".join(p.extract_text().split()) for p in PdfReader(out / cid / "report.pdf").pages]
+        text = " ".join(pages)
+        assert "Monitoring and relationship" in text and "Early-warning signals" in text
+        assert "Methods: payment behaviour and expected credit loss" in text
+        high = [w for w in s["warnings"] if w["severity"] == "high"]
+        assert ("Severe warning signals" in pages[0]) == bool(high)
+        if high:  # a severe signal brings the review forward, and page one shows the earlier date
+            assert s["next_review"]["brought_forward"] or s["next_review"]["date"][:10] == s["review_date"][:10]
+    case1 = json.loads((out / "CASE1" / "summary.json").read_text())
+    assert {"utilization", "overdue_items"} <= {w["rule"] for w in case1["warnings"] if w["severity"] == "high"}
+
+
 def test_input_files_are_never_modified(batch):
     assert _hashes(batch["data"]) == batch["before"]
 
@@ -135,11 +159,11 @@ def test_rerun_skips_up_to_date_customers_and_changed_inputs_rerun(batch):
     assert status == {"CASE1": "skipped", "CASE2": "skipped", "C001": "skipped", "BROKEN": "failed"}
     assert m["model"]["status"] == "skipped"  # history, policy and code unchanged
     assert {c: _sha(out / c / "report.pdf") for c in GOOD} == pdf_before
-    # change one of CASE2's invoices: only CASE2 runs again
-    inv = pd.read_csv(data / "invoices.csv", dtype=str, keep_default_na=False)
-    i = inv.index[inv.customer_id == "CASE2"][0]
-    inv.loc[i, "amount"] = str(float(inv.loc[i, "amount"]) + 1)
-    inv.to_csv(data / "invoices.csv", index=False)
+    # CASE2 asks for a smaller limit: only CASE2 runs again (an invoice change would re-run everyone, since the
+    # provision matrix of the expected credit loss is estimated on the whole ledger)
+    cu = pd.read_csv(data / "customers.csv", dtype=str, keep_default_na=False)
+    cu.loc[cu.customer_id == "CASE2", "requested_limit"] = "5000"
+    cu.to_csv(data / "customers.csv", index=False)
     args = [a if a != ",".join(GOOD + ["BROKEN"]) else ",".join(GOOD) for a in batch["args"]]
     assert main(args) == 0
     m = json.loads((out / "manifest.json").read_text())

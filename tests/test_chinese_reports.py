@@ -51,7 +51,7 @@ def test_chinese_report_has_chinese_headings_and_decision_words(zh_batch, cid, d
     page_one = text.split("\f")[0]
     for word in decision_words:
         assert word in text, word
-    for heading in ("财务报表", "比率分析", "信用评分", "情景分析", "授信决策"):
+    for heading in ("财务报表", "比率分析", "信用评分", "情景分析", "授信决策", "监控与客户关系", "预警信号", "预期信用损失"):
         assert heading in text, heading
     assert "年" in page_one and "月" in page_one  # dates as Chinese readers write them (2026年9月30日)
     assert re.search(r"第\s*1\s*页", page_one)
