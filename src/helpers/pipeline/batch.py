@@ -86,8 +86,9 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
     start = time.perf_counter()
     executed = []
     try:
+        previous = target / "summary.json"  # the last run's, read before this run replaces it
         params = {"customer_id": customer_id, "data": snapshot, "output_dir": str(staging), "as_of": as_of,
-                  "model": model, "lang": lang}
+                  "model": model, "lang": lang, "previous": str(previous) if previous.is_file() else None}
         for nb in PIPELINE:
             path = staging / "notebooks" / f"{nb}.ipynb"
             seconds = execute_notebook(nb, path, params)
