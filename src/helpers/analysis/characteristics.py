@@ -7,6 +7,7 @@ import pandas as pd
 from ..data.facilities import credit_lines, open_facilities
 from ..data.portfolio import Portfolio
 from .financial import analyse_portfolio
+from .monitoring import convert, days_beyond_terms
 from .peers import latest_rows
 
 __all__ = ["customer_characteristics", "portfolio_characteristics"]
@@ -21,9 +22,10 @@ def customer_characteristics(portfolio: Portfolio) -> pd.DataFrame:
     - ``bank_overdue_days`` = worst current overdue days of active facilities (0 with a clean record,
       NaN without any bank record); ``credit_line_utilization`` = Σ outstanding / Σ limit of active
       credit lines and overdrafts; ``bank_past_defaults`` = Σ past defaults;
-    - ``days_beyond_terms`` = amount-weighted mean of the days paid after the due date (negative when
-      paid early), over invoices due in the 12 months before ``as_of``; an invoice not fully paid counts
-      its days past due at ``as_of`` — the definition of the same column in ``outcomes``;
+    - ``days_beyond_terms`` = :func:`helpers.analysis.monitoring.days_beyond_terms` over 12 months: the
+      amount-weighted mean of the days paid after the due date (negative when paid early), over invoices
+      due in the 12 months before ``as_of``; an invoice not fully paid counts its days past due at ``as_of``
+      — the definition of the same column in ``outcomes``;
     - ``relationship_years`` = years from ``relationship_since`` to ``as_of``;
     - ``unresolved_disputes`` = complaints and disputes with resolved = false;
     - plus ``industry``, ``country``, ``third_party_rating``, ``industry_risk_class`` and
@@ -56,15 +58,11 @@ def customer_characteristics(portfolio: Portfolio) -> pd.DataFrame:
     lines = credit_lines(bank).groupby("customer_id")[["outstanding", "limit"]].sum()
     out["credit_line_utilization"] = (lines["outstanding"] / lines["limit"].where(lines["limit"] > 0)).reindex(out.index)
     out["bank_past_defaults"] = bank.groupby("customer_id")["past_defaults"].sum().reindex(out.index)
-    # payment behaviour with us
-    inv = portfolio.tables["invoices"]
-    window = inv[(inv["due_date"] > as_of - pd.DateOffset(months=12)) & (inv["due_date"] <= as_of)].copy()
-    settled = window["paid_date"].notna() & (window["paid_amount"] >= window["amount"] - 0.005)
-    end = window["paid_date"].where(settled, as_of)
-    window["late"] = (end - window["due_date"]).dt.days
-    window["w"] = window["amount"] * window["late"]
-    sums = window.groupby("customer_id")[["w", "amount"]].sum()
-    out["days_beyond_terms"] = (sums["w"] / sums["amount"]).reindex(out.index)
+    # payment behaviour with us: the 12-month DBT of helpers.analysis.monitoring, in the customer's currency
+    inv, rates = portfolio.tables["invoices"], portfolio.fx_rates
+    dbt = {cid: days_beyond_terms(convert(g, rates, cu.at[cid, "currency"]), as_of, 12)["value"]
+           for cid, g in inv.groupby("customer_id") if cid in cu.index}
+    out["days_beyond_terms"] = pd.Series(dbt, dtype=float).reindex(out.index)
     out["relationship_years"] = ((as_of - cu["relationship_since"]).dt.days / 365.25).clip(lower=0)
     co = portfolio.tables["contacts"]
     open_issues = co[co["kind"].isin(["complaint", "dispute"]) & (co["resolved"] == False)]  # noqa: E712
