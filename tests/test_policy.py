@@ -223,3 +223,21 @@ def test_lights_are_monotone(a, b, x, y):
     assert up.light(hi) == "green" and down.light(lo) == "green"
     if lo < hi:
         assert up.light(lo) == "amber" and down.light(hi) == "amber"
+
+
+def test_monitoring_rules_are_checked(sample_dir):
+    """An unknown warning rule, a rule that could never fire and unordered aging buckets are refused."""
+    path = sample_dir / "policy.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert load_policy(path).monitoring.warnings["utilization"].threshold == 0.9
+    for change, message in [
+        (lambda m: m["warnings"].update(late_payer={"severity": "high"}), "unknown warning rule"),
+        (lambda m: m["warnings"]["utilization"].pop("threshold"), "need a threshold"),
+        (lambda m: m.update(aging_buckets=[60, 30, 90]), "aging_buckets"),
+        (lambda m: m["warnings"]["distress_zone"].update(severity="critical"), "severity"),
+    ]:
+        broken = yaml.safe_load(yaml.safe_dump(raw))
+        change(broken["monitoring"])
+        path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(PolicyError, match=message):
+            load_policy(path)

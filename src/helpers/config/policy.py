@@ -351,6 +351,10 @@ class MonitoringSettings(_Strict):
         unknown = sorted(set(self.warnings) - set(WARNING_RULES))
         if unknown:
             raise ValueError(f"unknown warning rule(s) {', '.join(unknown)}; known: {', '.join(WARNING_RULES)}")
+        lacking = [name for name in ("utilization", "revenue_falling")
+                   if name in self.warnings and self.warnings[name].enabled and self.warnings[name].threshold is None]
+        if lacking:  # without its threshold the rule could never fire: say so rather than stay silent
+            raise ValueError(f"warning rule(s) {', '.join(lacking)} need a threshold")
         return self
 
 
