@@ -166,9 +166,10 @@ def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, scenario_pd: d
 
     For scenario s with PD multiplier mₛ = PDₛ / PD_base (the customer's own scenario PDs; 1 without them):
     ECLₛ = Σ_b O_b × min(1, DR_b × mₛ) × LGD, O_b the open amount in bucket b, DR_b the matrix's default
-    rate. Credit insurance: the open amount up to ``insurer_limit`` is covered at ``cover``; the loss kept
-    is :func:`~helpers.decisions.terms.retained_loss`\\ (ECLₛ, ECLₛ × covered share × cover, deductible).
-    The probability-weighted ECL = Σ wₛ × ECLₛ.
+    rate. Credit insurance: the open amount up to ``insurer_limit`` is covered at ``cover``; a default loses
+    L = LGD × O (all open items at once), of which we keep R = :func:`~helpers.decisions.terms.retained_loss`\\
+    (L, L × covered share × cover, deductible), the deductible applying to the loss at default as in the terms'
+    expected loss; the net ECLₛ = gross ECLₛ × R / L. The probability-weighted ECL = Σ wₛ × net ECLₛ.
 
     Returns
     -------
@@ -186,19 +187,23 @@ def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, scenario_pd: d
     covered_share = 0.0
     if insured and total > 0:
         covered_share = min(total, insurer_limit if insurer_limit is not None else total) / total
+    retention = 1.0  # share of a default's loss we keep: the deductible applies to the loss at default,
+    if insured and total > 0:  # as in the terms' expected loss, not to the (much smaller) expected value
+        at_default = lgd * total
+        retention = retained_loss(at_default, at_default * covered_share * cover, deductible) / at_default
     scen = {}
     names = list(weights) or ["base"]
     for s in names:
         mult = (scenario_pd[s] / base_pd) if base_pd and s in scenario_pd and scenario_pd[s] is not None else 1.0
         gross = float((o * np.minimum(1.0, dr * mult) * lgd).sum(min_count=1)) if total > 0 else 0.0
-        net = retained_loss(gross, gross * covered_share * cover, deductible) if insured else gross
+        net = gross * retention
         scen[s] = {"multiplier": mult, "gross": gross, "ecl": max(net, 0.0)}
     weighted = float(sum(weights.get(s, 0.0) * v["ecl"] for s, v in scen.items())) if weights else scen["base"]["ecl"]
     by_bucket = pd.DataFrame({"bucket": o.index, "open": o.values, "default_rate": dr.values,
                               "loss_rate": (dr * lgd).values, "ecl": (o * dr * lgd).values})
     return {"by_bucket": by_bucket.to_dict(orient="records"), "scenarios": scen, "weighted": weighted, "open": total,
             "coverage": weighted / total if total > 0 else np.nan, "insured": bool(insured),
-            "covered_share": covered_share, "lgd": lgd}
+            "covered_share": covered_share, "retention": retention, "lgd": lgd}
 
 
 def _statement_facts(portfolio: Portfolio, customer_id: str) -> dict:
