@@ -334,7 +334,8 @@ def contact_summary(contacts: pd.DataFrame, as_of, *, min_visits: int | None = N
       ``calls_12m`` (calls and e-mails) in the 12 months to ``as_of``, against the minimum for the
       customer's grade;
     - ``issues``: every complaint and dispute with its ``age_days`` (to ``resolved_date`` when resolved,
-      else to ``as_of``) and whether resolved; ``open_issues`` counts the unresolved;
+      else to ``as_of``) and whether resolved at ``as_of`` (a resolution dated later does not count yet);
+      ``open_issues`` counts the unresolved;
     - ``feedback``: the number of feedback entries in 12 months and the latest ``feedback_items`` summaries;
     - ``needs_visit``: True when there was no visit within ``visit_months`` or fewer visits than
       ``min_visits``; ``visit_due_reason`` says which (``no_visit_ever``, ``visit_too_long_ago``,
@@ -351,6 +352,8 @@ def contact_summary(contacts: pd.DataFrame, as_of, *, min_visits: int | None = N
     rows = []
     for _, r in issues.iterrows():
         resolved = bool(r.get("resolved")) if pd.notna(r.get("resolved")) else False
+        if resolved and pd.notna(r.get("resolved_date")) and r["resolved_date"] > as_of:
+            resolved = False  # resolved after the analysis date: still open at as_of
         end = r.get("resolved_date") if resolved and pd.notna(r.get("resolved_date")) else as_of
         rows.append({"contact_id": r["contact_id"], "date": r["date"], "kind": r["kind"], "resolved": resolved,
                      "resolved_date": r.get("resolved_date") if resolved else None,

@@ -176,7 +176,8 @@ def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, scenario_pd: d
     dict
         ``by_bucket`` (bucket, open, default_rate, loss_rate, ecl under the base case before insurance),
         ``scenarios`` ({s: {multiplier, gross, ecl}}), ``weighted``, ``open``, ``coverage`` (weighted / open),
-        ``insured``, ``covered_share``.
+        ``insured``, ``covered_share``; ``reason`` ``no_loss_rate`` (and ``unknown_buckets``) when an open
+        amount sits in a bucket the matrix has no rate for: the ECL is then NaN, never a silent zero.
     """
     m = matrix.set_index("bucket")
     o = aging_table.set_index("bucket")["amount"]
@@ -187,6 +188,7 @@ def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, scenario_pd: d
     covered_share = 0.0
     if insured and total > 0:
         covered_share = min(total, insurer_limit if insurer_limit is not None else total) / total
+    unknown = [b for b, amount in o.items() if amount > 0 and pd.isna(dr.get(b))]
     retention = 1.0  # share of a default's loss we keep: the deductible applies to the loss at default,
     if insured and total > 0:  # as in the terms' expected loss, not to the (much smaller) expected value
         at_default = lgd * total
@@ -195,15 +197,18 @@ def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, scenario_pd: d
     names = list(weights) or ["base"]
     for s in names:
         mult = (scenario_pd[s] / base_pd) if base_pd and s in scenario_pd and scenario_pd[s] is not None else 1.0
-        gross = float((o * np.minimum(1.0, dr * mult) * lgd).sum(min_count=1)) if total > 0 else 0.0
+        gross = float((o * np.minimum(1.0, dr * mult) * lgd).sum()) if total > 0 else 0.0
+        if unknown:  # an open amount without a loss rate: the ECL is unknown, never a silent zero
+            gross = np.nan
         net = gross * retention
-        scen[s] = {"multiplier": mult, "gross": gross, "ecl": max(net, 0.0)}
+        scen[s] = {"multiplier": mult, "gross": gross, "ecl": net if np.isnan(net) else max(net, 0.0)}
     weighted = float(sum(weights.get(s, 0.0) * v["ecl"] for s, v in scen.items())) if weights else scen["base"]["ecl"]
     by_bucket = pd.DataFrame({"bucket": o.index, "open": o.values, "default_rate": dr.values,
                               "loss_rate": (dr * lgd).values, "ecl": (o * dr * lgd).values})
     return {"by_bucket": by_bucket.to_dict(orient="records"), "scenarios": scen, "weighted": weighted, "open": total,
             "coverage": weighted / total if total > 0 else np.nan, "insured": bool(insured),
-            "covered_share": covered_share, "retention": retention, "lgd": lgd}
+            "covered_share": covered_share, "retention": retention, "lgd": lgd,
+            "reason": "no_loss_rate" if unknown else None, "unknown_buckets": unknown}
 
 
 def _statement_facts(portfolio: Portfolio, customer_id: str) -> dict:

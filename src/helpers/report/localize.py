@@ -558,6 +558,8 @@ def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
                                     "gross": f.amount(v["gross"], cur), "ecl": f.amount(v["ecl"], cur)}
                                    for s, v in ecl["scenarios"].items()]
     out["ecl"]["group_label"] = t(f"monitoring.ecl.group.{ecl['group']}")
+    out["ecl"]["unknown_text"] = (t("monitoring.ecl.unknown", buckets=t("common.list_separator").join(
+        bucket_label(b, tx) for b in ecl.get("unknown_buckets") or [])) if ecl.get("reason") else "")
     out["ecl"]["bucket_rows"] = [{"label": bucket_label(r["bucket"], tx), "open": r["open"],
                                   "loss_rate": f.percent(r["loss_rate"], 2), "ecl": r["ecl"]} for r in ecl["by_bucket"]]
     return out
