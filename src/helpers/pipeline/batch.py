@@ -33,6 +33,7 @@ from ..exceptions import NotebookError, PolicyError, RiskbookError
 from ..report.formatting import check_language
 from ..report.context import merge_summaries
 from ..report.render import render_report
+from ..report.pack import write_portfolio_pack
 from ..scoring.scorecard import load_scorecard
 from .engines import execute_notebook
 from .manifest import MODEL_NOTEBOOK, PIPELINE, code_digest, library_report, riskbook_version, write_manifest
@@ -311,6 +312,28 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
         seconds = time.perf_counter() - start
         manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run, lang=lang)
+    _write_portfolio(out, portfolio, lang, manifest)
     return BatchResult(ordered, manifest, seconds, model_run)
+
+
+def _write_portfolio(out: Path, portfolio, lang: str, manifest: Path) -> dict:
+    """Write the portfolio pack (``portfolio.json``/``.xlsx``/``.pdf``) from every summary in ``out`` and
+    record it in the manifest under ``portfolio`` (status, files with their SHA-256, error). A failure is
+    recorded and reported on stderr, never raised: the manifest and the customers' reports stand."""
+    entry = {"status": "failed", "files": {}, "error": None}
+    try:
+        paths = write_portfolio_pack(out, lang=lang, base_currency=portfolio.policy.base_currency,
+                                     policy_company=portfolio.policy.company, policy=portfolio.policy)
+        entry.update(status="ok", files={k: {"path": p.name, "sha256": file_sha256(p)} for k, p in paths.items()})
+    except Exception as exc:  # the pack is a summary of the batch; its failure must not lose the batch
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+        print(f"riskbook: the portfolio pack was not written: {entry['error']}", file=sys.stderr)
+    try:
+        data = read_json(manifest)
+        data["portfolio"] = entry
+        write_json(manifest, data)
+    except Exception as exc:  # the manifest as first written stands
+        print(f"riskbook: could not record the portfolio pack in {manifest}: {exc}", file=sys.stderr)
+    return entry
 
 

@@ -6,9 +6,10 @@ from .formatting import DEFAULT_LANGUAGE, LANGUAGES, Formatter, check_language, 
 from .localize import (credit_text, decision_text, financial_text, monitoring_text, profile_text, ratio_frame,
                        selection_log_text, text_for, validation_text)
 from .messages import Messages, messages
+from .pack import write_portfolio_pack
 from .render import render_html, render_pdf, render_report, render_validation
 
 __all__ = ["charts", "build_context", "merge_summaries", "DEFAULT_LANGUAGE", "LANGUAGES", "Formatter",
            "check_language", "formatter", "credit_text", "decision_text", "monitoring_text", "financial_text", "profile_text",
            "ratio_frame", "selection_log_text", "text_for", "validation_text", "Messages", "messages", "render_html", "render_pdf",
-           "render_report", "render_validation"]
+           "render_report", "render_validation", "write_portfolio_pack"]
