@@ -136,6 +136,16 @@ def test_monitoring_reaches_summary_and_pdf_and_severe_signals_page_one(batch):
         assert ("Severe warning signals" in pages[0]) == bool(high)
         if high:  # a severe signal brings the review forward, and page one shows the earlier date
             assert s["next_review"]["brought_forward"] or s["next_review"]["date"][:10] == s["review_date"][:10]
+    # the pack ties to the ledger: its open receivables + those of customers not in it = the ledger's balance
+    pack = json.loads((out / "portfolio.json").read_text())
+    ledger = json.loads((out / "provision_matrix.json").read_text())["ledger_open"]["total"]
+    opened = sum(json.loads((out / c / "summary.json").read_text())["ecl"]["open"]
+                 * json.loads((out / c / "summary.json").read_text())["ecl"]["base_rate"] for c in GOOD)
+    assert pack["reconciliation"]["pack"] == pytest.approx(opened)
+    assert pack["reconciliation"]["difference"] == pytest.approx(ledger - opened) and ledger > opened
+    assert pack["totals"]["ecl_weighted_base"] == pytest.approx(sum(r["ecl_weighted_base"] for r in pack["customers"]
+                                                                    if r["status"] == "ok"))
+    assert {"portfolio.pdf", "portfolio.xlsx", "portfolio.json"} <= {p.name for p in out.iterdir()}
     case1 = json.loads((out / "CASE1" / "summary.json").read_text())
     assert {"utilization", "overdue_items"} <= {w["rule"] for w in case1["warnings"] if w["severity"] == "high"}
 
@@ -170,6 +180,11 @@ def test_rerun_skips_up_to_date_customers_and_changed_inputs_rerun(batch):
     assert {c["customer_id"]: c["status"] for c in m["customers"]} == {
         "CASE1": "skipped", "CASE2": "ok", "C001": "skipped"}
     assert m["requested"] == 3
+    # the portfolio pack names CASE2's smaller limit as the one change since the previous run
+    pack = json.loads((out / "portfolio.json").read_text())
+    changes = pack["changes"]["customers"]
+    assert [c["customer_id"] for c in changes] == ["CASE2"] and not pack["changes"]["first_run"]
+    assert changes[0]["limit"]["new"] == 5000 and changes[0]["limit"]["old"] > 5000
 
 
 def test_safe_name_keeps_paths_inside_out():

@@ -388,3 +388,13 @@ def test_a_folder_without_finished_customers_still_gets_a_pack(tmp_path):
     assert pack["totals"]["exposure_base"] == 0.0 and pack["concentration"]["hhi"] is None
     assert paths["pdf"].read_bytes()[:5] == b"%PDF-"
     assert load_workbook(paths["xlsx"])[catalogue("zh")["pack.sheet.failed"]].max_row == 2
+
+
+def test_ledger_reconciliation_ties_or_names_the_difference():
+    from helpers.decisions.portfolio import ledger_reconciliation
+
+    assert ledger_reconciliation(100.0, None) is None
+    tied = ledger_reconciliation(1000.2, {"total": 1000.0, "customers": 3})
+    assert tied["reconciled"] and tied["difference"] == pytest.approx(-0.2)
+    short = ledger_reconciliation(700.0, {"total": 1000.0, "customers": 3, "by_group": {"all": 1000.0}})
+    assert not short["reconciled"] and short["difference"] == pytest.approx(300.0) and short["ledger_customers"] == 3

@@ -27,7 +27,7 @@ import pandas as pd
 from ..data.portfolio import Portfolio
 from .monitoring import bucket_keys, bucket_of, convert, open_amount_at
 
-__all__ = ["observations", "provision_matrix", "portfolio_matrix", "customer_group"]
+__all__ = ["observations", "provision_matrix", "portfolio_matrix", "customer_group", "ledger_open_balance"]
 
 
 def observations(invoices: pd.DataFrame, as_of, *, history_months: int = 24, default_days: int = 90,
@@ -157,3 +157,16 @@ def portfolio_matrix(portfolio: Portfolio) -> pd.DataFrame:
                                 bounds=tuple(m.aging_buckets), groups=customer_group(p))
 
     return portfolio.derived("provision_matrix", compute)
+
+
+def ledger_open_balance(portfolio: Portfolio) -> dict:
+    """The ledger's open balance at ``as_of`` in the base currency: ``total``, ``by_group`` (the matrix's
+    groups, or ``all``) and ``customers`` (how many have an open amount) — what the portfolio's ECL must
+    reconcile to."""
+    inv = convert(portfolio.tables["invoices"], portfolio.fx_rates, portfolio.policy.base_currency)
+    o = open_amount_at(inv, portfolio.as_of)
+    groups = customer_group(portfolio)
+    g = inv["customer_id"].map(groups) if groups is not None else pd.Series("all", index=inv.index)
+    by_customer = o.groupby(inv["customer_id"]).sum()
+    return {"total": float(o.sum()), "by_group": {str(k): float(v) for k, v in o.groupby(g).sum().items()},
+            "customers": int((by_customer > 0.005).sum())}

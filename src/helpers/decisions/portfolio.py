@@ -24,7 +24,7 @@ import math
 
 from ..config import safe_name
 
-__all__ = ["SEVERITIES", "customer_row", "portfolio_pack", "concentration", "pack_changes"]
+__all__ = ["ledger_reconciliation", "SEVERITIES", "customer_row", "portfolio_pack", "concentration", "pack_changes"]
 
 #: Warning severities, most severe first.
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
@@ -449,3 +449,16 @@ def portfolio_pack(summaries: list[dict], *, base_currency: str, previous: dict 
         "missing_rate": [r["customer_id"] for r in ok if r["base_rate"] is None],
         "changes": pack_changes(rows, previous, grades),
     }
+
+
+def ledger_reconciliation(open_in_pack: float | None, ledger: dict | None) -> dict | None:
+    """How the pack's open receivables tie to the ledger's: ``ledger`` (Σ open at ``as_of``, base currency,
+    from the batch's ``provision_matrix.json``), ``pack`` (Σ of the customers with a finished report),
+    ``difference`` = ledger − pack (the open balance of customers the pack does not cover: failed or not
+    run), ``reconciled`` when the difference is within 0.5 base-currency units. None without a ledger figure."""
+    if not ledger or ledger.get("total") is None:
+        return None
+    pack = float(open_in_pack or 0.0)
+    diff = float(ledger["total"]) - pack
+    return {"ledger": float(ledger["total"]), "pack": pack, "difference": diff, "reconciled": abs(diff) <= 0.5,
+            "ledger_customers": ledger.get("customers"), "by_group": ledger.get("by_group", {})}

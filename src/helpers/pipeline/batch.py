@@ -25,6 +25,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..analysis.characteristics import portfolio_characteristics
+from ..analysis.ecl import ledger_open_balance, portfolio_matrix
 from ..analysis.financial import analyse_portfolio
 from ..config import file_sha256, safe_name
 from ..data.portfolio import Portfolio
@@ -265,6 +267,12 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     code = code_digest()
     as_of = f"{portfolio.as_of:%Y-%m-%d}"
     analyse_portfolio(portfolio)  # portfolio-wide ratios, peers, distress scores: once, kept in the snapshot
+    portfolio_characteristics(portfolio)  # and the scoring characteristics and the ECL provision matrix
+    matrix = portfolio_matrix(portfolio)
+    write_json(out / "provision_matrix.json",
+               {"as_of": as_of, "base_currency": portfolio.policy.base_currency,
+                "settings": portfolio.policy.monitoring.ecl.model_dump(),
+                "ledger_open": ledger_open_balance(portfolio), "matrix": matrix})
     snapshot = portfolio.save(out / ".cache" / f"{hashlib.sha256(str(portfolio.source).encode()).hexdigest()[:12]}"
                               f"-{as_of}.portfolio.pkl")
     if model is not None:

@@ -21,9 +21,9 @@ from openpyxl.utils import get_column_letter
 
 from ..config import TEMPLATES_DIR
 from ..data.store import atomic_write_bytes, read_json, write_json
-from ..decisions.portfolio import SEVERITIES, portfolio_pack
+from ..decisions.portfolio import SEVERITIES, ledger_reconciliation, portfolio_pack
 from .formatting import check_language
-from .localize import Text, text_for
+from .localize import Text, bucket_label, text_for
 from .render import render_html, render_pdf
 
 __all__ = ["PACK_FILES", "read_summaries", "pack_text", "pack_workbook", "write_portfolio_pack"]
@@ -416,6 +416,22 @@ def pack_workbook(pack: dict, words: dict, tx: "Text | str" = "en") -> bytes:
 
 
 # --------------------------------------------------------------------------- the files
+def _matrix_words(pack: dict, tx: Text) -> dict:
+    """The provision matrix and the ledger reconciliation in words."""
+    f, t = tx.f, tx.t
+    rows = [{"group": t(f"monitoring.ecl.group.{r['group']}"), "bucket": bucket_label(r["bucket"], tx),
+             "observations": r["observations"], "default_rate": f.percent(r["default_rate"], 2),
+             "loss_rate": f.percent(r["loss_rate"], 2), "source": t(f"monitoring.ecl.source.{r['source']}")}
+            for r in pack.get("provision_matrix") or []]
+    rec = pack.get("reconciliation")
+    text = ""
+    if rec:
+        key = "pack.reconciliation.tied" if rec["reconciled"] else "pack.reconciliation.difference"
+        text = t(key, ledger=f.number(rec["ledger"], 0), pack=f.number(rec["pack"], 0),
+                 difference=f.number(rec["difference"], 0), customers=rec["ledger_customers"])
+    return {"matrix": rows, "reconciliation": text}
+
+
 def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, policy_company: str = "",
                          policy=None, review_within_days: int = 30,
                          templates: str | Path = TEMPLATES_DIR) -> dict[str, Path]:
@@ -464,6 +480,10 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     weights = {s.name: s.weight for s in policy.decisions.scenarios} if lgd is not None else None
     pack = portfolio_pack(summaries, base_currency=base_currency, previous=previous,
                           review_within_days=review_within_days, grades=grades, lgd=lgd, weights=weights)
+    matrix_path = out_dir / "provision_matrix.json"  # written by the batch: the ledger's matrix and balance
+    matrix = read_json(matrix_path) if matrix_path.is_file() else None
+    pack["provision_matrix"] = matrix["matrix"] if matrix else None
+    pack["reconciliation"] = ledger_reconciliation(pack["ecl"]["open"], matrix["ledger_open"] if matrix else None)
     for r in pack["customers"]:  # a report that is not on disk is not pointed at
         if r["report"] and not (out_dir / r["report"]).is_file():
             r["report"] = None
@@ -471,6 +491,7 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     pack.update(lang=lang, company=policy_company, generated=generated, sources=digests,
                 policy_version=getattr(policy, "policy_version", None))
     words = pack_text(pack, tx, policy=policy, company=policy_company)
+    words.update(_matrix_words(pack, tx))
     paths = {k: out_dir / v for k, v in PACK_FILES.items()}
     context = {"pack": pack, "w": words, "generated": generated, "lang": lang,
                "sources": len(digests)}
