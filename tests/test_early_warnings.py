@@ -233,86 +233,66 @@ AGING = pd.DataFrame({"bucket": ["not_due", "1_30", "31_60", "61_90", "over_90"]
 MATRIX = pd.DataFrame({"group": "all", "bucket": ["not_due", "1_30", "31_60", "61_90", "over_90"],
                        "default_rate": [0.02, 0.1, 0.4, 0.7, 1.0], "lgd": 0.5,
                        "loss_rate": [0.01, 0.05, 0.2, 0.35, 0.5]})
-PD = {"base": 0.02, "adverse": 0.05, "severe": 0.08}
+MULT = {"base": 1.0, "adverse": 2.5, "severe": 4.0}   # the policy's forward-looking multipliers
 WEIGHTS = {"base": 0.5, "adverse": 0.3, "severe": 0.2}
+INSURANCE = {"cover": 0.9, "insurer_limit": 1500.0, "deductible": 50.0}
 
 
 def test_customer_ecl_by_hand_with_capped_scenario_rates():
-    e = customer_ecl(AGING, MATRIX, PD, WEIGHTS)
+    e = customer_ecl(AGING, MATRIX, MULT, WEIGHTS)
     s = e["scenarios"]
-    assert s["base"]["multiplier"] == pytest.approx(1.0)
-    assert s["adverse"]["multiplier"] == pytest.approx(2.5) and s["severe"]["multiplier"] == pytest.approx(4.0)
-    assert s["base"]["gross"] == pytest.approx(225.0) and s["base"]["ecl"] == pytest.approx(225.0)
+    assert [s[k]["multiplier"] for k in ("base", "adverse", "severe")] == [1.0, 2.5, 4.0]
+    assert s["base"]["ecl"] == pytest.approx(225.0)      # 1000×.02×.5 + 500×.1×.5 + 200×.4×.5 + 300×1×.5
     assert s["adverse"]["ecl"] == pytest.approx(337.5)    # uncapped it would be 562.5
     assert s["severe"]["ecl"] == pytest.approx(390.0)     # uncapped it would be 900
-    assert e["weighted"] == pytest.approx(291.75)
+    assert e["weighted"] == pytest.approx(291.75)         # .5×225 + .3×337.5 + .2×390
     assert e["open"] == 2000.0 and e["coverage"] == pytest.approx(291.75 / 2000)
-    assert e["lgd"] == 0.5 and e["insured"] is False and e["covered_share"] == 0.0
+    assert e["lgd"] == 0.5 and e["insured_memo"] is None and e["reason"] is None
 
 
 def test_customer_ecl_by_bucket_is_the_base_case():
-    e = customer_ecl(AGING, MATRIX, PD, WEIGHTS)
+    e = customer_ecl(AGING, MATRIX, MULT, WEIGHTS)
     b = {r["bucket"]: r for r in e["by_bucket"]}
     assert [r["bucket"] for r in e["by_bucket"]] == list(AGING["bucket"])
     assert b["not_due"]["ecl"] == pytest.approx(10.0) and b["1_30"]["ecl"] == pytest.approx(25.0)
     assert b["31_60"]["ecl"] == pytest.approx(40.0) and b["61_90"]["ecl"] == 0.0
     assert b["over_90"]["ecl"] == pytest.approx(150.0) and b["over_90"]["loss_rate"] == pytest.approx(0.5)
-    assert sum(r["ecl"] for r in e["by_bucket"]) == pytest.approx(e["scenarios"]["base"]["gross"])
+    assert sum(r["ecl"] for r in e["by_bucket"]) == pytest.approx(e["scenarios"]["base"]["ecl"])
 
 
-def test_customer_ecl_scenario_without_a_pd_uses_multiplier_one():
-    e = customer_ecl(AGING, MATRIX, {"base": 0.02}, {"base": 0.5, "adverse": 0.5})
+def test_customer_ecl_scenario_without_a_multiplier_uses_one():
+    e = customer_ecl(AGING, MATRIX, {"base": 1.0}, {"base": 0.5, "adverse": 0.5})
     assert e["scenarios"]["adverse"]["multiplier"] == 1.0 and e["weighted"] == pytest.approx(225.0)
     e = customer_ecl(AGING, MATRIX, {}, {})           # no weights: the base case
     assert e["weighted"] == pytest.approx(225.0) and list(e["scenarios"]) == ["base"]
 
 
-def test_customer_ecl_with_insurance_cover_limit_and_deductible():
+def test_customer_ecl_books_no_insurance_and_gives_the_recommended_cover_as_a_memo():
+    # insurable: the buckets below 90 days past due, 1700, capped at the insurer's 1500 → covered share 0.75;
     # loss at default L = 0.5 × 2000 = 1000; covered 1000 × 0.75 × 0.9 = 675; kept R = 1000 − (675 − 50) = 375
-    e = customer_ecl(AGING, MATRIX, PD, WEIGHTS, insured=True, cover=0.9, insurer_limit=1500.0, deductible=50.0)
-    assert e["covered_share"] == pytest.approx(0.75) and e["insured"] is True
-    assert e["retention"] == pytest.approx(0.375)
-    s = e["scenarios"]
-    assert s["base"]["gross"] == pytest.approx(225.0) and s["base"]["ecl"] == pytest.approx(84.375)
-    assert s["adverse"]["gross"] == pytest.approx(337.5) and s["adverse"]["ecl"] == pytest.approx(126.5625)
-    assert s["severe"]["gross"] == pytest.approx(390.0) and s["severe"]["ecl"] == pytest.approx(146.25)
-    assert e["weighted"] == pytest.approx(109.40625)
-    assert e["coverage"] == pytest.approx(109.40625 / 2000)
+    e = customer_ecl(AGING, MATRIX, MULT, WEIGHTS, insurance=INSURANCE)
+    assert e["weighted"] == pytest.approx(291.75)  # the booked figure is unchanged
+    memo = e["insured_memo"]
+    assert memo["covered_share"] == pytest.approx(0.75) and memo["retention"] == pytest.approx(0.375)
+    assert memo["weighted"] == pytest.approx(109.40625)
 
 
-def test_customer_ecl_deductible_applies_to_the_loss_at_default_not_to_the_expected_loss():
-    # no insurer limit: L = 1000, covered 900, deductible 100 → R = 1000 − 800 = 200, retention 0.2.
-    # (Subtracting the deductible from the expected covered loss instead would keep 225 − (202.5 − 100) = 122.5
-    # in the base case.)
-    e = customer_ecl(AGING, MATRIX, PD, WEIGHTS, insured=True, cover=0.9, deductible=100.0)
-    assert e["retention"] == pytest.approx(0.2)
-    assert e["scenarios"]["base"]["ecl"] == pytest.approx(45.0)
-    assert e["weighted"] == pytest.approx(291.75 * 0.2)
-
-
-def test_customer_ecl_insurance_without_limit_and_deductible_covers_everything_at_cover():
-    e = customer_ecl(AGING, MATRIX, PD, WEIGHTS, insured=True, cover=0.9)
-    assert e["covered_share"] == 1.0 and e["retention"] == pytest.approx(0.1)
-    assert e["scenarios"]["base"]["ecl"] == pytest.approx(225.0 * 0.1)
-    assert e["weighted"] == pytest.approx(291.75 * 0.1)
-
-
-def test_customer_ecl_deductible_above_the_covered_loss_keeps_it_all():
-    # covered loss at default 1000 × 0.9 = 900 ≤ deductible 1000: the insurer pays nothing
-    e = customer_ecl(AGING, MATRIX, PD, WEIGHTS, insured=True, cover=0.9, deductible=1000.0)
-    assert e["retention"] == pytest.approx(1.0) and e["weighted"] == pytest.approx(291.75)
-
-
-def test_customer_ecl_cover_ignored_when_not_insured():
-    e = customer_ecl(AGING, MATRIX, PD, WEIGHTS, insured=False, cover=0.9, deductible=10.0)
-    assert e["weighted"] == pytest.approx(291.75)
+def test_customer_ecl_memo_deductible_applies_to_the_loss_at_default_and_old_items_are_not_insurable():
+    # no insurer limit: insurable 1700 of 2000 (the 300 over 90 days past due are not) → covered share 0.85;
+    # covered loss 1000 × 0.85 × 0.9 = 765; deductible 100 → kept 1000 − 665 = 335
+    memo = customer_ecl(AGING, MATRIX, MULT, WEIGHTS, insurance={"cover": 0.9, "deductible": 100.0})["insured_memo"]
+    assert memo["covered_share"] == pytest.approx(0.85) and memo["retention"] == pytest.approx(0.335)
+    memo = customer_ecl(AGING, MATRIX, MULT, WEIGHTS, insurance={"cover": 0.9})["insured_memo"]
+    assert memo["retention"] == pytest.approx(0.235)
+    memo = customer_ecl(AGING, MATRIX, MULT, WEIGHTS, insurance={"cover": 0.9, "deductible": 1000.0})["insured_memo"]
+    assert memo["retention"] == pytest.approx(1.0)  # a deductible above the covered loss keeps it all
 
 
 def test_customer_ecl_of_zero_open_balance():
     zero = AGING.assign(amount=0.0)
-    e = customer_ecl(zero, MATRIX, PD, WEIGHTS, insured=True, cover=0.9, insurer_limit=1000.0)
-    assert e["weighted"] == 0.0 and e["open"] == 0.0
-    assert math.isnan(e["coverage"]) and e["covered_share"] == 0.0
+    e = customer_ecl(zero, MATRIX, MULT, WEIGHTS, insurance=INSURANCE)
+    assert e["open"] == 0.0 and e["weighted"] == 0.0 and e["insured_memo"] is None
+    assert math.isnan(e["coverage"])
     assert all(v["ecl"] == 0.0 for v in e["scenarios"].values())
 
 
@@ -320,8 +300,8 @@ def test_customer_ecl_does_not_treat_an_unknown_rate_as_zero():
     aging_table = AGING.assign(amount=[1000.0, 500.0, 200.0, 400.0, 300.0])
     unknown = MATRIX.assign(default_rate=[0.02, 0.1, 0.4, np.nan, 1.0])
     zero = MATRIX.assign(default_rate=[0.02, 0.1, 0.4, 0.0, 1.0])
-    got = customer_ecl(aging_table, unknown, PD, WEIGHTS)["weighted"]
-    as_if_zero = customer_ecl(aging_table, zero, PD, WEIGHTS)["weighted"]
+    got = customer_ecl(aging_table, unknown, MULT, WEIGHTS)["weighted"]
+    as_if_zero = customer_ecl(aging_table, zero, MULT, WEIGHTS)["weighted"]
     assert not got == pytest.approx(as_if_zero)
-    result = customer_ecl(aging_table, unknown, PD, WEIGHTS)
+    result = customer_ecl(aging_table, unknown, MULT, WEIGHTS)
     assert math.isnan(got) and result["reason"] == "no_loss_rate" and result["unknown_buckets"] == ["61_90"]

@@ -67,11 +67,13 @@ def test_ecl_ties_to_the_aging_the_matrix_and_the_weights(portfolio, saved):
         assert ecl["weighted"] == pytest.approx(sum(weights[s] * v["ecl"] for s, v in ecl["scenarios"].items()))
         matrix = {r["bucket"]: r for r in sec["ecl_matrix"]}
         base = sum(r["open"] * matrix[r["bucket"]]["loss_rate"] for r in ecl["by_bucket"])
-        assert ecl["scenarios"]["base"]["gross"] == pytest.approx(base)
-        if decision["insurance"]["recommended"]:  # the insured part lowers what we keep
-            assert ecl["insured"] and ecl["scenarios"]["base"]["ecl"] < ecl["scenarios"]["base"]["gross"]
+        assert ecl["scenarios"]["base"]["ecl"] == pytest.approx(base)  # the sample's base multiplier is 1
+        mult = portfolio.policy.monitoring.ecl.scenario_multipliers
+        assert {s: v["multiplier"] for s, v in ecl["scenarios"].items()} == {s: mult.get(s, 1.0) for s in weights}
+        if decision["insurance"]["recommended"]:  # the recommended cover is a memo: it would lower what we keep
+            assert ecl["insured_memo"]["weighted"] < ecl["weighted"]
         else:
-            assert all(v["ecl"] == v["gross"] for v in ecl["scenarios"].values())
+            assert ecl["insured_memo"] is None
         json.dumps(to_jsonable(sec))  # what the notebook saves is plain JSON
 
 
@@ -82,6 +84,24 @@ def test_case2_is_insured_and_domestic_customers_use_their_own_matrix(portfolio,
     c = portfolio.customer("CASE2")
     assert sec["ecl"]["group"] == ("domestic" if c.domestic else "foreign")
     assert {r["group"] for r in sec["ecl_matrix"]} == {sec["ecl"]["group"]}
+
+
+def test_ledger_ecl_is_the_sum_of_the_customers_ecl(portfolio):
+    """The whole ledger's ECL equals the customers' ECL summed in the base currency (gross of insurance)."""
+    from helpers.analysis.monitoring import aging
+    from helpers.analysis.ecl import customer_group
+    from helpers.decisions.monitoring import customer_ecl, ledger_ecl
+
+    policy = portfolio.policy
+    weights = {s.name: s.weight for s in policy.decisions.scenarios}
+    matrix, groups = portfolio_matrix(portfolio), customer_group(portfolio)
+    inv = convert(portfolio.tables["invoices"], portfolio.fx_rates, policy.base_currency)
+    total = sum(customer_ecl(aging(g, portfolio.as_of), matrix[matrix["group"] == groups[cid]],
+                             policy.monitoring.ecl.scenario_multipliers, weights)["weighted"]
+                for cid, g in inv.groupby("customer_id"))
+    led = ledger_ecl(portfolio)
+    assert led["weighted"] == pytest.approx(total) and led["open"] == pytest.approx(open_amount_at(inv, portfolio.as_of).sum())
+    assert sum(g["open"] for g in led["by_group"].values()) == pytest.approx(led["open"])
 
 
 def test_portfolio_matrix_reconciles_with_the_ledger(portfolio):

@@ -398,3 +398,14 @@ def test_ledger_reconciliation_ties_or_names_the_difference():
     assert tied["reconciled"] and tied["difference"] == pytest.approx(-0.2)
     short = ledger_reconciliation(700.0, {"total": 1000.0, "customers": 3, "by_group": {"all": 1000.0}})
     assert not short["reconciled"] and short["difference"] == pytest.approx(300.0) and short["ledger_customers"] == 3
+
+
+def test_an_unknown_ecl_is_listed_and_kept_out_of_the_coverage_not_counted_as_zero():
+    known = summary("K1", exposure=10_000.0, ecl=(100.0, 80.0, 120.0, 200.0))
+    unknown = summary("U1", exposure=30_000.0)
+    unknown["ecl"] = {**unknown["ecl"], "weighted": None, "scenarios": {"base": None, "downturn": None, "severe": None}}
+    pack = portfolio_pack([known, unknown], base_currency="CNY")
+    t = pack["totals"]
+    assert [u["customer_id"] for u in t["ecl_unknown"]] == ["U1"] and t["ecl_unknown"][0]["open_base"] == 30_000.0
+    assert t["ecl_weighted_base"] == pytest.approx(100.0)
+    assert t["ecl_coverage"] == pytest.approx(100.0 / 10_000.0)  # not 100 / 40,000

@@ -764,17 +764,26 @@ def test_unknown_customer_is_a_key_error_naming_it(sample_portfolio):
 
 
 def test_customer_digest_tracks_only_that_customers_rows(sample, edit_csv):
-    inv = text(sample, "invoices")
-    mine = inv["customer_id"][0]
-    other_i = int(inv.index[inv["customer_id"] != mine][0])
-    other = inv["customer_id"][other_i]
+    bank = text(sample, "bank_credit")
+    mine = bank["customer_id"][0]
+    other_i = int(bank.index[bank["customer_id"] != mine][0])
+    other = bank["customer_id"][other_i]
     before = load(sample)
     digest, other_digest = before.customer_digest(mine), before.customer_digest(other)
     assert digest != other_digest
-    edit_csv(sample, "invoices", _shift("amount", 1.0, other_i))
+    edit_csv(sample, "bank_credit", _shift("outstanding", 1.0, other_i))
     after = load(sample)
     assert after.customer_digest(mine) == digest and after.customer_digest(other) != other_digest
-    edit_csv(sample, "invoices", _shift("amount", 1.0, 0))
+    edit_csv(sample, "bank_credit", _shift("outstanding", 1.0, 0))
+    assert load(sample).customer_digest(mine) != digest
+
+
+def test_any_invoice_changes_every_digest_since_the_provision_matrix_uses_the_whole_ledger(sample, edit_csv):
+    inv = text(sample, "invoices")
+    mine = inv["customer_id"][0]
+    other_i = int(inv.index[inv["customer_id"] != mine][0])
+    digest = load(sample).customer_digest(mine)
+    edit_csv(sample, "invoices", _shift("amount", 1.0, other_i))
     assert load(sample).customer_digest(mine) != digest
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 from ..data.facilities import credit_lines, open_facilities
 from ..data.portfolio import Portfolio
 from .financial import analyse_portfolio
-from .monitoring import convert, days_beyond_terms
+from .monitoring import convert, days_beyond_terms, open_issues
 from .peers import latest_rows
 
 __all__ = ["customer_characteristics", "portfolio_characteristics"]
@@ -27,7 +27,8 @@ def customer_characteristics(portfolio: Portfolio) -> pd.DataFrame:
       due in the 12 months before ``as_of``; an invoice not fully paid counts its days past due at ``as_of``
       — the definition of the same column in ``outcomes``;
     - ``relationship_years`` = years from ``relationship_since`` to ``as_of``;
-    - ``unresolved_disputes`` = complaints and disputes with resolved = false;
+    - ``unresolved_disputes`` = complaints and disputes open at ``as_of``
+      (:func:`helpers.analysis.monitoring.open_issues`);
     - plus ``industry``, ``country``, ``third_party_rating``, ``industry_risk_class`` and
       ``altman_zone`` for the expert scorecard.
 
@@ -64,9 +65,8 @@ def customer_characteristics(portfolio: Portfolio) -> pd.DataFrame:
            for cid, g in inv.groupby("customer_id") if cid in cu.index}
     out["days_beyond_terms"] = pd.Series(dbt, dtype=float).reindex(out.index)
     out["relationship_years"] = ((as_of - cu["relationship_since"]).dt.days / 365.25).clip(lower=0)
-    co = portfolio.tables["contacts"]
-    open_issues = co[co["kind"].isin(["complaint", "dispute"]) & (co["resolved"] == False)]  # noqa: E712
-    out["unresolved_disputes"] = open_issues.groupby("customer_id").size().reindex(out.index).fillna(0).astype(float)
+    issues = open_issues(portfolio.tables["contacts"], as_of)  # the same rule as the monitoring section's
+    out["unresolved_disputes"] = issues.groupby("customer_id").size().reindex(out.index).fillna(0).astype(float)
     out["third_party_rating"] = cu["third_party_rating"]
     out["industry"] = cu["industry"]
     out["country"] = cu["country"]

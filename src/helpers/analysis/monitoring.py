@@ -21,7 +21,7 @@ import pandas as pd
 __all__ = ["BUCKETS_DEFAULT", "bucket_keys", "bucket_of", "convert", "open_amount_at", "aging", "ledger_dso",
            "days_beyond_terms", "dbt_windows", "oldest_open_item", "paid_late_share", "monthly_trend",
            "PAYMENT_INDEX_ANCHORS", "payment_index_points", "payment_index", "exposure", "large_transactions",
-           "contact_summary"]
+           "contact_summary", "open_issues"]
 
 BUCKETS_DEFAULT = (30, 60, 90)
 
@@ -288,13 +288,15 @@ def large_transactions(invoices: pd.DataFrame, as_of, *, months: int = 24, amoun
     Returns
     -------
     DataFrame
-        ``invoice_id``, ``invoice_date``, ``due_date``, ``amount``, ``terms_days`` (due − invoice date),
+        ``invoice_id``, ``invoice_date``, ``due_date``, ``amount``, ``open_amount`` (at ``as_of``),
+        ``terms_days`` (due − invoice date),
         ``rules`` (the tests it exceeded), ``status`` (``paid_on_time``, ``paid_late``, ``open_not_due``,
         ``open_overdue``), ``days_beyond_terms``; newest first.
     """
     as_of = pd.Timestamp(as_of)
     w = invoices[(invoices["invoice_date"] > as_of - pd.DateOffset(months=months)) & (invoices["invoice_date"] <= as_of)]
-    cols = ["invoice_id", "invoice_date", "due_date", "amount", "terms_days", "rules", "status", "days_beyond_terms"]
+    cols = ["invoice_id", "invoice_date", "due_date", "amount", "open_amount", "terms_days", "rules", "status",
+            "days_beyond_terms"]
     if w.empty:
         return pd.DataFrame(columns=cols)
     median = float(w["amount"].median())
@@ -317,6 +319,7 @@ def large_transactions(invoices: pd.DataFrame, as_of, *, months: int = 24, amoun
     big["status"] = np.where(settled, np.where(days <= 0, "paid_on_time", "paid_late"),
                              np.where(as_of > big["due_date"], "open_overdue", "open_not_due"))
     big["days_beyond_terms"] = days
+    big["open_amount"] = open_amount_at(big, as_of)
     big["terms_days"] = (big["due_date"] - big["invoice_date"]).dt.days
     return big.sort_values(["invoice_date", "invoice_id"], ascending=False)[cols].reset_index(drop=True)
 
@@ -324,6 +327,19 @@ def large_transactions(invoices: pd.DataFrame, as_of, *, months: int = 24, amoun
 VISITS = ("visit", "meeting")
 CALLS = ("call", "email")
 ISSUES = ("complaint", "dispute")
+
+
+def open_issues(contacts: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Complaints and disputes open at ``as_of``: raised on or before it and not resolved by it (not marked
+    resolved, or resolved with a ``resolved_date`` after ``as_of``)."""
+    as_of = pd.Timestamp(as_of)
+    c = contacts[contacts["kind"].isin(ISSUES) & (contacts["date"] <= as_of)]
+    done = c["resolved"].fillna(False).astype(bool)
+    if "resolved_date" in c:
+        done &= ~(c["resolved_date"].notna() & (c["resolved_date"] > as_of))
+    return c[~done]
+
+
 
 
 def contact_summary(contacts: pd.DataFrame, as_of, *, min_visits: int | None = None, min_calls: int | None = None,

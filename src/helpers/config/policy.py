@@ -326,6 +326,15 @@ class EclSettings(_Strict):
     lgd: float | None = Field(None, gt=0, le=1)
     min_observations: int = Field(20, ge=1)   # month-end observations a bucket needs for its own rate
     split: Literal["none", "domestic"] = "none"
+    # forward-looking adjustment: default rates × this per decision scenario (1 for a scenario not named)
+    scenario_multipliers: dict[str, float] = {}
+
+    @model_validator(mode="after")
+    def _multipliers(self) -> "EclSettings":
+        bad = {k: v for k, v in self.scenario_multipliers.items() if not v > 0}
+        if bad:
+            raise ValueError(f"scenario multipliers must be positive: {bad}")
+        return self
 
 
 class MonitoringSettings(_Strict):
@@ -415,6 +424,14 @@ class Policy(_Strict):
     monitoring: MonitoringSettings = MonitoringSettings()
     source: str = ""
     sha256: str = ""
+
+    @model_validator(mode="after")
+    def _ecl_scenarios(self) -> "Policy":
+        names = {s.name for s in self.decisions.scenarios} if self.decisions else set()
+        unknown = sorted(set(self.monitoring.ecl.scenario_multipliers) - names)
+        if unknown:
+            raise ValueError(f"monitoring.ecl.scenario_multipliers names unknown scenario(s): {', '.join(unknown)}")
+        return self
 
     def untranslated(self, lang: str) -> list[str]:
         """Where the policy lacks a text in ``lang``: one dotted path per text (``decisions.clauses.3.title``)."""

@@ -40,9 +40,14 @@ from ..config.policy import WarningRule
 from ..data.portfolio import Portfolio
 from .terms import retained_loss
 
-__all__ = ["SEVERITY_ORDER", "early_warnings", "review_schedule", "customer_ecl", "monitoring_section"]
+__all__ = ["SEVERITY_ORDER", "early_warnings", "review_schedule", "customer_ecl", "ledger_ecl", "monitoring_section"]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def _or(value, default):
+    """``value`` unless it is None (a policy's 0 stays 0)."""
+    return default if value is None else value
 
 
 def _rule(rules: dict[str, WarningRule], name: str) -> WarningRule | None:
@@ -79,11 +84,12 @@ def early_warnings(facts: dict, rules: dict[str, WarningRule]) -> list[dict]:
     def num(x):
         return x is not None and not (isinstance(x, float) and np.isnan(x))
 
-    if (r := _rule(rules, "dbt_worsening")) and len(facts.get("dbt_trend") or []) > (r.months or 3):
-        series = facts["dbt_trend"][-((r.months or 3) + 1):]
-        if all(num(v) for v in series) and series[-1] - series[0] >= (r.days or 0.0) and series[-1] > series[0]:
-            fire("dbt_worsening", r.severity, months=r.months or 3, start=series[0], end=series[-1],
-                 increase=series[-1] - series[0], min_increase=r.days or 0.0)
+    if (r := _rule(rules, "dbt_worsening")) and len(facts.get("dbt_trend") or []) > _or(r.months, 3):
+        months, least = _or(r.months, 3), _or(r.days, 0.0)
+        series = facts["dbt_trend"][-(months + 1):]
+        if all(num(v) for v in series) and series[-1] - series[0] >= least and series[-1] > series[0]:
+            fire("dbt_worsening", r.severity, months=months, start=series[0], end=series[-1],
+                 increase=series[-1] - series[0], min_increase=least)
     if (r := _rule(rules, "utilization")) and num(facts.get("utilization")) and r.threshold is not None:
         u = facts["utilization"]
         if u >= r.threshold:
@@ -91,13 +97,14 @@ def early_warnings(facts: dict, rules: dict[str, WarningRule]) -> list[dict]:
             fire("utilization", "high" if high else r.severity, utilization=u,
                  threshold=r.high_threshold if high else r.threshold)
     if (r := _rule(rules, "large_over_headroom")) and num(facts.get("headroom")):
-        since = pd.Timestamp(facts["as_of"]) - pd.DateOffset(months=r.months or 3)
+        since = pd.Timestamp(facts["as_of"]) - pd.DateOffset(months=_or(r.months, 3))
+        # against the headroom before the invoice: today's headroom already counts its open part
         big = [t for t in facts.get("large") or [] if pd.Timestamp(t["invoice_date"]) > since
-               and t["amount"] > max(facts["headroom"], 0.0)]
+               and t["amount"] > max(facts["headroom"] + (t.get("open_amount") or 0.0), 0.0)]
         if big:
             top = max(big, key=lambda t: t["amount"])
             fire("large_over_headroom", r.severity, invoice_id=top["invoice_id"], amount=top["amount"],
-                 headroom=facts["headroom"], count=len(big))
+                 headroom=facts["headroom"] + (top.get("open_amount") or 0.0), count=len(big))
     if (r := _rule(rules, "grade_downgrade")) and num(facts.get("grade_notches_down")) and facts["grade_notches_down"] > 0:
         n = facts["grade_notches_down"]
         high = r.threshold is not None and n >= r.threshold
@@ -117,23 +124,23 @@ def early_warnings(facts: dict, rules: dict[str, WarningRule]) -> list[dict]:
     if (r := _rule(rules, "negative_equity")) and num(facts.get("equity")) and facts["equity"] < 0:
         fire("negative_equity", r.severity, equity=facts["equity"], year=facts.get("latest_year"))
     if (r := _rule(rules, "dispute_open")):
-        old = [i for i in facts.get("issues") or [] if not i["resolved"] and i["age_days"] > (r.days or 0)]
+        days = _or(r.days, 0)
+        old = [i for i in facts.get("issues") or [] if not i["resolved"] and i["age_days"] > days]
         if old:
-            fire("dispute_open", r.severity, count=len(old), oldest_days=max(i["age_days"] for i in old),
-                 days=r.days or 0)
+            fire("dispute_open", r.severity, count=len(old), oldest_days=max(i["age_days"] for i in old), days=days)
     if (r := _rule(rules, "no_visit")) and facts.get("needs_visit"):
         fire("no_visit", r.severity, reason=facts.get("visit_due_reason"), days_since=facts.get("days_since_visit"),
              visit_months=facts.get("visit_months"), visits=facts.get("visits_12m"), min_visits=facts.get("min_visits"))
     if (r := _rule(rules, "stale_statements")) and num(facts.get("statement_age_months")):
-        if facts["statement_age_months"] > (r.months or 15):
-            fire("stale_statements", r.severity, age_months=facts["statement_age_months"], months=r.months or 15,
+        if facts["statement_age_months"] > _or(r.months, 15):
+            fire("stale_statements", r.severity, age_months=facts["statement_age_months"], months=_or(r.months, 15),
                  period_end=facts.get("period_end"))
     if (r := _rule(rules, "unaudited_statements")) and facts.get("latest_audited") is False:
         fire("unaudited_statements", r.severity, year=facts.get("latest_year"))
     if (r := _rule(rules, "overdue_items")) and num(facts.get("oldest_days_past_due")):
-        if facts["oldest_days_past_due"] > (r.days or 90):
+        if facts["oldest_days_past_due"] > _or(r.days, 90):
             fire("overdue_items", r.severity, days_past_due=facts["oldest_days_past_due"],
-                 amount=facts.get("over_days_amount"), days=r.days or 90)
+                 amount=facts.get("over_days_amount"), days=_or(r.days, 90))
     return sorted(out, key=lambda w: SEVERITY_ORDER[w["severity"]])
 
 
@@ -159,56 +166,68 @@ def review_schedule(as_of, review_date, warnings: list[dict], *, severe_review_m
             "overdue_days": overdue, "recheck": recheck or []}
 
 
-def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, scenario_pd: dict[str, float],
-                 weights: dict[str, float], *, insured: bool = False, cover: float = 0.0,
-                 insurer_limit: float | None = None, deductible: float = 0.0) -> dict:
+def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, multipliers: dict[str, float],
+                 weights: dict[str, float], *, insurance: dict | None = None, default_days: int = 90) -> dict:
     """Expected credit loss of one customer's open receivables (IFRS 9 simplified approach).
 
-    For scenario s with PD multiplier mₛ = PDₛ / PD_base (the customer's own scenario PDs; 1 without them):
-    ECLₛ = Σ_b O_b × min(1, DR_b × mₛ) × LGD, O_b the open amount in bucket b, DR_b the matrix's default
-    rate. Credit insurance: the open amount up to ``insurer_limit`` is covered at ``cover``; a default loses
+    For scenario s with the policy's forward-looking multiplier mₛ (``monitoring.ecl.scenario_multipliers``;
+    1 when a scenario has none): ECLₛ = Σ_b O_b × min(1, DR_b × mₛ) × LGD, O_b the open amount in bucket b,
+    DR_b the matrix's default rate. The probability-weighted ECL = Σ wₛ × ECLₛ, wₛ the decisions' scenario
+    weights. This is the figure to book: the data holds no credit insurance in force, so no cover is netted.
+
+    ``insurance`` (the cover the decision *recommends*: ``cover``, ``insurer_limit``, ``deductible``) gives a
+    memo only: what the ECL would be with that cover. Items already ``default_days`` past due are not
+    insurable; the insurable open amount up to ``insurer_limit`` is covered at ``cover``; a default loses
     L = LGD × O (all open items at once), of which we keep R = :func:`~helpers.decisions.terms.retained_loss`\\
-    (L, L × covered share × cover, deductible), the deductible applying to the loss at default as in the terms'
-    expected loss; the net ECLₛ = gross ECLₛ × R / L. The probability-weighted ECL = Σ wₛ × net ECLₛ.
+    (L, L × covered share × cover, deductible) — the deductible applies to the loss at default, as in the
+    terms' expected loss —, so the memo ECL = ECL × R / L.
 
     Returns
     -------
     dict
-        ``by_bucket`` (bucket, open, default_rate, loss_rate, ecl under the base case before insurance),
-        ``scenarios`` ({s: {multiplier, gross, ecl}}), ``weighted``, ``open``, ``coverage`` (weighted / open),
-        ``insured``, ``covered_share``; ``reason`` ``no_loss_rate`` (and ``unknown_buckets``) when an open
-        amount sits in a bucket the matrix has no rate for: the ECL is then NaN, never a silent zero.
+        ``by_bucket`` (bucket, open, default_rate, loss_rate, ecl of the base multiplier), ``scenarios``
+        ({s: {multiplier, ecl}}), ``weighted``, ``open``, ``coverage`` (weighted / open), ``insured_memo``
+        (None, or {covered_share, retention, weighted}); ``reason`` ``no_loss_rate`` (and
+        ``unknown_buckets``) when an open amount sits in a bucket the matrix has no rate for: the ECL is
+        then NaN, never a silent zero.
     """
     m = matrix.set_index("bucket")
     o = aging_table.set_index("bucket")["amount"]
     dr = m["default_rate"].reindex(o.index)
     lgd = float(matrix["lgd"].iloc[0])
     total = float(o.sum())
-    base_pd = scenario_pd.get("base")
-    covered_share = 0.0
-    if insured and total > 0:
-        covered_share = min(total, insurer_limit if insurer_limit is not None else total) / total
     unknown = [b for b, amount in o.items() if amount > 0 and pd.isna(dr.get(b))]
-    retention = 1.0  # share of a default's loss we keep: the deductible applies to the loss at default,
-    if insured and total > 0:  # as in the terms' expected loss, not to the (much smaller) expected value
-        at_default = lgd * total
-        retention = retained_loss(at_default, at_default * covered_share * cover, deductible) / at_default
     scen = {}
-    names = list(weights) or ["base"]
-    for s in names:
-        mult = (scenario_pd[s] / base_pd) if base_pd and s in scenario_pd and scenario_pd[s] is not None else 1.0
-        gross = float((o * np.minimum(1.0, dr * mult) * lgd).sum()) if total > 0 else 0.0
-        if unknown:  # an open amount without a loss rate: the ECL is unknown, never a silent zero
-            gross = np.nan
-        net = gross * retention
-        scen[s] = {"multiplier": mult, "gross": gross, "ecl": net if np.isnan(net) else max(net, 0.0)}
+    for s in list(weights) or ["base"]:
+        mult = float(multipliers.get(s, 1.0))
+        ecl = float((o * np.minimum(1.0, dr * mult) * lgd).sum()) if total > 0 else 0.0
+        scen[s] = {"multiplier": mult, "ecl": np.nan if unknown else ecl}
     weighted = float(sum(weights.get(s, 0.0) * v["ecl"] for s, v in scen.items())) if weights else scen["base"]["ecl"]
+    base_mult = float(multipliers.get("base", 1.0))
     by_bucket = pd.DataFrame({"bucket": o.index, "open": o.values, "default_rate": dr.values,
-                              "loss_rate": (dr * lgd).values, "ecl": (o * dr * lgd).values})
+                              "loss_rate": (dr * lgd).values,
+                              "ecl": (o * np.minimum(1.0, dr * base_mult) * lgd).values})
+    memo = None
+    if insurance and total > 0:
+        insurable = float(sum(a for b, a in o.items() if _lower_bound(b) < default_days))
+        cap = insurance.get("insurer_limit")
+        covered_share = min(insurable, cap if cap is not None else insurable) / total
+        at_default = lgd * total
+        retention = retained_loss(at_default, at_default * covered_share * float(insurance.get("cover") or 0.0),
+                                  float(insurance.get("deductible") or 0.0)) / at_default
+        memo = {"covered_share": covered_share, "retention": retention, "weighted": weighted * retention}
     return {"by_bucket": by_bucket.to_dict(orient="records"), "scenarios": scen, "weighted": weighted, "open": total,
-            "coverage": weighted / total if total > 0 else np.nan, "insured": bool(insured),
-            "covered_share": covered_share, "retention": retention, "lgd": lgd,
+            "coverage": weighted / total if total > 0 else np.nan, "insured_memo": memo, "lgd": lgd,
             "reason": "no_loss_rate" if unknown else None, "unknown_buckets": unknown}
+
+
+def _lower_bound(bucket: str) -> int:
+    """Least days past due of an aging bucket code (``not_due`` 0, ``31_60`` 31, ``over_90`` 91)."""
+    if bucket == "not_due":
+        return 0
+    if bucket.startswith("over_"):
+        return int(bucket[5:]) + 1
+    return int(bucket.split("_")[0])
 
 
 def _statement_facts(portfolio: Portfolio, customer_id: str) -> dict:
@@ -304,21 +323,17 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
     facts["over_days_amount"] = _overdue_beyond(inv, as_of, over_days)
     warnings = early_warnings(facts, mon.warnings)
     review = review_schedule(as_of, decision["review_date"], warnings, severe_review_months=mon.severe_review_months,
-                             previous_review=(previous or {}).get("review_date"),
+                             previous_review=_previous_review(previous),
                              recheck=_recheck(warnings, contacts, bank_age, mon.bank_report_months))
     matrix = portfolio_matrix(portfolio)
     groups = customer_group(portfolio)
     group = groups[customer_id] if groups is not None else "all"
     own = matrix[matrix["group"] == group]
-    scen_pd = {s["scenario"]: s["pd"] for s in decision["scenarios"]}
-    if "base" in scen_pd and credit.get("statistical"):
-        scen_pd["base"] = credit["statistical"]["pd"]
     weights = dict(decision["parameters"]["weights"])
     ins = decision["insurance"]
-    ecl = customer_ecl(ag, own, scen_pd, weights, insured=bool(ins["recommended"]),
-                       cover=ins.get("cover_share") or 0.0,
-                       insurer_limit=decision.get("insurance", {}).get("insurer_limit"),
-                       deductible=ins.get("deductible") or 0.0)
+    ecl = customer_ecl(ag, own, mon.ecl.scenario_multipliers, weights, default_days=mon.ecl.default_days,
+                       insurance={"cover": ins.get("cover_share"), "insurer_limit": ins.get("insurer_limit"),
+                                  "deductible": ins.get("deductible")} if ins.get("recommended") else None)
     ecl["group"] = group
     ecl["labels"] = {s["scenario"]: s.get("label") for s in decision["scenarios"]}
     ecl["base_rate"] = rates[c.currency]
@@ -347,10 +362,20 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
                                "base_currency": policy.base_currency},
             "warnings": warnings, "review": review, "contacts": contacts,
             "account_manager": c.record.get("account_manager"), "bank_report_date": bank_date,
-            "previous": {"grade": prev_grade, "review_date": (previous or {}).get("review_date"),
+            "previous": {"grade": prev_grade, "review_date": _previous_review(previous),
                          "as_of": (previous or {}).get("as_of")} if previous else None,
             "ecl": ecl, "ecl_matrix": own.to_dict(orient="records"),
-            "ecl_settings": mon.ecl.model_dump(), "summary": summary}
+            "ecl_settings": mon.ecl.model_dump(), "days_in_year": policy.days_in_year,
+            "payment_index_min_experiences": mon.payment_index_min_experiences, "summary": summary}
+
+
+def _previous_review(previous: dict | None):
+    """The review date the previous run set: its effective (possibly brought-forward) ``next_review`` date,
+    else its grade's ``review_date``."""
+    if not previous:
+        return None
+    nxt = previous.get("next_review")
+    return (nxt or {}).get("date") or previous.get("review_date")
 
 
 def _overdue_beyond(inv: pd.DataFrame, as_of, days: float) -> float:
@@ -359,3 +384,32 @@ def _overdue_beyond(inv: pd.DataFrame, as_of, days: float) -> float:
         return 0.0
     o = open_amount_at(inv, as_of)
     return float(o[(pd.Timestamp(as_of) - inv["due_date"]).dt.days > days].sum())
+
+
+def ledger_ecl(portfolio: Portfolio) -> dict:
+    """The expected credit loss of the whole ledger (every customer's open items, base currency): the
+    provision matrix of each group applied to that group's aging, as :func:`customer_ecl` does per customer
+    (so it equals the sum of the customers' ECL when every customer is reported).
+
+    Returns
+    -------
+    dict
+        ``open``, ``scenarios`` ({s: ecl}), ``weighted``, ``by_group`` ({group: {open, weighted}}).
+    """
+    policy = portfolio.policy
+    mon = policy.monitoring
+    inv = convert(portfolio.tables["invoices"], portfolio.fx_rates, policy.base_currency)
+    groups = customer_group(portfolio)
+    key = inv["customer_id"].map(groups) if groups is not None else pd.Series("all", index=inv.index)
+    matrix = portfolio_matrix(portfolio)
+    weights = {s.name: s.weight for s in policy.decisions.scenarios} if policy.decisions else {}
+    by_group, scen, total = {}, {}, 0.0
+    for g, part in inv.groupby(key):
+        e = customer_ecl(aging(part, portfolio.as_of, tuple(mon.aging_buckets)), matrix[matrix["group"] == g],
+                         mon.ecl.scenario_multipliers, weights)
+        by_group[str(g)] = {"open": e["open"], "weighted": e["weighted"]}
+        total += e["open"]
+        for s, v in e["scenarios"].items():
+            scen[s] = scen.get(s, 0.0) + v["ecl"]
+    weighted = float(sum(weights.get(s, 0.0) * v for s, v in scen.items())) if weights else scen.get("base", 0.0)
+    return {"open": total, "scenarios": scen, "weighted": weighted, "by_group": by_group}

@@ -371,7 +371,11 @@ def portfolio_pack(summaries: list[dict], *, base_currency: str, previous: dict 
     for r in ok:
         scenarios += [s for s in r["ecl_scenarios_base"] if s not in scenarios]
     ecl_scen = {s: _sum(r["ecl_scenarios_base"].get(s) for r in ok) for s in scenarios}
+    # a customer whose ECL is unknown (no loss rate for some of its open items) is listed, not counted as 0:
+    # its open balance stays out of the coverage ratio's denominator
+    unknown_ecl = [r for r in ok if r["ecl_weighted_base"] is None and (r["ecl_open_base"] or 0.0) > 0]
     ecl_open = _sum(r["ecl_open_base"] for r in ok)
+    ecl_open_known = ecl_open - _sum(r["ecl_open_base"] for r in unknown_ecl)
     ecl_weighted = _sum(r["ecl_weighted_base"] for r in ok)
     weighted_pd = [(r["pd"], r["exposure_base"]) for r in ok if r["pd"] is not None and r["exposure_base"]]
     w = sum(e for _, e in weighted_pd)
@@ -406,7 +410,9 @@ def portfolio_pack(summaries: list[dict], *, base_currency: str, previous: dict 
         "limit_base": limit, "exposure_base": exposure, "headroom_base": _sum(r["headroom_base"] for r in ok),
         "utilization": exposure / limit if limit else None,
         "ecl_open_base": ecl_open, "ecl_weighted_base": ecl_weighted, "ecl_scenarios_base": ecl_scen,
-        "ecl_coverage": ecl_weighted / ecl_open if ecl_open else None,
+        "ecl_coverage": ecl_weighted / ecl_open_known if ecl_open_known else None,
+        "ecl_unknown": [{"customer_id": r["customer_id"], "name": r["name"], "open_base": r["ecl_open_base"]}
+                        for r in unknown_ecl],
         "pd_exposure_weighted": sum(p * e for p, e in weighted_pd) / w if w else None,
         "warnings": {sev: sum(r["warnings"][sev] for r in ok) for sev in SEVERITIES},
         "customers_with_high": sum(r["warnings"]["high"] > 0 for r in ok),
@@ -430,7 +436,7 @@ def portfolio_pack(summaries: list[dict], *, base_currency: str, previous: dict 
         "by_country": _group(ok, "country", exposure),
         "concentration": concentration(ok, top_n),
         "ecl": {"scenarios": [{"scenario": s, "ecl_base": ecl_scen[s],
-                               "coverage": ecl_scen[s] / ecl_open if ecl_open else None,
+                               "coverage": ecl_scen[s] / ecl_open_known if ecl_open_known else None,
                                "customers": sum(r["ecl_scenarios_base"].get(s) is not None for r in ok),
                                "el_base": el(lambda r, s=s: r["scenario_pd"].get(s))} for s in scenarios],
                 "weighted": ecl_weighted, "open": ecl_open, "coverage": totals["ecl_coverage"],

@@ -28,6 +28,7 @@ from tqdm import tqdm
 from ..analysis.characteristics import portfolio_characteristics
 from ..analysis.ecl import ledger_open_balance, portfolio_matrix
 from ..analysis.financial import analyse_portfolio
+from ..decisions.monitoring import ledger_ecl
 from ..config import file_sha256, safe_name
 from ..data.portfolio import Portfolio
 from ..data.store import load_results, read_json, write_json
@@ -272,7 +273,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     write_json(out / "provision_matrix.json",
                {"as_of": as_of, "base_currency": portfolio.policy.base_currency,
                 "settings": portfolio.policy.monitoring.ecl.model_dump(),
-                "ledger_open": ledger_open_balance(portfolio), "matrix": matrix})
+                "ledger_open": ledger_open_balance(portfolio), "ledger_ecl": ledger_ecl(portfolio), "matrix": matrix})
     snapshot = portfolio.save(out / ".cache" / f"{hashlib.sha256(str(portfolio.source).encode()).hexdigest()[:12]}"
                               f"-{as_of}.portfolio.pkl")
     if model is not None:

@@ -437,8 +437,6 @@ def _warning_args(w: dict, tx: Text, currency: str) -> dict:
             out[k] = f.amount(v, currency)
         elif k in ("start", "end", "increase", "min_increase", "z"):
             out[k] = f.number(v, 1 if k != "z" else 2)
-        elif k == "reason":
-            out[k] = tx.t(f"monitoring.visit_reason.{v}") if v else ""
         elif k == "period_end":
             out[k] = f.date(v)
         elif isinstance(v, float):
@@ -452,7 +450,8 @@ def warning_signal_text(w: dict, tx: Text, currency: str) -> dict:
     """One early-warning signal in words: ``text`` (what fired, with its numbers) and ``action``."""
     return {**w, "severity_label": tx.t(f"severity.{w['severity']}"),
             "title": tx.t(f"signal.title.{w['rule']}"),
-            "text": tx.t(f"signal.{w['rule']}", **_warning_args(w, tx, currency)),
+            "text": tx.t(f"signal.no_visit.{w['args'].get('reason')}" if w["rule"] == "no_visit" else f"signal.{w['rule']}",
+                         **_warning_args(w, tx, currency)),
             "action": tx.t(f"signal.action.{w['rule']}")}
 
 
@@ -493,8 +492,10 @@ def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
                            if old else t("monitoring.nothing_open"))})
     out["payments"] = rows
     e = out["exposure"]
-    out["exposure_text"] = (t("monitoring.exposure_text", exposure=f.amount(e["exposure"], cur), limit=f.amount(e["limit"], cur),
-                              utilization=f.percent(e["utilization"], 0), headroom=f.amount(e["headroom"], cur))
+    out["exposure_text"] = (t("monitoring.exposure_over" if e["headroom"] < 0 else "monitoring.exposure_text",
+                              exposure=f.amount(e["exposure"], cur), limit=f.amount(e["limit"], cur),
+                              utilization=f.percent(e["utilization"], 0), headroom=f.amount(e["headroom"], cur),
+                              excess=f.amount(-e["headroom"], cur))
                             if e["reason"] is None else t("monitoring.exposure_no_limit", exposure=f.amount(e["exposure"], cur)))
     out["warnings"] = [warning_signal_text(w, tx, cur) for w in out["warnings"]]
     out["high_warnings"] = [w for w in out["warnings"] if w["severity"] == "high"]
@@ -540,7 +541,7 @@ def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
               "value": t("monitoring.contact.issues_value", n=len(c["issues"]), open=c["open_issues"])},
              {"label": t("monitoring.contact.feedback"), "value": t("monitoring.contact.feedback_value", n=c["feedback_12m"])},
              {"label": t("monitoring.contact.visit_needed"),
-              "value": t(f"monitoring.visit_reason.{c['visit_due_reason']}", months=c["visit_months"] or "")
+              "value": t("monitoring.contact.visit_needed_value", reason=t(f"monitoring.visit_reason.{c['visit_due_reason']}"))
               if c["needs_visit"] else t("common.no")}]
     out["contact_facts"] = facts
     out["issues"] = [{"date": f.date(i["date"]), "kind": t(f"monitoring.kind.{i['kind']}"),
@@ -555,9 +556,12 @@ def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
                              "source": t(f"monitoring.ecl.source.{r['source']}")} for r in out["ecl_matrix"]]
     labels = {s: tx.scenario_label({"scenario": s, "label": (ecl.get("labels") or {}).get(s)}) for s in ecl["scenarios"]}
     out["ecl"]["scenario_rows"] = [{"label": labels[s], "multiplier": f.number(v["multiplier"], 2),
-                                    "gross": f.amount(v["gross"], cur), "ecl": f.amount(v["ecl"], cur)}
+                                    "ecl": f.amount(v["ecl"], cur)}
                                    for s, v in ecl["scenarios"].items()]
     out["ecl"]["group_label"] = t(f"monitoring.ecl.group.{ecl['group']}")
+    memo = ecl.get("insured_memo")
+    out["ecl"]["memo_text"] = (t("section.monitoring.ecl_insured_memo", share=f.percent(memo["covered_share"], 0),
+                                 ecl=f.amount(memo["weighted"], cur)) if memo else "")
     out["ecl"]["unknown_text"] = (t("monitoring.ecl.unknown", buckets=t("common.list_separator").join(
         bucket_label(b, tx) for b in ecl.get("unknown_buckets") or [])) if ecl.get("reason") else "")
     out["ecl"]["bucket_rows"] = [{"label": bucket_label(r["bucket"], tx), "open": r["open"],

@@ -416,8 +416,9 @@ def pack_workbook(pack: dict, words: dict, tx: "Text | str" = "en") -> bytes:
 
 
 # --------------------------------------------------------------------------- the files
-def _matrix_words(pack: dict, tx: Text) -> dict:
-    """The provision matrix and the ledger reconciliation in words."""
+def _matrix_words(pack: dict, tx: Text, labels: dict[str, str]) -> dict:
+    """The provision matrix, the ledger reconciliation and the whole ledger's ECL in words (``labels``:
+    scenario name → label)."""
     f, t = tx.f, tx.t
     rows = [{"group": t(f"monitoring.ecl.group.{r['group']}"), "bucket": bucket_label(r["bucket"], tx),
              "observations": r["observations"], "default_rate": f.percent(r["default_rate"], 2),
@@ -429,7 +430,17 @@ def _matrix_words(pack: dict, tx: Text) -> dict:
         key = "pack.reconciliation.tied" if rec["reconciled"] else "pack.reconciliation.difference"
         text = t(key, ledger=f.number(rec["ledger"], 0), pack=f.number(rec["pack"], 0),
                  difference=f.number(rec["difference"], 0), customers=rec["ledger_customers"])
-    return {"matrix": rows, "reconciliation": text}
+    led = pack.get("ledger_ecl")
+    ledger_text = ""
+    if led:
+        parts = t("common.list_separator").join(
+            t("pack.ledger_ecl.scenario", scenario=labels.get(s, s), ecl=f.number(v, 0)) for s, v in led["scenarios"].items())
+        ledger_text = t("pack.ledger_ecl.text", open=f.number(led["open"], 0), weighted=f.number(led["weighted"], 0),
+                        scenarios=parts)
+    unknown = t("common.list_separator").join(
+        t("pack.ecl.unknown_item", customer_id=u["customer_id"], name=u["name"], open=f.number(u["open_base"], 0))
+        for u in pack["totals"].get("ecl_unknown") or [])
+    return {"matrix": rows, "reconciliation": text, "ledger_ecl": ledger_text, "ecl_unknown": unknown}
 
 
 def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, policy_company: str = "",
@@ -484,6 +495,7 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     matrix = read_json(matrix_path) if matrix_path.is_file() else None
     pack["provision_matrix"] = matrix["matrix"] if matrix else None
     pack["reconciliation"] = ledger_reconciliation(pack["ecl"]["open"], matrix["ledger_open"] if matrix else None)
+    pack["ledger_ecl"] = matrix.get("ledger_ecl") if matrix else None
     for r in pack["customers"]:  # a report that is not on disk is not pointed at
         if r["report"] and not (out_dir / r["report"]).is_file():
             r["report"] = None
@@ -491,7 +503,7 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     pack.update(lang=lang, company=policy_company, generated=generated, sources=digests,
                 policy_version=getattr(policy, "policy_version", None))
     words = pack_text(pack, tx, policy=policy, company=policy_company)
-    words.update(_matrix_words(pack, tx))
+    words.update(_matrix_words(pack, tx, {s["scenario"]: s["label"] for s in words["ecl"]["scenarios"]}))
     paths = {k: out_dir / v for k, v in PACK_FILES.items()}
     context = {"pack": pack, "w": words, "generated": generated, "lang": lang,
                "sources": len(digests)}
