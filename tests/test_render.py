@@ -117,3 +117,12 @@ def test_template_escapes_data(portfolio, tmp_path):
 def test_missing_results_is_a_clear_error(tmp_path):
     with pytest.raises(RenderError, match="profile.json is missing"):
         render_report(tmp_path)
+
+
+def test_a_figure_that_rounds_to_zero_has_no_minus_sign():
+    from helpers.report.formatting import formatter
+
+    for lang in ("en", "zh"):
+        f = formatter(lang)
+        assert f.number(-0.4, 0) == "0" and f.number(-0.6, 0) == "-1" and f.number(-0.004, 2) == "0.00"
+        assert not f.percent(-0.00001, 1).startswith("-")

@@ -84,7 +84,10 @@ class Formatter:
         """A number with grouping and ``digits`` decimals."""
         if is_missing(value):
             return self.missing
-        return format_decimal(float(value), format=_pattern(digits), locale=self.locale)
+        v = float(value)
+        if round(v, digits) == 0:
+            v = 0.0  # -0.4 shown with no decimals is "0", not "-0"
+        return format_decimal(v, format=_pattern(digits), locale=self.locale)
 
     def percent(self, value, digits: int = 1) -> str:
         """A fraction as percent: 0.123 → ``12.3 %`` (en), ``12.3%`` (zh)."""
