@@ -118,6 +118,7 @@ def test_portfolio_matrix_reconciles_with_the_ledger(portfolio):
     pooled = m[m["group"] == "all"].set_index("bucket")["default_rate"]
     assert pooled.is_monotonic_increasing  # older buckets default more often, on the sample's history
     assert pooled["over_90"] == 1.0
+    assert (m["invoices"] <= m["observations"]).all() and (m["invoices"] > 0).all()
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

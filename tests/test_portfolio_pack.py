@@ -409,3 +409,12 @@ def test_an_unknown_ecl_is_listed_and_kept_out_of_the_coverage_not_counted_as_ze
     assert [u["customer_id"] for u in t["ecl_unknown"]] == ["U1"] and t["ecl_unknown"][0]["open_base"] == 30_000.0
     assert t["ecl_weighted_base"] == pytest.approx(100.0)
     assert t["ecl_coverage"] == pytest.approx(100.0 / 10_000.0)  # not 100 / 40,000
+
+
+def test_reconciliation_says_when_the_pack_mixes_dates():
+    from helpers.decisions.portfolio import ledger_reconciliation
+
+    same = ledger_reconciliation(700.0, {"total": 1000.0}, ledger_as_of="2026-09-30", pack_dates=["2026-09-30"])
+    mixed = ledger_reconciliation(700.0, {"total": 1000.0}, ledger_as_of="2026-10-31",
+                                  pack_dates=["2026-09-30", "2026-10-31"])
+    assert not same["mixed_dates"] and mixed["mixed_dates"]

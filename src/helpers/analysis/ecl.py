@@ -75,6 +75,7 @@ def _rates(obs: pd.DataFrame, keys: list[str], bounds, default_days: int) -> pd.
     g = obs.groupby("bucket")
     out = pd.DataFrame({"bucket": keys})
     out["observations"] = g.size().reindex(keys).fillna(0).astype(int).values
+    out["invoices"] = g["invoice_id"].nunique().reindex(keys).fillna(0).astype(int).values
     out["observed_amount"] = g["open"].sum().reindex(keys).fillna(0.0).values
     out["defaulted_amount"] = g["defaulted"].sum().reindex(keys).fillna(0.0).values
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -100,7 +101,8 @@ def provision_matrix(invoices: pd.DataFrame, as_of, *, lgd: float, history_month
     Returns
     -------
     DataFrame
-        ``group`` (``all`` for the pooled rows), ``bucket``, ``observations``, ``observed_amount``,
+        ``group`` (``all`` for the pooled rows), ``bucket``, ``observations`` (invoice × month-end pairs; an
+        invoice open over several month ends counts at each), ``invoices`` (distinct invoices), ``observed_amount``,
         ``defaulted_amount``, ``default_rate``, ``source`` (``observed``, ``pooled`` when borrowed,
         ``in_default``, ``none`` when no observation exists anywhere: rate 0 is never assumed, the rate stays
         NaN), ``lgd``, ``loss_rate``.
@@ -132,7 +134,7 @@ def provision_matrix(invoices: pd.DataFrame, as_of, *, lgd: float, history_month
     out = pd.concat(frames, ignore_index=True)
     out["lgd"] = lgd
     out["loss_rate"] = out["default_rate"] * lgd
-    return out[["group", "bucket", "observations", "observed_amount", "defaulted_amount", "default_rate", "source",
+    return out[["group", "bucket", "observations", "invoices", "observed_amount", "defaulted_amount", "default_rate", "source",
                 "lgd", "loss_rate"]]
 
 

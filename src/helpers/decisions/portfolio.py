@@ -457,14 +457,19 @@ def portfolio_pack(summaries: list[dict], *, base_currency: str, previous: dict 
     }
 
 
-def ledger_reconciliation(open_in_pack: float | None, ledger: dict | None) -> dict | None:
+def ledger_reconciliation(open_in_pack: float | None, ledger: dict | None, *, ledger_as_of: str | None = None,
+                          pack_dates: list[str] | None = None) -> dict | None:
     """How the pack's open receivables tie to the ledger's: ``ledger`` (Σ open at ``as_of``, base currency,
     from the batch's ``provision_matrix.json``), ``pack`` (Σ of the customers with a finished report),
     ``difference`` = ledger − pack (the open balance of customers the pack does not cover: failed or not
-    run), ``reconciled`` when the difference is within 0.5 base-currency units. None without a ledger figure."""
+    run), ``reconciled`` when the difference is within 0.5 base-currency units; ``mixed_dates`` when the
+    customers' summaries are not all as of the ledger's date (a partial re-run at a new date), so the difference
+    also holds the ledger's change between the dates. None without a ledger figure."""
     if not ledger or ledger.get("total") is None:
         return None
     pack = float(open_in_pack or 0.0)
     diff = float(ledger["total"]) - pack
+    mixed = bool(ledger_as_of and pack_dates and set(pack_dates) != {str(ledger_as_of)[:10]})
     return {"ledger": float(ledger["total"]), "pack": pack, "difference": diff, "reconciled": abs(diff) <= 0.5,
+            "mixed_dates": mixed, "ledger_as_of": ledger_as_of,
             "ledger_customers": ledger.get("customers"), "by_group": ledger.get("by_group", {})}

@@ -552,6 +552,7 @@ def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
     out["feedback"] = [{"date": f.date(x["date"]), "summary": x.get("summary") or ""} for x in c["feedback"]]
     ecl = out["ecl"]
     out["ecl"]["matrix"] = [{"label": bucket_label(r["bucket"], tx), "observations": r["observations"],
+                             "invoices": r.get("invoices"),
                              "default_rate": f.percent(r["default_rate"], 2), "loss_rate": f.percent(r["loss_rate"], 2),
                              "source": t(f"monitoring.ecl.source.{r['source']}")} for r in out["ecl_matrix"]]
     labels = {s: tx.scenario_label({"scenario": s, "label": (ecl.get("labels") or {}).get(s)}) for s in ecl["scenarios"]}

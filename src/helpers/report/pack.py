@@ -421,15 +421,17 @@ def _matrix_words(pack: dict, tx: Text, labels: dict[str, str]) -> dict:
     scenario name → label)."""
     f, t = tx.f, tx.t
     rows = [{"group": t(f"monitoring.ecl.group.{r['group']}"), "bucket": bucket_label(r["bucket"], tx),
-             "observations": r["observations"], "default_rate": f.percent(r["default_rate"], 2),
+             "observations": r["observations"], "invoices": r.get("invoices"), "default_rate": f.percent(r["default_rate"], 2),
              "loss_rate": f.percent(r["loss_rate"], 2), "source": t(f"monitoring.ecl.source.{r['source']}")}
             for r in pack.get("provision_matrix") or []]
     rec = pack.get("reconciliation")
     text = ""
     if rec:
-        key = "pack.reconciliation.tied" if rec["reconciled"] else "pack.reconciliation.difference"
+        key = ("pack.reconciliation.mixed" if rec.get("mixed_dates") else
+               "pack.reconciliation.tied" if rec["reconciled"] else "pack.reconciliation.difference")
         text = t(key, ledger=f.number(rec["ledger"], 0), pack=f.number(rec["pack"], 0),
-                 difference=f.number(rec["difference"], 0), customers=rec["ledger_customers"])
+                 difference=f.number(rec["difference"], 0), customers=rec["ledger_customers"],
+                 date=f.date(rec.get("ledger_as_of")))
     led = pack.get("ledger_ecl")
     ledger_text = ""
     if led:
@@ -494,7 +496,9 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     matrix_path = out_dir / "provision_matrix.json"  # written by the batch: the ledger's matrix and balance
     matrix = read_json(matrix_path) if matrix_path.is_file() else None
     pack["provision_matrix"] = matrix["matrix"] if matrix else None
-    pack["reconciliation"] = ledger_reconciliation(pack["ecl"]["open"], matrix["ledger_open"] if matrix else None)
+    pack["reconciliation"] = ledger_reconciliation(pack["ecl"]["open"], matrix["ledger_open"] if matrix else None,
+                                                   ledger_as_of=matrix.get("as_of") if matrix else None,
+                                                   pack_dates=pack.get("as_of_dates"))
     pack["ledger_ecl"] = matrix.get("ledger_ecl") if matrix else None
     for r in pack["customers"]:  # a report that is not on disk is not pointed at
         if r["report"] and not (out_dir / r["report"]).is_file():
