@@ -36,6 +36,7 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/riskbook batch --out reports --as-of 2026-09-30
 	@echo "PDF reports: $$(pwd)/reports/<customer_id>/report.pdf  (manifest: $$(pwd)/reports/manifest.json)"
+	@echo "Portfolio pack: $$(pwd)/reports/portfolio.pdf, portfolio.xlsx, portfolio.json"
 
 test: setup
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider

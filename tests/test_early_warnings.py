@@ -72,7 +72,7 @@ CASES = {
     "unaudited_statements": ({"latest_audited": False, "latest_year": 2025}, "low", {"year": 2025},
                              {"latest_audited": True, "latest_year": 2025}),
     "overdue_items": ({"oldest_days_past_due": 91, "over_days_amount": 2000.0}, "high",
-                      {"days_past_due": 91, "amount": 2000.0, "days": 90},
+                      {"days_past_due": 91, "amount": 2000.0, "share": None, "days": 90},
                       {"oldest_days_past_due": 90, "over_days_amount": 0.0}),
 }
 
@@ -305,3 +305,11 @@ def test_customer_ecl_does_not_treat_an_unknown_rate_as_zero():
     assert not got == pytest.approx(as_if_zero)
     result = customer_ecl(aging_table, unknown, MULT, WEIGHTS)
     assert math.isnan(got) and result["reason"] == "no_loss_rate" and result["unknown_buckets"] == ["61_90"]
+
+
+def test_overdue_items_is_high_only_when_material():
+    rules = {"overdue_items": WarningRule(severity="medium", days=90, high_threshold=0.10)}
+    small = early_warnings({"oldest_days_past_due": 400, "over_days_amount": 900.0, "open_total": 10_000.0}, rules)
+    big = early_warnings({"oldest_days_past_due": 120, "over_days_amount": 1000.0, "open_total": 10_000.0}, rules)
+    assert small[0]["severity"] == "medium" and small[0]["args"]["share"] == pytest.approx(0.09)
+    assert big[0]["severity"] == "high" and big[0]["args"]["share"] == pytest.approx(0.10)

@@ -19,7 +19,8 @@ dispute_open          a complaint or dispute is unresolved for longer than ``day
 no_visit              no visit within the grade's ``contacts.visit_months``, or fewer than ``min_visits``
 stale_statements      the latest statements end more than ``months`` months before ``as_of``
 unaudited_statements  the latest statements are unaudited
-overdue_items         an open invoice is more than ``days`` days past due
+overdue_items         an open invoice is more than ``days`` days past due (high when the amount that far
+                      overdue is at least ``high_threshold`` of the open receivables)
 ===================== ====================================================================================
 
 Every signal carries its numbers (``args``) and a recommended action (the message ``warning.action.<rule>``).
@@ -67,7 +68,7 @@ def early_warnings(facts: dict, rules: dict[str, WarningRule]) -> list[dict]:
         ``previous_grade``, ``bank_overdue_days``, ``altman_zone``, ``revenue_growth``, ``equity``,
         ``issues`` (from :func:`~helpers.analysis.monitoring.contact_summary`), ``needs_visit``,
         ``visit_due_reason``, ``days_since_visit``, ``statement_age_months``, ``latest_audited``,
-        ``oldest_days_past_due``, ``oldest_open_amount``. Missing facts never fire a rule.
+        ``oldest_days_past_due``, ``over_days_amount``, ``open_total``. Missing facts never fire a rule.
     rules : dict
         The policy's ``monitoring.warnings``.
 
@@ -139,8 +140,11 @@ def early_warnings(facts: dict, rules: dict[str, WarningRule]) -> list[dict]:
         fire("unaudited_statements", r.severity, year=facts.get("latest_year"))
     if (r := _rule(rules, "overdue_items")) and num(facts.get("oldest_days_past_due")):
         if facts["oldest_days_past_due"] > _or(r.days, 90):
-            fire("overdue_items", r.severity, days_past_due=facts["oldest_days_past_due"],
-                 amount=facts.get("over_days_amount"), days=_or(r.days, 90))
+            amount, open_total = facts.get("over_days_amount"), facts.get("open_total")
+            share = amount / open_total if num(amount) and num(open_total) and open_total > 0 else None
+            high = r.high_threshold is not None and share is not None and share >= r.high_threshold
+            fire("overdue_items", "high" if high else r.severity, days_past_due=facts["oldest_days_past_due"],
+                 amount=amount, share=share, days=_or(r.days, 90))
     return sorted(out, key=lambda w: SEVERITY_ORDER[w["severity"]])
 
 
@@ -313,6 +317,7 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
     over_days = overdue_rule.days if overdue_rule and overdue_rule.days is not None else 90
     facts = {"as_of": as_of, "grade": grade, "previous_grade": prev_grade,
              "grade_notches_down": notches, "utilization": exp["utilization"], "headroom": exp["headroom"],
+             "open_total": exp["open_invoices"],
              "dbt_trend": list(trend["dbt_3m"]), "large": large.to_dict(orient="records"),
              "bank_overdue_days": None if pd.isna(chars["bank_overdue_days"]) else float(chars["bank_overdue_days"]),
              "issues": contacts["issues"], **{k: contacts[k] for k in ("needs_visit", "visit_due_reason",

@@ -431,7 +431,7 @@ def _warning_args(w: dict, tx: Text, currency: str) -> dict:
     for k, v in a.items():
         if v is None:
             out[k] = f.missing
-        elif k in ("utilization", "growth") or (k == "threshold" and w["rule"] in ("utilization", "revenue_falling")):
+        elif k in ("utilization", "growth", "share") or (k == "threshold" and w["rule"] in ("utilization", "revenue_falling")):
             out[k] = f.percent(v, 0)
         elif k in ("amount", "headroom", "equity"):
             out[k] = f.amount(v, currency)
