@@ -274,6 +274,7 @@ def test_customer_ecl_books_no_insurance_and_gives_the_recommended_cover_as_a_me
     assert e["weighted"] == pytest.approx(291.75)  # the booked figure is unchanged
     memo = e["insured_memo"]
     assert memo["covered_share"] == pytest.approx(0.75) and memo["retention"] == pytest.approx(0.375)
+    assert memo["cover"] == 0.9
     assert memo["weighted"] == pytest.approx(109.40625)
 
 

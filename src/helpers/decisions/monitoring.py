@@ -219,7 +219,8 @@ def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, multipliers: d
         at_default = lgd * total
         retention = retained_loss(at_default, at_default * covered_share * float(insurance.get("cover") or 0.0),
                                   float(insurance.get("deductible") or 0.0)) / at_default
-        memo = {"covered_share": covered_share, "retention": retention, "weighted": weighted * retention}
+        memo = {"covered_share": covered_share, "cover": float(insurance.get("cover") or 0.0), "retention": retention,
+                "weighted": weighted * retention}
     return {"by_bucket": by_bucket.to_dict(orient="records"), "scenarios": scen, "weighted": weighted, "open": total,
             "coverage": weighted / total if total > 0 else np.nan, "insured_memo": memo, "lgd": lgd,
             "reason": "no_loss_rate" if unknown else None, "unknown_buckets": unknown}

@@ -562,7 +562,8 @@ def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
     out["ecl"]["group_label"] = t(f"monitoring.ecl.group.{ecl['group']}")
     memo = ecl.get("insured_memo")
     out["ecl"]["memo_text"] = (t("section.monitoring.ecl_insured_memo", share=f.percent(memo["covered_share"], 0),
-                                 ecl=f.amount(memo["weighted"], cur)) if memo else "")
+                                 cover=f.percent(memo.get("cover"), 0), ecl=f.amount(memo["weighted"], cur))
+                               if memo else "")
     out["ecl"]["unknown_text"] = (t("monitoring.ecl.unknown", buckets=t("common.list_separator").join(
         bucket_label(b, tx) for b in ecl.get("unknown_buckets") or [])) if ecl.get("reason") else "")
     out["ecl"]["bucket_rows"] = [{"label": bucket_label(r["bucket"], tx), "open": r["open"],
