@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from ..data.portfolio import Portfolio
-from .monitoring import bucket_keys, bucket_of, convert, open_amount_at
+from .monitoring import bucket_keys, bucket_lower_bound, bucket_of, convert, open_amount_at
 
-__all__ = ["observations", "provision_matrix", "portfolio_matrix", "customer_group", "ledger_open_balance"]
+__all__ = ["observations", "provision_matrix", "base_ledger", "portfolio_matrix", "customer_group", "ledger_open_balance"]
 
 
 def observations(invoices: pd.DataFrame, as_of, *, history_months: int = 24, default_days: int = 90,
@@ -71,7 +71,7 @@ def _open_at_own_dates(invoices: pd.DataFrame, dates: pd.Series) -> pd.Series:
     return o.where(invoices["invoice_date"] <= dates, 0.0).clip(lower=0.0)
 
 
-def _rates(obs: pd.DataFrame, keys: list[str], bounds, default_days: int) -> pd.DataFrame:
+def _rates(obs: pd.DataFrame, keys: list[str], default_days: int) -> pd.DataFrame:
     g = obs.groupby("bucket")
     out = pd.DataFrame({"bucket": keys})
     out["observations"] = g.size().reindex(keys).fillna(0).astype(int).values
@@ -80,8 +80,7 @@ def _rates(obs: pd.DataFrame, keys: list[str], bounds, default_days: int) -> pd.
     out["defaulted_amount"] = g["defaulted"].sum().reindex(keys).fillna(0.0).values
     with np.errstate(invalid="ignore", divide="ignore"):
         out["default_rate"] = np.where(out["observed_amount"] > 0, out["defaulted_amount"] / out["observed_amount"], np.nan)
-    lower = [0, 1] + [b + 1 for b in bounds]  # lower bound of each bucket's days past due
-    out.loc[[lo >= default_days for lo in lower], "default_rate"] = 1.0
+    out.loc[[bucket_lower_bound(b) >= default_days for b in keys], "default_rate"] = 1.0
     return out
 
 
@@ -109,20 +108,19 @@ def provision_matrix(invoices: pd.DataFrame, as_of, *, lgd: float, history_month
     """
     keys = bucket_keys(bounds)
     obs = observations(invoices, as_of, history_months=history_months, default_days=default_days, bounds=bounds)
-    pooled = _rates(obs, keys, bounds, default_days)
+    pooled = _rates(obs, keys, default_days)
     pooled["group"] = "all"
-    lower = dict(zip(keys, [0, 1] + [b + 1 for b in bounds]))
-    pooled["source"] = ["in_default" if lower[b] >= default_days else "observed" if n else "none"
+    pooled["source"] = ["in_default" if bucket_lower_bound(b) >= default_days else "observed" if n else "none"
                         for b, n in zip(pooled["bucket"], pooled["observations"])]
     frames = [pooled]
     if groups is not None:
         obs = obs.assign(group=obs["customer_id"].map(groups))
         for name in sorted(groups.dropna().unique()):
-            own = _rates(obs[obs["group"] == name], keys, bounds, default_days)
+            own = _rates(obs[obs["group"] == name], keys, default_days)
             own["group"] = name
             src = []
             for i, r in own.iterrows():
-                if lower[r["bucket"]] >= default_days:
+                if bucket_lower_bound(r["bucket"]) >= default_days:
                     src.append("in_default")
                 elif r["observations"] < min_observations:
                     own.at[i, "default_rate"] = pooled.at[i, "default_rate"]
@@ -146,6 +144,11 @@ def customer_group(portfolio: Portfolio) -> pd.Series | None:
     return pd.Series(np.where(cu["country"] == portfolio.policy.home_country, "domestic", "foreign"), index=cu.index)
 
 
+def base_ledger(portfolio: Portfolio) -> pd.DataFrame:
+    """The whole ledger with its amounts in the base currency (computed once, kept in the derived results)."""
+    return portfolio.derived("ledger_base", lambda p: convert(p.tables["invoices"], p.fx_rates, p.policy.base_currency))
+
+
 def portfolio_matrix(portfolio: Portfolio) -> pd.DataFrame:
     """The portfolio's provision matrix, from the whole ledger in the base currency (computed once and
     kept in the portfolio's derived results)."""
@@ -153,8 +156,7 @@ def portfolio_matrix(portfolio: Portfolio) -> pd.DataFrame:
     def compute(p: Portfolio) -> pd.DataFrame:
         m = p.policy.monitoring
         lgd = m.ecl.lgd if m.ecl.lgd is not None else (p.policy.decisions.lgd if p.policy.decisions else 0.6)
-        inv = convert(p.tables["invoices"], p.fx_rates, p.policy.base_currency)
-        return provision_matrix(inv, p.as_of, lgd=lgd, history_months=m.ecl.history_months,
+        return provision_matrix(base_ledger(p), p.as_of, lgd=lgd, history_months=m.ecl.history_months,
                                 default_days=m.ecl.default_days, min_observations=m.ecl.min_observations,
                                 bounds=tuple(m.aging_buckets), groups=customer_group(p))
 
@@ -165,7 +167,7 @@ def ledger_open_balance(portfolio: Portfolio) -> dict:
     """The ledger's open balance at ``as_of`` in the base currency: ``total``, ``by_group`` (the matrix's
     groups, or ``all``) and ``customers`` (how many have an open amount) — what the portfolio's ECL must
     reconcile to."""
-    inv = convert(portfolio.tables["invoices"], portfolio.fx_rates, portfolio.policy.base_currency)
+    inv = base_ledger(portfolio)
     o = open_amount_at(inv, portfolio.as_of)
     groups = customer_group(portfolio)
     g = inv["customer_id"].map(groups) if groups is not None else pd.Series("all", index=inv.index)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUCKETS_DEFAULT", "bucket_keys", "bucket_of", "convert", "open_amount_at", "aging", "ledger_dso",
+__all__ = ["BUCKETS_DEFAULT", "bucket_keys", "bucket_lower_bound", "bucket_of", "convert", "open_amount_at", "aging", "ledger_dso",
            "days_beyond_terms", "dbt_windows", "oldest_open_item", "paid_late_share", "monthly_trend",
            "PAYMENT_INDEX_ANCHORS", "payment_index_points", "payment_index", "exposure", "large_transactions",
            "contact_summary", "open_issues"]
@@ -34,6 +34,15 @@ def bucket_keys(bounds=BUCKETS_DEFAULT) -> list[str]:
         lo = b + 1
     keys.append(f"over_{bounds[-1]}")
     return keys
+
+
+def bucket_lower_bound(code: str) -> int:
+    """The least days past due of a bucket code: ``not_due`` 0, ``1_30`` 1, ``31_60`` 31, ``over_90`` 91."""
+    if code == "not_due":
+        return 0
+    if code.startswith("over_"):
+        return int(code[5:]) + 1
+    return int(code.split("_")[0])
 
 
 def bucket_of(days_past_due, bounds=BUCKETS_DEFAULT) -> np.ndarray:
@@ -117,11 +126,15 @@ def ledger_dso(invoices: pd.DataFrame, as_of, days_in_year: int = 365) -> dict:
     return {"value": open_total / sales * days_in_year, "reason": None, "open": open_total, "sales": sales}
 
 
+def _settled(invoices: pd.DataFrame, date: pd.Timestamp) -> pd.Series:
+    """Whether each invoice is paid in full (to half a cent) by ``date``."""
+    return (invoices["paid_date"].notna() & (invoices["paid_date"] <= date)
+            & (invoices["paid_amount"] >= invoices["amount"] - 0.005))
+
+
 def _beyond_terms(invoices: pd.DataFrame, date: pd.Timestamp) -> pd.Series:
     """Days beyond terms of each invoice seen at ``date`` (module conventions)."""
-    settled = (invoices["paid_date"].notna() & (invoices["paid_date"] <= date)
-               & (invoices["paid_amount"] >= invoices["amount"] - 0.005))
-    end = invoices["paid_date"].where(settled, date)
+    end = invoices["paid_date"].where(_settled(invoices, date), date)
     return (end - invoices["due_date"]).dt.days.astype(float)
 
 
@@ -174,9 +187,7 @@ def paid_late_share(invoices: pd.DataFrame, as_of, months: int = 24) -> dict:
     NaN with ``reason`` ``no_paid_invoices`` when none was paid.
     """
     as_of = pd.Timestamp(as_of)
-    paid = invoices[invoices["paid_date"].notna() & (invoices["paid_date"] <= as_of)
-                    & (invoices["paid_date"] > as_of - pd.DateOffset(months=months))
-                    & (invoices["paid_amount"] >= invoices["amount"] - 0.005)]
+    paid = invoices[_settled(invoices, as_of) & (invoices["paid_date"] > as_of - pd.DateOffset(months=months))]
     if paid.empty:
         return {"count_share": np.nan, "amount_share": np.nan, "paid": 0, "late": 0, "reason": "no_paid_invoices"}
     late = paid["paid_date"] > paid["due_date"]
@@ -249,8 +260,7 @@ def payment_index(invoices: pd.DataFrame, as_of, months: int = 24, min_experienc
     as_of = pd.Timestamp(as_of)
     w = invoices[(invoices["invoice_date"] > as_of - pd.DateOffset(months=months)) & (invoices["invoice_date"] <= as_of)]
     days = _beyond_terms(w, as_of)
-    settled = (w["paid_date"].notna() & (w["paid_date"] <= as_of) & (w["paid_amount"] >= w["amount"] - 0.005))
-    exp = settled | (~settled & (as_of > w["due_date"]))
+    exp = _settled(w, as_of) | (as_of > w["due_date"])
     w, days = w[exp], days[exp]
     base = {"experiences": int(len(w)), "amount": float(w["amount"].sum()), "months": months}
     if len(w) < min_experiences or base["amount"] <= 0:
@@ -314,9 +324,8 @@ def large_transactions(invoices: pd.DataFrame, as_of, *, months: int = 24, amoun
     if big.empty:
         return pd.DataFrame(columns=cols)
     big["rules"] = [[k for k in tests if hit.at[i, k]] for i in big.index]
-    settled = big["paid_date"].notna() & (big["paid_date"] <= as_of) & (big["paid_amount"] >= big["amount"] - 0.005)
     days = _beyond_terms(big, as_of)
-    big["status"] = np.where(settled, np.where(days <= 0, "paid_on_time", "paid_late"),
+    big["status"] = np.where(_settled(big, as_of), np.where(days <= 0, "paid_on_time", "paid_late"),
                              np.where(as_of > big["due_date"], "open_overdue", "open_not_due"))
     big["days_beyond_terms"] = days
     big["open_amount"] = open_amount_at(big, as_of)
@@ -334,10 +343,16 @@ def open_issues(contacts: pd.DataFrame, as_of) -> pd.DataFrame:
     resolved, or resolved with a ``resolved_date`` after ``as_of``)."""
     as_of = pd.Timestamp(as_of)
     c = contacts[contacts["kind"].isin(ISSUES) & (contacts["date"] <= as_of)]
-    done = c["resolved"].fillna(False).astype(bool)
-    if "resolved_date" in c:
-        done &= ~(c["resolved_date"].notna() & (c["resolved_date"] > as_of))
-    return c[~done]
+    return c[~_resolved_at(c, as_of)]
+
+
+def _resolved_at(issues: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """Whether each complaint or dispute is resolved at ``as_of``: marked resolved, and not with a
+    ``resolved_date`` after ``as_of``."""
+    done = issues["resolved"].fillna(False).astype(bool)
+    if "resolved_date" in issues:
+        done &= ~(issues["resolved_date"].notna() & (issues["resolved_date"] > as_of))
+    return done
 
 
 
@@ -365,11 +380,10 @@ def contact_summary(contacts: pd.DataFrame, as_of, *, min_visits: int | None = N
     n_visits = int(year["kind"].isin(VISITS).sum())
     n_calls = int(year["kind"].isin(CALLS).sum())
     issues = c[c["kind"].isin(ISSUES)].sort_values("date", ascending=False)
+    done = _resolved_at(issues, as_of)
     rows = []
-    for _, r in issues.iterrows():
-        resolved = bool(r.get("resolved")) if pd.notna(r.get("resolved")) else False
-        if resolved and pd.notna(r.get("resolved_date")) and r["resolved_date"] > as_of:
-            resolved = False  # resolved after the analysis date: still open at as_of
+    for i, r in issues.iterrows():
+        resolved = bool(done.at[i])
         end = r.get("resolved_date") if resolved and pd.notna(r.get("resolved_date")) else as_of
         rows.append({"contact_id": r["contact_id"], "date": r["date"], "kind": r["kind"], "resolved": resolved,
                      "resolved_date": r.get("resolved_date") if resolved else None,

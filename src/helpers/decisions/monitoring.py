@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.characteristics import portfolio_characteristics
-from ..analysis.ecl import customer_group, portfolio_matrix
+from ..analysis.ecl import base_ledger, customer_group, portfolio_matrix
 from ..analysis.financial import analyse_portfolio
-from ..analysis.monitoring import (aging, contact_summary, convert, dbt_windows, exposure, large_transactions,
-                                   ledger_dso, monthly_trend, oldest_open_item, open_amount_at, paid_late_share,
-                                   payment_index)
+from ..analysis.monitoring import (aging, bucket_lower_bound, contact_summary, convert, dbt_windows, exposure,
+                                   large_transactions, ledger_dso, monthly_trend, oldest_open_item, open_amount_at,
+                                   paid_late_share, payment_index)
 from ..analysis.peers import latest_rows
 from ..config.policy import WarningRule
 from ..data.portfolio import Portfolio
@@ -213,7 +213,7 @@ def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, multipliers: d
                               "ecl": (o * np.minimum(1.0, dr * base_mult) * lgd).values})
     memo = None
     if insurance and total > 0:
-        insurable = float(sum(a for b, a in o.items() if _lower_bound(b) < default_days))
+        insurable = float(sum(a for b, a in o.items() if bucket_lower_bound(b) < default_days))
         cap = insurance.get("insurer_limit")
         covered_share = min(insurable, cap if cap is not None else insurable) / total
         at_default = lgd * total
@@ -226,13 +226,9 @@ def customer_ecl(aging_table: pd.DataFrame, matrix: pd.DataFrame, multipliers: d
             "reason": "no_loss_rate" if unknown else None, "unknown_buckets": unknown}
 
 
-def _lower_bound(bucket: str) -> int:
-    """Least days past due of an aging bucket code (``not_due`` 0, ``31_60`` 31, ``over_90`` 91)."""
-    if bucket == "not_due":
-        return 0
-    if bucket.startswith("over_"):
-        return int(bucket[5:]) + 1
-    return int(bucket.split("_")[0])
+def _months_between(later: pd.Timestamp, earlier: pd.Timestamp) -> int:
+    """Calendar months from ``earlier`` to ``later`` (2025-12-31 → 2026-09-30 is 9)."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
 def _statement_facts(portfolio: Portfolio, customer_id: str) -> dict:
@@ -246,7 +242,7 @@ def _statement_facts(portfolio: Portfolio, customer_id: str) -> dict:
     growth = ratios.at[customer_id, "revenue_growth"] if customer_id in ratios.index and "revenue_growth" in ratios else np.nan
     z = analysis.altman[analysis.altman["customer_id"] == customer_id]
     z = z.loc[z["fiscal_year"].idxmax()] if len(z) else None
-    age = (portfolio.as_of.year - last["period_end"].year) * 12 + portfolio.as_of.month - last["period_end"].month
+    age = _months_between(portfolio.as_of, last["period_end"])
     return {"latest_year": int(last["fiscal_year"]), "period_end": last["period_end"], "equity": float(last["equity"]),
             "latest_audited": bool(last["audited"]) if pd.notna(last.get("audited")) else None,
             "revenue_growth": float(growth) if pd.notna(growth) else None, "statement_age_months": int(age),
@@ -311,7 +307,7 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
     chars = portfolio_characteristics(portfolio).loc[customer_id]
     bank = c.bank_credit
     bank_date = bank["report_date"].max() if len(bank) else None
-    bank_age = None if bank_date is None else (as_of.year - bank_date.year) * 12 + as_of.month - bank_date.month
+    bank_age = None if bank_date is None else _months_between(as_of, bank_date)
     prev_grade = (previous or {}).get("grade")
     notches = (grades.index(grade) - grades.index(prev_grade)) if prev_grade in grades and grade in grades else None
     overdue_rule = mon.warnings.get("overdue_items")
@@ -404,7 +400,7 @@ def ledger_ecl(portfolio: Portfolio) -> dict:
     """
     policy = portfolio.policy
     mon = policy.monitoring
-    inv = convert(portfolio.tables["invoices"], portfolio.fx_rates, policy.base_currency)
+    inv = base_ledger(portfolio)
     groups = customer_group(portfolio)
     key = inv["customer_id"].map(groups) if groups is not None else pd.Series("all", index=inv.index)
     matrix = portfolio_matrix(portfolio)

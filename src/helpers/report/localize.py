@@ -19,7 +19,7 @@ from .messages import Messages, local_text, messages
 
 __all__ = ["Text", "text_for", "finding_text", "profile_text", "financial_text", "credit_text", "decision_text",
            "validation_text", "selection_log_text", "ratio_frame", "note_text",
-           "monitoring_text", "bucket_label", "payment_index_band", "warning_signal_text"]
+           "monitoring_text", "matrix_text", "bucket_label", "payment_index_band", "warning_signal_text"]
 
 
 class Text:
@@ -455,6 +455,16 @@ def warning_signal_text(w: dict, tx: Text, currency: str) -> dict:
             "action": tx.t(f"signal.action.{w['rule']}")}
 
 
+def matrix_text(rows: list[dict], tx: Text) -> list[dict]:
+    """Rows of a provision matrix (:func:`helpers.analysis.ecl.provision_matrix`) in words: ``group`` and
+    ``label`` (the bucket), counts, rates as percent and the rate's ``source``."""
+    f, t = tx.f, tx.t
+    return [{"group": t(f"monitoring.ecl.group.{r['group']}"), "label": bucket_label(r["bucket"], tx),
+             "observations": r["observations"], "invoices": r.get("invoices"),
+             "default_rate": f.percent(r["default_rate"], 2), "loss_rate": f.percent(r["loss_rate"], 2),
+             "source": t(f"monitoring.ecl.source.{r['source']}")} for r in rows]
+
+
 def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
     """The monitoring section with buckets, payment figures, signals, review, transactions, contacts and
     the expected credit loss in words and formatted figures."""
@@ -551,10 +561,7 @@ def monitoring_text(section: dict, tx: "Text | str" = "en") -> dict:
                      for i in c["issues"]]
     out["feedback"] = [{"date": f.date(x["date"]), "summary": x.get("summary") or ""} for x in c["feedback"]]
     ecl = out["ecl"]
-    out["ecl"]["matrix"] = [{"label": bucket_label(r["bucket"], tx), "observations": r["observations"],
-                             "invoices": r.get("invoices"),
-                             "default_rate": f.percent(r["default_rate"], 2), "loss_rate": f.percent(r["loss_rate"], 2),
-                             "source": t(f"monitoring.ecl.source.{r['source']}")} for r in out["ecl_matrix"]]
+    out["ecl"]["matrix"] = matrix_text(out["ecl_matrix"], tx)
     labels = {s: tx.scenario_label({"scenario": s, "label": (ecl.get("labels") or {}).get(s)}) for s in ecl["scenarios"]}
     out["ecl"]["scenario_rows"] = [{"label": labels[s], "multiplier": f.number(v["multiplier"], 2),
                                     "ecl": f.amount(v["ecl"], cur)}

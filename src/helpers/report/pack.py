@@ -23,7 +23,7 @@ from ..config import TEMPLATES_DIR
 from ..data.store import atomic_write_bytes, read_json, write_json
 from ..decisions.portfolio import SEVERITIES, ledger_reconciliation, portfolio_pack
 from .formatting import check_language
-from .localize import Text, bucket_label, text_for
+from .localize import Text, matrix_text, text_for
 from .render import render_html, render_pdf
 
 __all__ = ["PACK_FILES", "read_summaries", "pack_text", "pack_workbook", "write_portfolio_pack"]
@@ -420,10 +420,7 @@ def _matrix_words(pack: dict, tx: Text, labels: dict[str, str]) -> dict:
     """The provision matrix, the ledger reconciliation and the whole ledger's ECL in words (``labels``:
     scenario name → label)."""
     f, t = tx.f, tx.t
-    rows = [{"group": t(f"monitoring.ecl.group.{r['group']}"), "bucket": bucket_label(r["bucket"], tx),
-             "observations": r["observations"], "invoices": r.get("invoices"), "default_rate": f.percent(r["default_rate"], 2),
-             "loss_rate": f.percent(r["loss_rate"], 2), "source": t(f"monitoring.ecl.source.{r['source']}")}
-            for r in pack.get("provision_matrix") or []]
+    rows = matrix_text(pack.get("provision_matrix") or [], tx)
     rec = pack.get("reconciliation")
     text = ""
     if rec:
