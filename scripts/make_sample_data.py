@@ -5,7 +5,7 @@ Usage: ``python scripts/make_sample_data.py [--out data/sample]``
 
 Writes one CSV per contract table (``helpers.data.contract.TABLES``), with exactly the declared
 columns in declared order: ``customers``, ``financial_statements``, ``bank_credit``,
-``invoices``, ``contacts``, ``outcomes`` and ``fx_rates``. ``policy.yaml`` in the output
+``invoices``, ``contacts``, ``assessments``, ``outcomes`` and ``fx_rates``. ``policy.yaml`` in the output
 folder (else ``data/sample/policy.yaml``) is read for industries and rating scale, never
 written. Dates are ISO, booleans ``true``/``false`` and nulls empty cells. Running the script
 twice gives byte-identical files.
@@ -27,6 +27,11 @@ How the data are made
   overdue days and past defaults follow ``h``. Invoices (24 months to 2026-09-30) are drawn
   around ``expected_monthly_purchases``; days paid late follow ``h``. Contacts (visits,
   calls, complaints, disputes...) are more frequent and less often resolved for weak firms.
+* Assessments (the analyst's questionnaire of the policy's ``assessment`` section), drawn with their own
+  generator (seed + 2) after everything else, so the other files do not change: about four customers in
+  five have one, a few only an old one (stale) and a few two (the latest counts); answers follow ``h``,
+  the latest statements' audit, the largest buyer's share, the contact log (disputes, complaints, the
+  last visit: no visit, no site-visit answer) and the policy's industry outlook.
 * Outcomes: ~4,000 historical customer-years whose ratios, bank behaviour, late payment and
   disputes are driven by a latent AR(1) health factor plus noise; default is drawn from a
   logistic model of the *observed* characteristics (liquidity, leverage, coverage, margin,
@@ -49,7 +54,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 # Load the contract module by path: it needs only the standard library, unlike the helpers package.
 sys.dont_write_bytecode = True  # leave no __pycache__ in src/ (others are editing it)
-_spec = importlib.util.spec_from_file_location("riskbook_contract", ROOT / "src" / "helpers" / "contract.py")
+_spec = importlib.util.spec_from_file_location("riskbook_contract", ROOT / "src" / "helpers" / "data" / "contract.py")
 contract = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(contract)
 TABLES, UNIT_FACTORS = contract.TABLES, contract.UNIT_FACTORS
@@ -595,6 +600,7 @@ def main(argv=None) -> None:
     con_df = pd.DataFrame(con).sort_values(["date", "customer_id", "kind"], kind="mergesort")
     con_df.insert(0, "contact_id", [f"CT-{i + 1:05d}" for i in range(len(con_df))])
     write_table(con_df, "contacts", out)
+    write_table(make_assessments(custs, stm, con_df, policy, np.random.default_rng(SEED + 2)), "assessments", out)
     oc = make_outcomes(rng, policy)
     print(f"outcomes: {len(oc)} rows, default rate {oc['default'].mean():.2%}, "
           f"AUC of true PD {auc(oc['_pd'].to_numpy(), oc['default'].to_numpy()):.3f}")
@@ -631,6 +637,132 @@ def add_market_profile(custs: list[dict], rng) -> None:
         buyer = float(np.clip(rng.beta(2.2, 8.0), .04, .6))
         c["export_share"] = round(float(export), 2) if known else None
         c["largest_buyer_share"] = round(buyer, 2) if known else None
+
+
+# ----------------------------------------------------------------------------- assessments
+ANALYSTS_CN, ANALYSTS_EN = ["赵敏", "孙浩"], ["Grace Chen"]
+#: Evidence per question and answer quality (good, middling, poor), Chinese for domestic customers.
+EVIDENCE = {
+    "management_experience": (("总经理从业十五年以上，核心团队稳定。", "Managing director 15+ years in the trade; stable team."),
+                              ("管理层从业年限一般，近两年有高管变动。", "Management moderately experienced; a senior change in two years."),
+                              ("管理层经验不足，主要决策依赖实际控制人一人。", "Thin management; decisions rest on the owner alone.")),
+    "ownership_succession": (("股权结构清晰，已安排副总经理接班。", "Clear ownership; deputy named as successor."),
+                             ("家族持股，接班人尚未明确。", "Family-owned; successor not yet named."),
+                             ("股权存在代持及关联方往来，无接班安排。", "Nominee shareholding and related-party flows; no succession.")),
+    "internal_controls": (("财务岗位分离，月度对账，年报经审计。", "Duties separated, monthly reconciliations, audited accounts."),
+                          ("有专职会计，但出纳与记账未分离。", "Qualified bookkeeper, but cash and books not separated."),
+                          ("账务由代账公司处理，报表未经审计且对账滞后。", "Books kept by an outside agent; unaudited, reconciliations late.")),
+    "customer_supplier_dependence": (("客户分散，前五大客户占比不足四成。", "Spread customer base; top five under 40 % of sales."),
+                                     ("对前两大客户依赖较明显。", "Noticeable dependence on its two largest buyers."),
+                                     ("单一大客户占销售额比重过高。", "One buyer takes a very large share of sales.")),
+    "legal_disputes": (("查询裁判文书网及执行信息公开网，未发现涉诉记录。", "Court and enforcement registers searched: nothing found."),
+                       ("存在少量买卖合同纠纷，金额不大。", "A few small sales-contract disputes on record."),
+                       ("存在未结诉讼及质量扣款争议。", "Open litigation and disputed quality deductions.")),
+    "site_visit": (("厂区整洁，开工率高，库存与报表相符。", "Tidy premises, busy lines, stock as reported."),
+                   ("经营正常，部分库存积压。", "Operating normally; some slow-moving stock."),
+                   ("开工不足，库存与报表差异较大。", "Lines idle; stock far below the reported figure.")),
+    "industry_outlook": (("下游需求旺盛，订单饱满。", "Strong downstream demand; full order book."),
+                         ("细分市场需求平稳。", "Demand in its niche is steady."),
+                         ("下游需求疲软，价格竞争激烈。", "Weak downstream demand and price pressure.")),
+    "transparency": (("按时提供报表和征信授权，沟通顺畅。", "Statements and bank-report consent given on time."),
+                     ("资料提供需多次催要。", "Documents arrive after several reminders."),
+                     ("拒绝提供银行流水和完整报表。", "Refuses bank statements and full accounts.")),
+}
+#: The seed cases, answered by hand: CASE1's weak liquidity and unaudited books, CASE2's export exposure.
+CASE_ANSWERS = {
+    "CASE1": ("2026-08-20", "赵敏", {
+        "management_experience": ("adequate", "总经理从事电子元器件贸易十余年，但财务总监于2025年离职后未补缺。"),
+        "ownership_succession": ("adequate", "夫妻二人持股100%，接班人尚未明确。"),
+        "internal_controls": ("weak", "2025年报表未经审计；出纳与会计由同一人兼任，应收账款对账滞后两个月。"),
+        "customer_supplier_dependence": ("moderate", "最大客户占销售额约22%，主要供应商两家。"),
+        "legal_disputes": ("minor", "执行信息公开网无记录；与一家下游客户有一起小额买卖合同纠纷。"),
+        "site_visit": ("acceptable", "2026年8月走访：生产线开工约七成，部分库存积压。"),
+        "industry_outlook": ("stable", "消费电子下游需求平稳，价格竞争加剧。"),
+        "transparency": ("adequate", "报表和征信授权需催要后提供。")}),
+    "CASE2": ("2026-07-15", "Grace Chen", {
+        "management_experience": ("strong", "Founder has run garment exports for 20 years; experienced sales team."),
+        "ownership_succession": ("adequate", "Family-owned; the founder's son is deputy director."),
+        "internal_controls": ("adequate", "Audited accounts (local auditor); ERP for orders, manual cash book."),
+        "customer_supplier_dependence": ("high", "Largest buyer (EU retailer) about 35 % of sales; top three over 70 %."),
+        "legal_disputes": ("none", "No court or enforcement records found in Vietnam."),
+        "site_visit": ("good", "Visited July 2026: three lines running, order book to December."),
+        "industry_outlook": ("uncertain", "Export demand from the EU and US uncertain; tariffs and price pressure."),
+        "transparency": ("strong", "Audited statements and bank references supplied promptly.")}),
+}
+
+
+def make_assessments(custs: list[dict], stm: list[dict], contacts: pd.DataFrame, policy: dict, rng) -> list[dict]:
+    """The analyst's questionnaire per customer, consistent with its figures and contact log.
+
+    About 15 % of customers have none, about 10 % only one older than 12 months (stale) and about 15 %
+    an older one besides the current one. A customer without a visit in the last 12 months has no
+    site-visit answer. The answer to each question follows the hidden health ``h`` plus noise, moved by
+    what the files show: audited latest statements (internal controls), the largest buyer's share
+    (dependence), open or recent disputes and complaints (legal disputes), the policy's industry outlook.
+    """
+    qa = policy["assessment"]
+    scales = {k: [lv["answer"] for lv in v] for k, v in qa["scales"].items()}
+    audited = {r["customer_id"]: r["audited"] for r in sorted(stm, key=lambda r: (r["customer_id"], r["period_end"]))}
+    co = contacts.assign(date=pd.to_datetime(contacts["date"]))
+    rows = []
+
+    def answer(scale: str, x: float) -> str:  # x: higher is better; four answers, best first
+        levels = scales[scale]
+        return levels[int(np.clip(np.digitize(-x, [-0.9, -0.1, 0.7]), 0, len(levels) - 1))]
+
+    for c in custs:
+        cid, dom = c["customer_id"], c["country"] == "CN"
+        if cid in CASE_ANSWERS:
+            when, analyst, answers = CASE_ANSWERS[cid]
+            rows += [dict(customer_id=cid, assessment_date=when, analyst=analyst, question=q, answer=a, evidence=e)
+                     for q, (a, e) in answers.items()]
+            continue
+        u = rng.random()
+        if u < 0.15:
+            continue
+        stale = u < 0.25
+        age = int(rng.integers(13, 22)) if stale else int(rng.integers(0, 11))
+        dates = [pd.Timestamp(AS_OF) - pd.DateOffset(months=age, days=int(rng.integers(0, 25)))]
+        if not stale and rng.random() < 0.18:
+            dates.insert(0, dates[0] - pd.DateOffset(months=int(rng.integers(12, 18))))
+        mine = co[co["customer_id"] == cid]
+        for k, when in enumerate(dates):
+            when = max(when, pd.Timestamp(c["relationship_since"]))
+            if when > pd.Timestamp(AS_OF):
+                continue
+            analyst = (ANALYSTS_CN if dom else ANALYSTS_EN)[int(rng.integers(2 if dom else 1))]
+            past = mine[mine["date"] <= when]
+            disputes = past[past["kind"].isin(["complaint", "dispute"])]
+            recent = disputes[disputes["date"] > when - pd.DateOffset(months=12)]
+            open_ = disputes[~disputes["resolved"].fillna(False).astype(bool)]
+            visited = (past[past["kind"].isin(["visit", "meeting"])]["date"] > when - pd.DateOffset(months=12)).any()
+            h = c["h"] - (0.3 if k == len(dates) - 1 else 0.0) * (c["h"] < 0)  # weak firms drift weaker
+            buyer = c.get("largest_buyer_share")
+            outlook = policy["industries"][c["industry"]].get("outlook", "stable")
+            x = {
+                "management_experience": h + rng.normal(0, .5),
+                "ownership_succession": 0.5 * h + rng.normal(0.1, .6),
+                "internal_controls": h + (0.5 if audited.get(cid) else -0.3) + rng.normal(0, .4),
+                "customer_supplier_dependence": (1.2 - 4 * buyer + rng.normal(0, .3)) if buyer is not None
+                else h + rng.normal(0, .6),
+                "legal_disputes": 1.0 - 0.6 * len(recent) - 0.9 * len(open_) + 0.3 * h + rng.normal(0, .3),
+                "site_visit": h + rng.normal(0.1, .5),
+                "industry_outlook": {"improving": 1.0, "stable": 0.3, "uncertain": -0.5, "deteriorating": -1.2}[outlook]
+                + rng.normal(0, .35),
+                "transparency": h + (-0.8 if "nb" in c["roles"] else 0.2) + rng.normal(0, .5),
+            }
+            for q in qa["questions"]:
+                name = q["name"]
+                if name == "site_visit" and not visited:
+                    continue  # no visit in the year before: the analyst cannot answer it
+                a = answer(q["scale"], x[name])
+                quality = 0 if a == scales[q["scale"]][0] else 2 if a in scales[q["scale"]][2:] else 1
+                evidence = EVIDENCE[name][quality][0 if dom else 1]
+                if rng.random() < 0.02:
+                    evidence = None  # an answer without evidence: a warning of the validation
+                rows.append(dict(customer_id=cid, assessment_date=when.date().isoformat(), analyst=analyst,
+                                 question=name, answer=a, evidence=evidence))
+    return rows
 
 
 def summarize(out: Path) -> None:

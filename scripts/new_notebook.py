@@ -70,8 +70,8 @@ COMMON = ('data = None  # folder of CSV files, xlsx workbook or SQL URL; None fo
 
 MODEL_DEVELOPMENT = [
     ("md", "# Model development and validation\n\nFits the statistical scorecard on the outcome history "
-           "(optbinning's monotonic binning and weight of evidence, selection by information value, correlation and "
-           "VIF, a statsmodels Logit with backward elimination, calibration to the central tendency, scaling to "
+           "(optbinning's monotonic binning and weight of evidence, screening by information value, correlation and "
+           "VIF, a statsmodels Logit keeping the characteristics the policy's `scoring.selection` rule keeps, calibration to the central tendency, scaling to "
            "points, the master scale), validates it on the held-out last years and checks its stability on the "
            "current customers. Writes the JSON model artifact and the validation PDF for auditors."),
     ("params", COMMON + '\nvalidation_pdf = None  # None for reports/model_validation.pdf\n'
@@ -110,7 +110,8 @@ MODEL_DEVELOPMENT = [
 
 CREDIT_SCORING = [
     ("md", "# Credit scoring\n\nThe customer's score, PD and grade from the statistical scorecard, the points per "
-           "characteristic and the reasons that cost the most points; the expert scorecard of the policy; and a "
+           "characteristic and the reasons that cost the most points; the qualitative assessment and the expert scorecard of "
+           "the policy; and a "
            "comparison with the Altman zone and the third-party rating. An analyst may override the grade with a "
            "reason and a name: the override is recorded and shown, never hidden."),
     ("params", 'customer_id = "CASE1"  # a customers.customer_id\n' + COMMON +
@@ -118,6 +119,9 @@ CREDIT_SCORING = [
      'override_grade = None  # e.g. "5" to override the model grade\n'
      'override_reason = None  # why (required with an override)\n'
      'override_by = None  # who (required with an override)\n'
+     'assessment_answers = None  # answers to the policy\'s assessment questions, e.g. {"internal_controls": "weak"}\n'
+     'assessment_by = None  # who answered (required with answers)\n'
+     'assessment_evidence = None  # what each answer rests on, e.g. {"internal_controls": "books kept by an agent"}\n'
      'lang = "en"  # language of the tables, charts and PDF: "en" or "zh"'),
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
@@ -128,7 +132,9 @@ CREDIT_SCORING = [
              "out = customer_output_dir(output_dir, customer_id)\n"
              "scorecard = load_scorecard(model_path(model))\n"
              "section = credit_section(portfolio, customer_id, scorecard, override_grade=override_grade,\n"
-             "                         override_reason=override_reason, override_by=override_by)\n"
+             "                         override_reason=override_reason, override_by=override_by,\n"
+             "                         assessment_answers=assessment_answers, assessment_by=assessment_by,\n"
+             "                         assessment_evidence=assessment_evidence)\n"
              "words = credit_text(section, lang)  # the section in words, in the report's language"),
     ("md", "Points per characteristic of the statistical scorecard."),
     ("code", "pd.DataFrame(words[\"statistical\"][\"points\"]).set_index(\"label\")"),
@@ -139,6 +145,12 @@ CREDIT_SCORING = [
              "      f\"expert grade {section['expert']['grade']}\")\n"
              "for reason in words[\"reason_texts\"]:\n"
              "    print(\" -\", reason)"),
+    ("md", "The qualitative assessment: the policy's questions with the answers scored, their evidence and points. "
+           "A customer without a current assessment can be answered above (`assessment_answers`, `assessment_by`); "
+           "unanswered questions get the policy's neutral treatment. Answers given here are recorded in this run's "
+           "results and report; to keep them for the nightly batch, add them to the `assessments` table."),
+    ("code", "print(words[\"assessment\"][\"status_text\"])\n"
+             "pd.DataFrame(words[\"assessment\"][\"questions\"]).set_index(\"text\")[[\"answer_label\", \"points\", \"evidence\"]]"),
     ("md", "The expert scorecard of the policy."),
     ("code", "pd.DataFrame(words[\"expert\"][\"points\"]).set_index(\"label\")"),
     ("md", "Statistical and expert grade, third-party rating and Altman zone side by side; disagreements and any override."),
@@ -172,7 +184,7 @@ SCENARIO_CASES = [
              "saved = load_results(out).get(\"credit_scoring\")\n"
              "credit = final_credit(portfolio, customer_id, scorecard, saved)"),
     ("md", "The stress table: ratios, score, PD and grade under each scenario."),
-    ("code", "table = run_scenarios(portfolio, customer_id, scorecard, policy_scenarios(portfolio.policy, scenarios))\n"
+    ("code", "table = run_scenarios(portfolio, customer_id, scorecard, policy_scenarios(portfolio.policy, scenarios), credit)\n"
              "table.set_index(\"scenario\")"),
     ("md", "The credit limit and how it was calculated."),
     ("code", "section = decision_section(portfolio, customer_id, scorecard, credit, table)\n"
@@ -200,14 +212,16 @@ MONITORING = [
            "days beyond terms, a payment index 0–100 after D&B's PAYDEX, exposure against the limit, large "
            "transactions; the early-warning signals of the policy, the review schedule, the contact log, and the "
            "expected credit loss of the open receivables (IFRS 9 simplified approach, the portfolio's provision "
-           "matrix). Runs after the scenario notebook, whose limit, terms and review date it monitors."),
+           "matrix); and the four-risk profile of page one. Runs after the scenario notebook, whose limit, terms and review "
+           "date it monitors."),
     ("params", 'customer_id = "CASE1"  # a customers.customer_id\n' + COMMON +
      '\nprevious = None  # summary.json of the previous run (grade downgrade, overdue review); None: none\n'
      'lang = "en"  # language of the tables, charts and PDF: "en" or "zh"'),
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
              "from helpers import (charts, customer_output_dir, load_portfolio, load_previous, load_results,\n"
-             "                     monitoring_section, monitoring_text, save_chart, save_result)"),
+             "                     monitoring_section, monitoring_text, risk_profile, risk_profile_text, save_chart,\n"
+             "                     save_result)"),
     ("md", "Load the data and the sections this one monitors (credit grade, limit, terms, insurance, review date)."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = customer_output_dir(output_dir, customer_id)\n"
@@ -241,6 +255,15 @@ MONITORING = [
              "display(figure)\n"
              "save_chart(out, \"receivables\", figure)\n"
              "save_result(out, \"monitoring\", section)"),
+    ("md", "The four-risk profile of page one: credit, liquidity, market and operational risk, each low, medium or high "
+           "as the worst of its drivers (the policy's `risk_profile` thresholds), from the sections above and the "
+           "qualitative assessment."),
+    ("code", "# NBVAL_CHECK_OUTPUT\n"
+             "profile = risk_profile(portfolio, customer_id, saved[\"credit_scoring\"], section)\n"
+             "for r in profile[\"risks\"]:\n"
+             "    print(f\"{r['risk']}: {r['level']} ({', '.join(d['code'] for d in r['shown'])})\")\n"
+             "save_result(out, \"risk_profile\", profile)"),
+    ("code", "pd.DataFrame(risk_profile_text(profile, lang)[\"rows\"])"),
 ]
 
 #: Notebooks in pipeline order: the model first, then the per-customer notebooks.

@@ -30,6 +30,7 @@ RULES = {
     "stale_statements": WarningRule(severity="medium", months=15),
     "unaudited_statements": WarningRule(severity="low"),
     "overdue_items": WarningRule(severity="high", days=90),
+    "assessment_due": WarningRule(severity="low"),
 }
 
 LARGE = [{"invoice_id": "L1", "amount": 1500.0, "invoice_date": T("2026-07-01")},
@@ -74,6 +75,11 @@ CASES = {
     "overdue_items": ({"oldest_days_past_due": 91, "over_days_amount": 2000.0}, "high",
                       {"days_past_due": 91, "amount": 2000.0, "share": None, "days": 90},
                       {"oldest_days_past_due": 90, "over_days_amount": 0.0}),
+    "assessment_due": ({"assessment": {"status": "stale", "date": "2025-07-31", "age_months": 14,
+                                       "max_age_months": 12}}, "low",
+                       {"status": "stale", "date": "2025-07-31", "months": 14, "limit": 12},
+                       {"assessment": {"status": "current", "date": "2025-09-30", "age_months": 12,
+                                       "max_age_months": 12}}),
 }
 
 
@@ -314,3 +320,17 @@ def test_overdue_items_is_high_only_when_material():
     big = early_warnings({"oldest_days_past_due": 120, "over_days_amount": 1000.0, "open_total": 10_000.0}, rules)
     assert small[0]["severity"] == "medium" and small[0]["args"]["share"] == pytest.approx(0.09)
     assert big[0]["severity"] == "high" and big[0]["args"]["share"] == pytest.approx(0.10)
+
+
+def test_missing_assessment_fires_and_reads_in_both_languages():
+    from helpers.report.localize import text_for, warning_signal_text
+
+    out = early_warnings({"assessment": {"status": "missing", "date": None, "age_months": None,
+                                         "max_age_months": 12}}, RULES)
+    assert [(w["rule"], w["severity"], w["args"]["status"]) for w in out] == [("assessment_due", "low", "missing")]
+    stale = early_warnings(CASES["assessment_due"][0], RULES)[0]
+    en = warning_signal_text(stale, text_for("en"), "CNY")["text"]
+    zh = warning_signal_text(stale, text_for("zh"), "CNY")["text"]
+    assert "14" in en and "12" in en and "2025" in en
+    assert "14个月" in zh and "12个月" in zh
+    assert warning_signal_text(out[0], text_for("en"), "CNY")["text"] != en

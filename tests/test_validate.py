@@ -615,7 +615,7 @@ def test_sql_with_typed_columns_gives_the_same_tables(sample, tmp_path):
     url = f"sqlite:///{tmp_path / 'typed.db'}"
     write_tables(typed, url)
     from_sql = load(url, policy=sample / "policy.yaml")
-    for name in ("invoices", "contacts", "outcomes", "industry_benchmarks"):
+    for name in ("invoices", "contacts", "assessments", "outcomes", "industry_benchmarks"):
         (sample / f"{name}.csv").unlink(missing_ok=True)
     from_csv = load(sample)
     for name in TABLES:

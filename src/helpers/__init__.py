@@ -16,8 +16,8 @@ from .data import (CustomerData, Portfolio, customer_output_dir, customer_profil
 from .analysis import (CATALOGUE, altman_z, analyse_portfolio, compute_ratios, financial_section, policy_scenarios,
                        ratio_table, statement_summary, statement_table)
 from .scoring import credit_section, develop_scorecard, final_credit, load_scorecard, validation_pack
-from .decisions import decision_section, monitoring_section, run_scenarios
-from .report import (charts, credit_text, decision_text, financial_text, monitoring_text, profile_text, ratio_frame,
+from .decisions import decision_section, monitoring_section, risk_profile, run_scenarios
+from .report import (charts, credit_text, decision_text, risk_profile_text, financial_text, monitoring_text, profile_text, ratio_frame,
                      render_report,
                      render_validation, selection_log_text, validation_text)
 from .pipeline import run_batch
@@ -28,5 +28,5 @@ __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError"
            "CATALOGUE", "compute_ratios", "altman_z", "analyse_portfolio", "financial_section", "ratio_frame",
            "ratio_table", "statement_summary", "statement_table", "policy_scenarios", "credit_section",
            "final_credit", "develop_scorecard", "load_scorecard", "validation_pack", "decision_section",
-           "run_scenarios", "monitoring_section", "charts", "credit_text", "decision_text", "monitoring_text", "financial_text", "profile_text",
+           "run_scenarios", "monitoring_section", "risk_profile", "charts", "credit_text", "decision_text", "monitoring_text", "risk_profile_text", "financial_text", "profile_text",
            "validation_text", "selection_log_text", "render_report", "render_validation", "run_batch"]

@@ -6,6 +6,7 @@ import pandas as pd
 
 from ..data.facilities import credit_lines, open_facilities
 from ..data.portfolio import Portfolio
+from .assessment import assessment_answers, customer_assessment
 from .financial import analyse_portfolio
 from .monitoring import convert, days_beyond_terms, open_issues
 from .peers import latest_rows
@@ -30,7 +31,10 @@ def customer_characteristics(portfolio: Portfolio) -> pd.DataFrame:
     - ``unresolved_disputes`` = complaints and disputes open at ``as_of``
       (:func:`helpers.analysis.monitoring.open_issues`);
     - plus ``industry``, ``country``, ``third_party_rating``, ``industry_risk_class`` and
-      ``altman_zone`` for the expert scorecard.
+      ``altman_zone`` for the expert scorecard;
+    - with a policy ``assessment`` section: ``qa_<question>`` = the answer of the customer's current
+      qualitative assessment (None when unanswered, stale or missing;
+      :func:`helpers.analysis.assessment.customer_assessment`) and ``assessment_status``.
 
     Returns
     -------
@@ -71,6 +75,13 @@ def customer_characteristics(portfolio: Portfolio) -> pd.DataFrame:
     out["industry"] = cu["industry"]
     out["country"] = cu["country"]
     out["industry_risk_class"] = cu["industry"].map(lambda k: policy.industries[k].risk_class)
+    if policy.assessment is not None:
+        table = portfolio.tables["assessments"]
+        found = {cid: customer_assessment(table, cid, as_of, policy.assessment) for cid in out.index}
+        answers = pd.DataFrame({cid: assessment_answers(a, policy.assessment) for cid, a in found.items()}).T
+        for col in answers.columns:
+            out[col] = answers[col].reindex(out.index).astype(object)
+        out["assessment_status"] = pd.Series({cid: a["status"] for cid, a in found.items()}).reindex(out.index)
     return out
 
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ..exceptions import PolicyError
 from .paths import file_sha256
 
-__all__ = ["Policy", "Industry", "Threshold", "Text", "TEXT_LANGUAGES", "WARNING_RULES", "MonitoringSettings", "load_policy"]
+__all__ = ["Policy", "Industry", "Threshold", "Text", "TEXT_LANGUAGES", "WARNING_RULES", "RISKS", "MonitoringSettings",
+           "AssessmentSettings", "RiskProfileSettings", "LevelThreshold", "load_policy"]
 
 #: The languages every text of the policy carries (grade names, option labels, clauses, ...).
 TEXT_LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -60,6 +61,8 @@ class Industry(_Strict):
     label: Text
     manufacturing: bool
     risk_class: Literal["low", "medium", "high"]
+    #: The credit committee's view of where the industry is heading (market risk); None: no view.
+    outlook: Literal["improving", "stable", "uncertain", "deteriorating"] | None = None
 
 
 class RatioSettings(_Strict):
@@ -138,13 +141,21 @@ class ExpertScorecardSettings(_Strict):
     @model_validator(mode="after")
     def _total(self) -> "ExpertScorecardSettings":
         got = sum(c.max_points for c in self.characteristics)
-        if abs(got - self.total) > 1e-9:
-            raise ValueError(f"maximum points of the characteristics add up to {got:g}, not the total {self.total:g}")
+        if got - self.total > 1e-9:  # equality, with the assessment's weights, is checked by the Policy
+            raise ValueError(f"maximum points of the characteristics add up to {got:g}, more than the total "
+                             f"{self.total:g}")
         return self
 
 
 class ScoringSettings(_Strict):
-    """Statistical scorecard settings, master scale, rating map and the expert scorecard."""
+    """Statistical scorecard settings, master scale, rating map and the expert scorecard.
+
+    ``selection`` is the rule that picks the Logit's characteristics after the IV, correlation and
+    VIF screening (every rule first removes wrong signs): ``sign`` keeps all the rest; ``p_value``
+    eliminates backward while a Wald p-value exceeds ``p_value``; ``aic`` / ``bic`` eliminate
+    backward while dropping a characteristic lowers Akaike's / Schwarz's information criterion.
+    See :class:`helpers.scoring.Scorecard`.
+    """
 
     base_score: float = 600.0
     base_odds: float = Field(50.0, gt=0)
@@ -153,6 +164,7 @@ class ScoringSettings(_Strict):
     min_iv: float = Field(0.02, ge=0)
     max_correlation: float = Field(0.7, gt=0, le=1)
     max_vif: float = Field(5.0, ge=1)
+    selection: Literal["sign", "p_value", "aic", "bic"] = "sign"
     p_value: float = Field(0.05, gt=0, lt=1)
     min_bin_size: float = Field(0.05, gt=0, lt=0.5)
     candidates: list[str]
@@ -279,6 +291,179 @@ class DecisionSettings(_Strict):
 
 
 Severity = Literal["high", "medium", "low"]
+#: The four risks of the profile on page one.
+RISKS: tuple[str, ...] = ("credit", "liquidity", "market", "operational")
+Risk = Literal["credit", "liquidity", "market", "operational"]
+
+
+class ScaleLevel(_Strict):
+    """One answer of an assessment scale: its code, the share of the question's weight it scores
+    (1 best, 0 worst) and its label."""
+
+    answer: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    share: float = Field(ge=0, le=1)
+    label: Text
+
+
+class AssessmentQuestion(_Strict):
+    """One question of the qualitative assessment: its text, scale, weight in the expert scorecard
+    (the points of its best answer) and the risk of the profile its answer speaks to."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    text: Text
+    help: Text | None = None
+    scale: str
+    weight: float = Field(gt=0)
+    risk: Risk | None = None
+
+
+class AssessmentSettings(_Strict):
+    """The qualitative assessment (the analyst's questionnaire) and how it is scored.
+
+    Points of question q = ``weight_q`` × ``share`` of the answer. A question left unanswered, and every
+    question when the customer has no assessment or only one older than ``max_age_months``, is treated
+    as ``missing_treatment`` says:
+
+    - ``reweight`` (neutral): a missing question scores its weight × the share of the maximum the customer
+      scored on everything else (the other characteristics and the answered questions), i.e. the scored
+      points are scaled up to the total;
+    - ``midpoint``: each missing question scores ``missing_share`` × its weight.
+    """
+
+    max_age_months: int = Field(12, ge=1)
+    missing_treatment: Literal["reweight", "midpoint"] = "reweight"
+    missing_share: float = Field(0.5, ge=0, le=1)
+    group: Text = {"en": "qualitative assessment", "zh": "定性评估"}
+    scales: dict[str, list[ScaleLevel]]
+    questions: list[AssessmentQuestion]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "AssessmentSettings":
+        for name, levels in self.scales.items():
+            codes = [lv.answer for lv in levels]
+            if len(levels) < 2 or len(set(codes)) != len(codes):
+                raise ValueError(f"scale {name}: needs at least two answers, each once")
+            shares = [lv.share for lv in levels]
+            if shares != sorted(shares, reverse=True) or shares[0] != 1.0:
+                raise ValueError(f"scale {name}: answers go from best (share 1) to worst, shares decreasing")
+        names = [q.name for q in self.questions]
+        if not names or len(set(names)) != len(names):
+            raise ValueError("questions: at least one, each name once")
+        unknown = sorted({q.scale for q in self.questions} - set(self.scales))
+        if unknown:
+            raise ValueError(f"questions use unknown scale(s): {', '.join(unknown)}")
+        return self
+
+    @property
+    def total(self) -> float:
+        """Points of the best answers to every question."""
+        return float(sum(q.weight for q in self.questions))
+
+    def question(self, name: str) -> AssessmentQuestion:
+        """The question called ``name``."""
+        for q in self.questions:
+            if q.name == name:
+                return q
+        raise KeyError(name)
+
+    def levels(self, name: str) -> dict[str, ScaleLevel]:
+        """Answer code → scale level of question ``name``."""
+        return {lv.answer: lv for lv in self.scales[self.question(name).scale]}
+
+
+Level = Literal["low", "medium", "high"]
+
+
+class LevelThreshold(_Strict):
+    """A risk driver's thresholds: medium beyond ``medium``, high beyond ``high``.
+
+    Beyond means above when ``high > medium`` (higher is worse) and below when ``high < medium``
+    (lower is worse), strictly in both cases.
+    """
+
+    medium: float
+    high: float
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "LevelThreshold":
+        if self.medium == self.high:
+            raise ValueError("medium and high must differ (their order says which way is worse)")
+        return self
+
+    def level(self, value) -> str | None:
+        """``"low"``, ``"medium"``, ``"high"``, or None when ``value`` is missing."""
+        if value is None or pd.isna(value):
+            return None
+        sign = 1.0 if self.high > self.medium else -1.0
+        v = sign * float(value)
+        return "high" if v > sign * self.high else "medium" if v > sign * self.medium else "low"
+
+
+class GradeThreshold(_Strict):
+    """Grade thresholds: medium for grades weaker than ``medium``, high for grades weaker than ``high``."""
+
+    medium: str
+    high: str
+
+
+class CreditProfileSettings(_Strict):
+    """Drivers of credit risk: the grade (with its PD) and how the customer pays us."""
+
+    grade: GradeThreshold = GradeThreshold(medium="4", high="6")
+    days_beyond_terms: LevelThreshold = LevelThreshold(medium=10, high=30)   # 12-month DBT, days
+    payment_index: LevelThreshold = LevelThreshold(medium=60, high=40)       # 0-100, lower is worse
+
+
+class LiquidityProfileSettings(_Strict):
+    """Drivers of liquidity risk: cash runway, quick ratio, the operating cash-flow trend, bank lines."""
+
+    cash_runway_months: LevelThreshold = LevelThreshold(medium=1.0, high=0.5)
+    quick_ratio: LevelThreshold = LevelThreshold(medium=1.0, high=0.8)
+    #: operating cash flow: high when the latest year's is negative, medium when it fell by more than this share
+    ocf_decline: float = Field(0.25, gt=0, le=1)
+    bank_line_utilization: LevelThreshold = LevelThreshold(medium=0.75, high=0.9)
+
+
+class MarketProfileSettings(_Strict):
+    """Drivers of market risk: the industry outlook, revenue trend, buyer concentration, exports and currency."""
+
+    industry_outlook: dict[str, Level] = {"improving": "low", "stable": "low", "uncertain": "medium",
+                                          "deteriorating": "high"}
+    revenue_growth: LevelThreshold = LevelThreshold(medium=0.0, high=-0.10)
+    largest_buyer_share: LevelThreshold = LevelThreshold(medium=0.3, high=0.5)
+    export_share: LevelThreshold = LevelThreshold(medium=0.5, high=0.8)
+    foreign_currency: Level = "medium"   # when we invoice the customer in another currency than ours
+
+
+class OperationalProfileSettings(_Strict):
+    """Drivers of operational risk: the assessment's answers, quality complaints, disputes, unaudited statements."""
+
+    complaints: LevelThreshold = LevelThreshold(medium=1, high=3)   # complaints in `complaint_months`
+    complaint_months: int = Field(12, ge=1)
+    open_disputes: LevelThreshold = LevelThreshold(medium=0, high=1)  # complaints and disputes open at as_of
+    unaudited: Level = "medium"          # when the latest statements are unaudited
+    no_assessment: Level | None = "medium"  # when there is no current assessment (None: no driver)
+
+
+class RiskProfileSettings(_Strict):
+    """The four-risk profile of page one. A risk's level is the worst level among its drivers; the
+    assessment's answers are a driver of the risk their question names (medium below
+    ``answer_share.medium`` of the weight, high below ``answer_share.high``)."""
+
+    answer_share: LevelThreshold = LevelThreshold(medium=0.65, high=0.3)
+    max_drivers: int = Field(3, ge=1, le=6)   # drivers printed per risk on page one
+    credit: CreditProfileSettings = CreditProfileSettings()
+    liquidity: LiquidityProfileSettings = LiquidityProfileSettings()
+    market: MarketProfileSettings = MarketProfileSettings()
+    operational: OperationalProfileSettings = OperationalProfileSettings()
+
+    @model_validator(mode="after")
+    def _outlooks(self) -> "RiskProfileSettings":
+        missing = sorted({"improving", "stable", "uncertain", "deteriorating"} - set(self.market.industry_outlook))
+        if missing:
+            raise ValueError(f"market.industry_outlook needs a level for: {', '.join(missing)}")
+        return self
+
 
 
 class WarningRule(_Strict):
@@ -370,7 +555,7 @@ class MonitoringSettings(_Strict):
 #: The early-warning rules riskbook knows (the policy's ``monitoring.warnings`` keys).
 WARNING_RULES = ("dbt_worsening", "utilization", "large_over_headroom", "grade_downgrade", "bank_overdue",
                  "distress_zone", "revenue_falling", "negative_equity", "dispute_open", "no_visit",
-                 "stale_statements", "unaudited_statements", "overdue_items")
+                 "stale_statements", "unaudited_statements", "overdue_items", "assessment_due")
 
 
 class Threshold(_Strict):
@@ -422,6 +607,8 @@ class Policy(_Strict):
     scoring: ScoringSettings | None = None
     decisions: DecisionSettings | None = None
     monitoring: MonitoringSettings = MonitoringSettings()
+    assessment: AssessmentSettings | None = None
+    risk_profile: RiskProfileSettings = RiskProfileSettings()
     source: str = ""
     sha256: str = ""
 
@@ -431,6 +618,18 @@ class Policy(_Strict):
         unknown = sorted(set(self.monitoring.ecl.scenario_multipliers) - names)
         if unknown:
             raise ValueError(f"monitoring.ecl.scenario_multipliers names unknown scenario(s): {', '.join(unknown)}")
+        if self.scoring is not None:
+            expert = self.scoring.expert
+            got = sum(c.max_points for c in expert.characteristics) + (self.assessment.total if self.assessment else 0)
+            if abs(got - expert.total) > 1e-9:
+                raise ValueError(f"scoring.expert: maximum points of the characteristics"
+                                 f"{' and the assessment questions' if self.assessment else ''} add up to {got:g}, "
+                                 f"not the total {expert.total:g}")
+            grades = [g.grade for g in self.scoring.master_scale]
+            for name in ("medium", "high"):
+                value = getattr(self.risk_profile.credit.grade, name)
+                if value not in grades:
+                    raise ValueError(f"risk_profile.credit.grade.{name} {value!r} is not on the master scale")
         return self
 
     def untranslated(self, lang: str) -> list[str]:

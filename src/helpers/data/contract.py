@@ -318,6 +318,28 @@ _BENCHMARKS = Table(
     rules=("q1 ≤ median ≤ q3; industry must be in the policy; ratio must be in the catalogue.",),
 )
 
+_ASSESSMENTS = Table(
+    "assessments",
+    key=("customer_id", "assessment_date", "question"),
+    required=False,
+    description=("The analyst's qualitative assessment: one row per customer, assessment date and question of the "
+                 "policy's `assessment.questions`, with the answer on the question's scale and the evidence for it. "
+                 "The latest assessment on or before as_of is the one scored; a question without a row is unanswered."),
+    columns=(
+        Column("customer_id", "str", description="A `customers.customer_id`."),
+        Column("assessment_date", "date", description="Date the analyst made the assessment; not after as_of."),
+        Column("analyst", "str", description="Who made it (the same for every question of one assessment)."),
+        Column("question", "str", description="A question name of the policy's `assessment.questions`."),
+        Column("answer", "str", description="An answer code of the question's scale (policy `assessment.scales`)."),
+        Column("evidence", "str", required=False, nullable=True,
+               description="What the answer rests on: documents seen, people met, court records, the visit."),
+    ),
+    rules=("question must be one of the policy's questions and answer one of its scale's answers.",
+           "assessment_date must not be after as_of; one analyst per customer and assessment date.",
+           "Warnings: an answer without evidence; the customer's latest assessment older than the policy's "
+           "`assessment.max_age_months` (then scored as missing, with the policy's neutral treatment)."),
+)
+
 #: All contract tables, by name, in documentation order.
-TABLES: dict[str, Table] = {t.name: t for t in (_CUSTOMERS, _STATEMENTS, _BANK, _INVOICES, _CONTACTS, _OUTCOMES, _FX,
-                                                _BENCHMARKS)}
+TABLES: dict[str, Table] = {t.name: t for t in (_CUSTOMERS, _STATEMENTS, _BANK, _INVOICES, _CONTACTS, _ASSESSMENTS,
+                                                _OUTCOMES, _FX, _BENCHMARKS)}

@@ -19,7 +19,7 @@ from ..exceptions import Problem
 from .contract import RATIO_NAMES, STATEMENT_MONEY_COLUMNS, TABLES, UNIT_FACTORS, Column, Table
 from .sources import RawTable
 
-__all__ = ["validate_tables", "normalize_statements", "rates_to_base"]
+__all__ = ["validate_tables", "normalize_statements", "rates_to_base", "whole_months"]
 
 _ROW = "_row"        # source row number kept beside every record while validating
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$"
@@ -289,6 +289,46 @@ def _check_contacts(co: pd.DataFrame, raw: RawTable, out: _Collector):
             "a resolved_date needs resolved = true")
 
 
+def whole_months(start, end) -> int:
+    """Whole calendar months from ``start`` to ``end``: the largest k with start + k months ≤ end (a month
+    added to the 31st ends on the month's last day), so 2025-09-30 → 2026-09-30 is 12, 2025-10-01 → 2026-09-30
+    is 11 and 2025-08-31 → 2026-09-30 is 13."""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    k = (end.year - start.year) * 12 + end.month - start.month
+    return k - 1 if start + pd.DateOffset(months=k) > end else k
+
+
+def _check_assessments(qa: pd.DataFrame, raw: RawTable, policy: Policy, as_of: pd.Timestamp, out: _Collector):
+    settings = policy.assessment
+    if settings is None:
+        out.table("warning", raw, "assessments", "", "the policy has no `assessment` section: the assessments table "
+                  "is not used")
+        return
+    names = [q.name for q in settings.questions]
+    known = qa["question"].isin(names)
+    out.add("error", raw, qa["question"].notna() & ~known, "question",
+            f"unknown question; the policy asks: {', '.join(names)}")
+    for q in settings.questions:
+        answers = list(settings.levels(q.name))
+        rows = (qa["question"] == q.name) & qa["answer"].notna()
+        out.add("error", raw, rows & ~qa["answer"].isin(answers), "answer",
+                f"not an answer of the '{q.scale}' scale of question {q.name}; expected one of {', '.join(answers)}")
+    out.add("error", raw, qa["assessment_date"] > as_of, "assessment_date",
+            f"assessment dated after as_of {as_of:%Y-%m-%d}")
+    analysts = qa.groupby(["customer_id", "assessment_date"])["analyst"].transform("nunique")
+    out.add("error", raw, analysts > 1, "analyst", "one assessment (customer and date) has more than one analyst")
+    dates = qa["assessment_date"].where(qa["assessment_date"] <= as_of)
+    latest = dates.groupby(qa["customer_id"]).transform("max")
+    first = ~qa.assign(_d=dates).duplicated(["customer_id", "_d"]) & dates.notna() & (dates == latest)
+    old = first & dates.map(lambda d: pd.notna(d) and whole_months(d, as_of) > settings.max_age_months)
+    out.add("warning", raw, old, "assessment_date",
+            f"the customer's latest assessment is older than the policy's {settings.max_age_months} months "
+            "(assessment.max_age_months): it is shown but not scored", code="stale_assessment")
+    if "evidence" in qa:
+        blank = qa["evidence"].isna() | (qa["evidence"].fillna("").astype(str).str.strip() == "")
+        out.add("warning", raw, blank & known, "evidence", "answer given without evidence", code="no_evidence")
+
+
 def _check_bank(bc: pd.DataFrame, raw: RawTable, out: _Collector):
     out.add("error", raw, bc["max_overdue_days_24m"] < bc["overdue_days"], "max_overdue_days_24m",
             "worst overdue days in 24 months cannot be below the current overdue days")
@@ -369,6 +409,8 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
             _check_contacts(frame, raw, out)
         elif name == "bank_credit":
             _check_bank(frame, raw, out)
+        elif name == "assessments":
+            _check_assessments(frame, raw, policy, as_of, out)
         elif name == "fx_rates":
             out.add("error", raw, frame["rate_to_base"] <= 0, "rate_to_base", "exchange rate must be positive")
             out.add("error", raw, (frame["currency"] == policy.base_currency) & (frame["rate_to_base"] != 1.0),

@@ -21,6 +21,8 @@ stale_statements      the latest statements end more than ``months`` months befo
 unaudited_statements  the latest statements are unaudited
 overdue_items         an open invoice is more than ``days`` days past due (high when the amount that far
                       overdue is at least ``high_threshold`` of the open receivables)
+assessment_due        no current qualitative assessment: none on file, or the latest older than the policy's
+                      ``assessment.max_age_months`` (its questions then get the neutral treatment)
 ===================== ====================================================================================
 
 Every signal carries its numbers (``args``) and a recommended action (the message ``warning.action.<rule>``).
@@ -68,7 +70,8 @@ def early_warnings(facts: dict, rules: dict[str, WarningRule]) -> list[dict]:
         ``previous_grade``, ``bank_overdue_days``, ``altman_zone``, ``revenue_growth``, ``equity``,
         ``issues`` (from :func:`~helpers.analysis.monitoring.contact_summary`), ``needs_visit``,
         ``visit_due_reason``, ``days_since_visit``, ``statement_age_months``, ``latest_audited``,
-        ``oldest_days_past_due``, ``over_days_amount``, ``open_total``. Missing facts never fire a rule.
+        ``oldest_days_past_due``, ``over_days_amount``, ``open_total``, ``assessment`` (the credit section's
+        assessment: ``status``, ``date``, ``age_months``, ``max_age_months``). Missing facts never fire a rule.
     rules : dict
         The policy's ``monitoring.warnings``.
 
@@ -145,6 +148,10 @@ def early_warnings(facts: dict, rules: dict[str, WarningRule]) -> list[dict]:
             high = r.high_threshold is not None and share is not None and share >= r.high_threshold
             fire("overdue_items", "high" if high else r.severity, days_past_due=facts["oldest_days_past_due"],
                  amount=amount, share=share, days=_or(r.days, 90))
+    qa = facts.get("assessment")
+    if (r := _rule(rules, "assessment_due")) and qa and qa.get("status") in ("missing", "stale"):
+        fire("assessment_due", r.severity, status=qa["status"], date=qa.get("date"), months=qa.get("age_months"),
+             limit=qa.get("max_age_months"))
     return sorted(out, key=lambda w: SEVERITY_ORDER[w["severity"]])
 
 
@@ -322,6 +329,8 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
                                                                       "visits_12m", "min_visits")},
              "oldest_days_past_due": oldest["days_past_due"] if oldest else None,
              **_statement_facts(portfolio, customer_id)}
+    if credit.get("assessment") is not None:
+        facts["assessment"] = credit["assessment"]
     facts["over_days_amount"] = _overdue_beyond(inv, as_of, over_days)
     warnings = early_warnings(facts, mon.warnings)
     review = review_schedule(as_of, decision["review_date"], warnings, severe_review_months=mon.severe_review_months,

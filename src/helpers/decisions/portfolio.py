@@ -23,8 +23,10 @@ import datetime as dt
 import math
 
 from ..config import safe_name
+from ..config.policy import RISKS
 
-__all__ = ["ledger_reconciliation", "SEVERITIES", "customer_row", "portfolio_pack", "concentration", "pack_changes"]
+__all__ = ["ledger_reconciliation", "SEVERITIES", "customer_row", "portfolio_pack", "concentration", "pack_changes",
+           "risk_profile_table"]
 
 #: Warning severities, most severe first.
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
@@ -94,7 +96,8 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
         ``days_to_review`` (next review − as_of), ``overdue_days``, ``review_overdue`` (a previous review date
         passed, or the next one lies before ``as_of``), ``review_due`` (overdue or days_to_review ≤
         ``review_within_days``), ``review_brought_forward``; ``needs_visit``, ``visit_due_reason``,
-        ``last_visit``, ``visits_12m``, ``account_manager``; ``report`` (``<folder>/report.pdf``, None when the
+        ``last_visit``, ``visits_12m``, ``account_manager``; ``risk_profile`` ({risk: level or None}),
+        ``risk_drivers`` ({risk: driver codes shown on page one}), ``assessment_status``; ``report`` (``<folder>/report.pdf``, None when the
         customer failed); ``inputs_sha256``; ``error``, ``notebook``, ``cell`` of a failure. A failed
         customer keeps its identity, status and error only: its figures are None, its counts 0.
     """
@@ -130,6 +133,7 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
     overdue = bool((overdue_days is not None and overdue_days > 0) or (days_to is not None and days_to < 0))
     due = bool(ok and (overdue or (days_to is not None and days_to <= review_within_days)))
     dbt = s.get("dbt") or {}
+    profile = s.get("risk_profile") or {}
     row = {
         "customer_id": cid,
         "name": s.get("name") or "",
@@ -179,6 +183,10 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
         "visit_due_reason": contacts.get("visit_due_reason"),
         "last_visit": contacts.get("last_visit"),
         "visits_12m": _num(contacts.get("visits_12m")),
+        "risk_profile": {risk: (profile.get(risk) or {}).get("level") for risk in RISKS},
+        "risk_drivers": {risk: [d.get("code") for d in (profile.get(risk) or {}).get("drivers") or []]
+                         for risk in RISKS},
+        "assessment_status": (s.get("assessment") or {}).get("status"),
         "report": f"{safe_name(cid)}/report.pdf" if ok else None,
         "inputs_sha256": s.get("inputs_sha256"),
         "error": None if ok else s.get("error"),
@@ -187,6 +195,8 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
     }
     if not ok:  # a failed customer has no figures, whatever its summary still carries
         row.update({k: None for k in _FIGURES})
+        row.update(risk_profile={risk: None for risk in RISKS}, risk_drivers={risk: [] for risk in RISKS},
+                   assessment_status=None)
         row.update(ecl_scenarios_base={}, scenario_pd={}, warnings={sev: 0 for sev in SEVERITIES}, warnings_total=0,
                    high_rules=[], override=False, review_brought_forward=False, review_due=False)
     return row
@@ -253,6 +263,36 @@ def _group(rows: list[dict], key: str, total_exposure: float, order: list | None
                     "pd_exposure_weighted": sum(p * e for p, e in weighted) / w if w else None})
     if order is None:
         out.sort(key=lambda g: (-g["exposure_base"], _natural(g[key])))
+    return out
+
+
+def risk_profile_table(rows: list[dict], total_exposure: float) -> list[dict]:
+    """Customers and exposure (base currency) per risk and level of the four-risk profile.
+
+    Returns
+    -------
+    list of dict
+        One per risk (credit, liquidity, market, operational): ``risk`` and, per level ``low``, ``medium``,
+        ``high`` and ``none`` (no level), ``customers``, ``exposure_base`` and ``exposure_share`` (of
+        ``total_exposure``); ``high_customers`` (ids with a high level, by exposure) and ``drivers``
+        ({driver code: customers with a high level the driver is shown for}).
+    """
+    out = []
+    for risk in RISKS:
+        levels = {}
+        for level in ("low", "medium", "high", None):
+            mine = [r for r in rows if r["risk_profile"].get(risk) == level]
+            e = _sum(r["exposure_base"] for r in mine)
+            levels[level or "none"] = {"customers": len(mine), "exposure_base": e,
+                                       "exposure_share": e / total_exposure if total_exposure else None}
+        high = sorted((r for r in rows if r["risk_profile"].get(risk) == "high"),
+                      key=lambda r: (-(r["exposure_base"] or 0.0), r["customer_id"]))
+        drivers: dict[str, int] = {}
+        for r in high:
+            for code in r["risk_drivers"].get(risk) or []:
+                drivers[code] = drivers.get(code, 0) + 1
+        out.append({"risk": risk, **levels, "high_customers": [r["customer_id"] for r in high],
+                    "drivers": dict(sorted(drivers.items(), key=lambda kv: (-kv[1], kv[0])))})
     return out
 
 
@@ -353,7 +393,8 @@ def portfolio_pack(summaries: list[dict], *, base_currency: str, previous: dict 
         ``pd_exposure_weighted`` = Σ PDᵢ xᵢ / Σ xᵢ, ``warnings`` by severity, ``customers_with_high``,
         ``reviews_due``, ``reviews_overdue``, ``needs_visit``), ``grades`` (distribution: customers, exposure
         and its share, limits, ECL, average and exposure-weighted PD by grade), ``by_industry``,
-        ``by_country``, ``concentration`` (:func:`concentration`), ``ecl`` (``scenarios``: scenario,
+        ``by_country``, ``concentration`` (:func:`concentration`), ``risk_profile`` (:func:`risk_profile_table`),
+        ``assessments`` (customers whose assessment is current, stale, missing), ``ecl`` (``scenarios``: scenario,
         ecl_base, coverage, customers, el_base when ``lgd``; ``weighted``, ``open``, ``coverage``,
         ``el_base`` weighted when ``lgd`` and ``weights``), ``warnings`` (every signal with its customer, most severe first), ``warnings_by_rule``
         ({rule: {high, medium, low, total}}), ``reviews_due``, ``visits_due``, ``failed``, ``missing_rate``
@@ -435,6 +476,9 @@ def portfolio_pack(summaries: list[dict], *, base_currency: str, previous: dict 
         "by_industry": _group(ok, "industry", exposure),
         "by_country": _group(ok, "country", exposure),
         "concentration": concentration(ok, top_n),
+        "risk_profile": risk_profile_table(ok, exposure),
+        "assessments": {status: sum(r["assessment_status"] == status for r in ok)
+                        for status in ("current", "stale", "missing")},
         "ecl": {"scenarios": [{"scenario": s, "ecl_base": ecl_scen[s],
                                "coverage": ecl_scen[s] / ecl_open_known if ecl_open_known else None,
                                "customers": sum(r["ecl_scenarios_base"].get(s) is not None for r in ok),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..analysis.assessment import answer_column
 from ..analysis.characteristics import portfolio_characteristics
 from ..analysis.scenarios import SHOCKS, Scenario, stress_statements
 from ..analysis.statements import compute_ratios
@@ -18,8 +19,16 @@ from ..scoring.scorecard import Scorecard
 __all__ = ["run_scenarios"]
 
 
-def run_scenarios(portfolio: Portfolio, customer_id: str, scorecard: Scorecard, scenarios: list[Scenario]) -> pd.DataFrame:
+def run_scenarios(portfolio: Portfolio, customer_id: str, scorecard: Scorecard, scenarios: list[Scenario],
+                  credit: dict | None = None) -> pd.DataFrame:
     """Stress the customer's latest statements under each scenario, recompute ratios and re-score.
+
+    Parameters
+    ----------
+    credit : dict, optional
+        The credit section the scenarios start from (:func:`helpers.scoring.final_credit`): its qualitative
+        assessment's scored answers (with any the analyst gave in the scoring notebook) are used by the
+        expert scorecard; without it, the stored assessment's.
 
     Returns
     -------
@@ -36,8 +45,13 @@ def run_scenarios(portfolio: Portfolio, customer_id: str, scorecard: Scorecard, 
     prior = fs[fs["fiscal_year"] == latest["fiscal_year"] - 1]
     lines = credit_lines(customer.bank_credit)
     drawn, granted = float(lines["outstanding"].sum()), float(lines["limit"].sum())
-    base = portfolio_characteristics(portfolio).loc[[customer_id]]
-    expert = ExpertScorecard(policy.scoring.expert)
+    base = portfolio_characteristics(portfolio).loc[[customer_id]].copy()
+    qa = (credit or {}).get("assessment")
+    if qa is not None:  # the answers the credit section scored, the notebook's included
+        for item in qa["questions"]:
+            base[answer_column(item["question"])] = pd.Series([item["answer"] if item["scored"] else None],
+                                                              index=base.index, dtype=object)
+    expert = ExpertScorecard(policy.scoring.expert, policy.assessment)
     rows = []
     for sc in scenarios:
         stressed = stress_statements(latest, sc, export_share=customer.record.get("export_share"),

@@ -8,7 +8,8 @@ from pathlib import Path
 from ..data.store import load_results, read_json
 from ..exceptions import RenderError
 from .formatting import DEFAULT_LANGUAGE, LANGUAGES, check_language
-from .localize import Text, credit_text, decision_text, financial_text, monitoring_text, profile_text, text_for
+from .localize import (Text, credit_text, decision_text, financial_text, monitoring_text, profile_text,
+                       risk_profile_text, text_for)
 
 __all__ = ["merge_summaries", "build_context", "chart_uris", "html_lang"]
 
@@ -49,8 +50,8 @@ def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
     Returns
     -------
     dict
-        ``summary``, ``profile``, ``financial``, ``credit``, ``decision`` and ``monitoring`` (each None when its
-        notebook did not run), ``cover_facts``, ``charts`` ({name: file URI}), ``provenance``,
+        ``summary``, ``profile``, ``financial``, ``credit`` (with its ``assessment``), ``decision``,
+        ``monitoring`` and ``risk_profile`` (each None when its notebook did not run), ``cover_facts``, ``charts`` ({name: file URI}), ``provenance``,
         ``generated`` and ``lang`` (the template's ``t()`` and ``html_lang`` come with the language's
         environment, :func:`helpers.report.render.environment`).
     """
@@ -67,12 +68,14 @@ def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
     credit = results.get("credit_scoring")
     decision = results.get("scenario_cases")
     monitoring = results.get("monitoring")
+    profile_of_risks = results.get("risk_profile")
     return {
         "summary": summary,
         "profile": profile_text(results["profile"], tx),
         "credit": credit_text(credit, tx) if credit else None,
         "decision": decision_text(decision, tx) if decision else None,
         "monitoring": monitoring_text(monitoring, tx) if monitoring else None,
+        "risk_profile": risk_profile_text(profile_of_risks, tx) if profile_of_risks else None,
         "financial": financial,
         "cover_facts": _cover_facts(financial, tx),
         "charts": chart_uris(customer_dir),

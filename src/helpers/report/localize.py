@@ -19,7 +19,8 @@ from .messages import Messages, local_text, messages
 
 __all__ = ["Text", "text_for", "finding_text", "profile_text", "financial_text", "credit_text", "decision_text",
            "validation_text", "selection_log_text", "ratio_frame", "note_text",
-           "monitoring_text", "matrix_text", "bucket_label", "payment_index_band", "warning_signal_text"]
+           "monitoring_text", "matrix_text", "bucket_label", "payment_index_band", "warning_signal_text",
+           "assessment_text", "risk_profile_text", "driver_text"]
 
 
 class Text:
@@ -241,7 +242,7 @@ def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
     """The credit section with characteristic labels, reason codes, comparison and disagreements in words."""
     tx = text_for(tx)
     out = copy.deepcopy(section)
-    f = tx.f
+    f, t_ = tx.f, tx.t
     stat, expert = out["statistical"], out["expert"]
     for it in stat["points"] + stat["reason_codes"]:
         it["label"] = tx.local(it["label"])
@@ -250,12 +251,21 @@ def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
     for r in stat["reason_codes"]:
         r["text"] = tx.t("reason.statistical", label=r["label"], value=_value_text(r["value"], tx), bin=r["bin"],
                          points=f.number(r["points"], 0), max=f.number(r["max_points"], 0))
+    answers = {f"qa_{q['question']}": q for q in (out.get("assessment") or {}).get("questions", [])}
     for it in expert["points"] + expert["reason_codes"]:
         it["label"] = tx.local(it["label"])
         it["group"] = tx.local(it["group"])
+        q = answers.get(it["characteristic"])
+        if q is not None:  # an assessment question: its answer's label, and how unanswered ones were scored
+            it["value"] = tx.local(q["answer_label"]) if q["answer_label"] else None
+            if it.get("imputed"):
+                it["value"] = t_("section.assessment.imputed_value", answer=it["value"] or t_("common.missing_value"))
+    for it in expert["points"]:
+        it["points_text"] = points_text(it["points"], tx)
+    expert["score_text"] = points_text(expert["score"], tx)
     for r in expert["reason_codes"]:
         r["text"] = tx.t("reason.expert", label=r["label"], value=_value_text(r["value"], tx),
-                         points=f.number(r["points"], 0), max=f.number(r["max_points"], 0))
+                         points=points_text(r["points"], tx), max=f.number(r["max_points"], 0))
     for c in out["comparison"]:
         c["source_code"] = c["source"]
         c["source"] = tx.t(f"comparison.source.{c['source']}")
@@ -285,7 +295,166 @@ def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
         names[g["grade"]] = g["name"]
     out["grade_name"] = names.get(out["grade"], "")
     out["reason_texts"] = [r["text"] for r in stat["reason_codes"]]
+    if out.get("assessment") is not None:
+        out["assessment"] = assessment_text(out["assessment"], tx)
     return out
+
+
+def points_text(value, tx: Text) -> str:
+    """Scorecard points with as few decimals as show them exactly (at most two): 20, 19.5, 16.25."""
+    if value is None:
+        return tx.f.missing
+    digits = next((d for d in (0, 1) if abs(round(float(value), d) - float(value)) < 1e-9), 2)
+    return tx.f.number(value, digits)
+
+
+def assessment_text(block: dict, tx: "Text | str" = "en") -> dict:
+    """The qualitative assessment (:func:`helpers.scoring.credit.credit_section`'s ``assessment``) in words:
+    ``status_text``, ``treatment_text``, each question's text, answer, evidence, source and points, and the
+    warnings."""
+    tx = text_for(tx)
+    f, t = tx.f, tx.t
+    out = copy.deepcopy(block)
+    out["group"] = tx.local(out["group"])
+    treatment = t(f"assessment.treatment.{out['treatment']}", share=f.percent(out["missing_share"], 0))
+    out["treatment_text"] = treatment
+    status = out["status"]
+    if status == "current" and out.get("source") in ("notebook", "assessments+notebook"):
+        out["status_text"] = t("assessment.status.notebook" if out["source"] == "notebook"
+                               else "assessment.status.notebook_merged", analyst=out["analyst"], date=f.date(out["date"]))
+    elif status == "current":
+        out["status_text"] = t("assessment.status.current", date=f.date(out["date"]), analyst=out["analyst"],
+                               months=out["age_months"], limit=out["max_age_months"])
+    elif status == "stale":
+        out["status_text"] = t("assessment.status.stale", date=f.date(out["date"]), analyst=out["analyst"],
+                               months=out["age_months"], limit=out["max_age_months"], treatment=treatment)
+    else:
+        out["status_text"] = t("assessment.status.missing", treatment=treatment)
+    if out.get("earlier"):
+        out["earlier_text"] = t("assessment.earlier", dates=t("common.list_separator").join(
+            f.date(d) for d in out["earlier"]))
+    else:
+        out["earlier_text"] = ""
+    for q in out["questions"]:
+        q["text"] = tx.local(q["text"])
+        q["answer_label"] = tx.local(q["answer_label"]) if q["answer_label"] else (
+            t("assessment.unanswered") if status == "current" else t("common.missing_value"))
+        if q["answer"] and not q["scored"]:
+            q["answer_label"] = t("assessment.not_scored", answer=q["answer_label"])
+        q["evidence"] = q["evidence"] or ""
+        q["source_label"] = t(f"assessment.source.{q['source']}") if q["source"] else ""
+        q["risk_label"] = t(f"risk.name.{q['risk']}") if q["risk"] else ""
+        q["points_value"] = q["points"]
+        q["points"] = points_text(q["points"], tx)
+        q["max_text"] = f.number(q["max_points"], 0)
+        q["note"] = t("assessment.imputed_note") if q["imputed"] else ""
+    gap = "" if tx.lang == "zh" else " "  # Chinese sentences follow one another without a space
+    out["intro_text"] = gap.join(x for x in (out["status_text"], out["earlier_text"],
+                                             t("section.assessment.intro", group=out["group"],
+                                               max=f.number(out["max_points"], 0))) if x)
+    out["any_imputed"] = any(q["imputed"] for q in out["questions"])
+    out["points_text"] = points_text(out["points"], tx)
+    out["max_text"] = f.number(out["max_points"], 0)
+    out["total_text"] = t("assessment.total", points=f.number(out["points"], 0), max=f.number(out["max_points"], 0),
+                          answered=out["answered"], n=len(out["questions"]))
+    texts = []
+    for w in out["warnings"]:
+        a = dict(w["args"])
+        if "date" in a:
+            a["date"] = f.date(a["date"])
+        if "questions" in a:
+            names = {q["question"]: q["text"] for q in out["questions"]}
+            a["questions"] = t("common.list_separator").join(names.get(x, x) for x in a["questions"])
+        if "treatment" in a:
+            a["treatment"] = treatment
+        texts.append(t(w["code"], **a))
+    out["warning_texts"] = texts
+    return out
+
+
+# --------------------------------------------------------------------------- risk profile
+def driver_text(d: dict, tx: Text, lang_currency: str | None = None) -> str:
+    """One risk driver (:mod:`helpers.decisions.risk_profile`) as a sentence."""
+    f, t = tx.f, tx.t
+    a, code = dict(d["args"]), d["code"]
+    if d["level"] is None and code.endswith(".assessment"):
+        return t("risk.driver.assessment_none")
+    if code.endswith(".assessment"):
+        key = "risk.driver.assessment_many" if a["weak"] > 1 else "risk.driver.assessment"
+        return t(key, question=tx.local(a["question_text"]), answer=tx.local(a["answer_label"]), weak=a["weak"],
+                 answered=a["answered"])
+    if code == "credit.grade":
+        return t("risk.driver.grade_override" if a["overridden"] else "risk.driver.grade", grade=a["grade"],
+                 pd=f.percent(a["pd"], 2))
+    if code == "credit.days_beyond_terms":
+        return (t("risk.driver.dbt", days=f.number(a["days"], 0), months=a["months"]) if a["days"] is not None
+                else t("risk.driver.dbt_none", months=a["months"]))
+    if code == "credit.payment_index":
+        return (t("risk.driver.payment_index", index=f.number(a["index"], 0)) if a["index"] is not None
+                else t("risk.driver.payment_index_none", n=a["experiences"]))
+    if code == "liquidity.cash_runway":
+        return (t("risk.driver.cash_runway", months=f.number(a["months"], 1)) if a["months"] is not None
+                else t("risk.driver.cash_runway_none"))
+    if code == "liquidity.quick_ratio":
+        return (t("risk.driver.quick_ratio", ratio=f.number(a["ratio"], 2)) if a["ratio"] is not None
+                else t("risk.driver.quick_ratio_none"))
+    if code == "liquidity.operating_cash_flow":
+        if a["latest"] is None:
+            return t("risk.driver.ocf_none")
+        amount = f.amount(a["latest"], a["currency"])
+        if a["latest"] < 0:
+            return t("risk.driver.ocf_negative", year=a["year"], amount=amount)
+        if a["change"] is None:
+            return t("risk.driver.ocf_single", year=a["year"], amount=amount)
+        return t("risk.driver.ocf_change", year=a["year"], amount=amount, change=f.percent(a["change"], 0))
+    if code == "liquidity.bank_lines":
+        return (t("risk.driver.bank_lines", share=f.percent(a["utilization"], 0)) if a["utilization"] is not None
+                else t("risk.driver.bank_lines_none"))
+    if code == "market.industry_outlook":
+        return (t("risk.driver.outlook", industry=tx.local(a["industry"]), outlook=t(f"outlook.{a['outlook']}"))
+                if a["outlook"] else t("risk.driver.outlook_none", industry=tx.local(a["industry"])))
+    if code == "market.revenue_growth":
+        return (t("risk.driver.revenue_growth", growth=f.percent(a["growth"], 1)) if a["growth"] is not None
+                else t("risk.driver.revenue_growth_none"))
+    if code == "market.largest_buyer":
+        return (t("risk.driver.largest_buyer", share=f.percent(a["share"], 0)) if a["share"] is not None
+                else t("risk.driver.largest_buyer_none"))
+    if code == "market.export_share":
+        return (t("risk.driver.export_share", share=f.percent(a["share"], 0)) if a["share"] is not None
+                else t("risk.driver.export_share_none"))
+    if code == "market.currency":
+        return t("risk.driver.currency_foreign" if a["currency"] != a["base"] else "risk.driver.currency_base",
+                 currency=tx.f.currency_name(a["currency"]), base=tx.f.currency_name(a["base"]))
+    if code == "operational.complaints":
+        return t("risk.driver.complaints", n=a["n"], months=a["months"])
+    if code == "operational.open_disputes":
+        return (t("risk.driver.open_disputes", n=a["n"], days=a["oldest_days"]) if a["n"]
+                else t("risk.driver.open_disputes_none"))
+    if code == "operational.unaudited":
+        return t("risk.driver.audited" if a["audited"] else "risk.driver.unaudited", year=a["year"])
+    if code == "operational.no_assessment":
+        return (t("risk.driver.assessment_stale", date=f.date(a["date"]), months=a["months"], limit=a["limit"])
+                if a["status"] == "stale" else t("risk.driver.assessment_missing"))
+    raise KeyError(f"no text for risk driver {code!r}")
+
+
+def risk_profile_text(profile: dict, tx: "Text | str" = "en") -> dict:
+    """The four-risk profile (:func:`helpers.decisions.risk_profile`) in words: one row per risk with its
+    ``label``, ``level`` and ``level_label``, the ``shown`` drivers (``text``, ``level``, ``section``) and
+    every driver (``drivers``)."""
+    tx = text_for(tx)
+    t = tx.t
+    rows = []
+    for r in profile["risks"]:
+        def words(d):
+            return {"code": d["code"], "level": d["level"], "section": d["section"],
+                    "level_label": t(f"risk.level.{d['level']}") if d["level"] else t("risk.level.none"),
+                    "text": driver_text(d, tx)}
+        rows.append({"risk": r["risk"], "label": t(f"risk.name.{r['risk']}"), "level": r["level"],
+                     "level_label": t(f"risk.level.{r['level']}") if r["level"] else t("risk.level.none"),
+                     "shown": [words(d) for d in r["shown"]], "drivers": [words(d) for d in r["drivers"]],
+                     "summary": t("common.list_separator").join(words(d)["text"] for d in r["shown"])})
+    return {"rows": rows, "max_drivers": profile["max_drivers"]}
 
 
 # --------------------------------------------------------------------------- decisions
@@ -437,7 +606,7 @@ def _warning_args(w: dict, tx: Text, currency: str) -> dict:
             out[k] = f.amount(v, currency)
         elif k in ("start", "end", "increase", "min_increase", "z"):
             out[k] = f.number(v, 1 if k != "z" else 2)
-        elif k == "period_end":
+        elif k in ("period_end", "date"):
             out[k] = f.date(v)
         elif isinstance(v, float):
             out[k] = f.number(v, 0)
@@ -450,7 +619,9 @@ def warning_signal_text(w: dict, tx: Text, currency: str) -> dict:
     """One early-warning signal in words: ``text`` (what fired, with its numbers) and ``action``."""
     return {**w, "severity_label": tx.t(f"severity.{w['severity']}"),
             "title": tx.t(f"signal.title.{w['rule']}"),
-            "text": tx.t(f"signal.no_visit.{w['args'].get('reason')}" if w["rule"] == "no_visit" else f"signal.{w['rule']}",
+            "text": tx.t(f"signal.no_visit.{w['args'].get('reason')}" if w["rule"] == "no_visit" else
+                         f"signal.assessment_due.{w['args'].get('status')}" if w["rule"] == "assessment_due" else
+                         f"signal.{w['rule']}",
                          **_warning_args(w, tx, currency)),
             "action": tx.t(f"signal.action.{w['rule']}")}
 

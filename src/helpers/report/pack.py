@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from ..config import TEMPLATES_DIR
 from ..data.store import atomic_write_bytes, read_json, write_json
+from ..config.policy import RISKS
 from ..decisions.portfolio import SEVERITIES, ledger_reconciliation, portfolio_pack
 from .formatting import check_language
 from .localize import Text, matrix_text, text_for
@@ -124,7 +125,8 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
     -------
     dict
         ``company``, ``currency`` (the base currency as the reader names it), ``unit`` ("CNY thousand"),
-        ``facts`` (page-one boxes), ``grades``, ``industries``, ``countries``, ``concentration``, ``ecl``,
+        ``facts`` (page-one boxes), ``grades``, ``industries``, ``countries``, ``concentration``,
+        ``risk_profile`` (per risk, with ``label`` and ``drivers_text``), ``risk_levels``, ``assessments_text``, ``ecl``,
         ``warnings_by_rule``, ``signals`` (high-severity ones), ``reviews``, ``visits``, ``changes``,
         ``failed``, ``customers`` (rows with ``grade_name``, ``terms``, ``insurance_text``, ``review_text``,
         ``industry_label``, ``country_label``) and ``mixed_dates`` (the dates when summaries differ).
@@ -150,6 +152,9 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
                           (t("pack.common.no") if r["status"] == "ok" else ""),
                           "review_text": _review_status(r, tx) if r["review_due"] else "",
                           "needs_visit_text": _yes_no(r["needs_visit"], tx),
+                          "risk_labels": {k: t(f"risk.level.{v}") if v else "" for k, v in r["risk_profile"].items()},
+                          "assessment_text": t(f"pack.assessment.{r['assessment_status']}")
+                          if r["assessment_status"] else "",
                           "high_rules_text": sep.join(_rule(x, tx) for x in r["high_rules"])})
 
     grades = [{**g, "name": labels["grades"].get(g["grade"], "") if g["grade"] is not None else "",
@@ -213,6 +218,11 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
          "note": t("pack.fact.concentration_note", hhi=f.number(conc["hhi"], 3),
                    n=f.number(conc["effective_number"], 1))},
     ]
+    risk_rows = [{**r, "label": t(f"risk.name.{r['risk']}"),
+                  "drivers_text": sep.join(t("pack.risk.driver_count", driver=t(f"risk.driver_name.{code}"), n=n)
+                                           for code, n in r["drivers"].items())}
+                 for r in pack.get("risk_profile", [])]
+    qa = pack.get("assessments") or {}
     mixed = len(pack["as_of_dates"]) > 1
     return {
         "company": company or t("pack.doc.portfolio"),
@@ -223,6 +233,9 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
         "industries": industries,
         "countries": countries,
         "concentration": {**conc, "shown": len(conc["top"])},
+        "risk_profile": risk_rows,
+        "risk_levels": [{"level": lv, "label": t(f"risk.level.{lv}")} for lv in ("high", "medium", "low", "none")],
+        "assessments_text": t("pack.risk.assessments", **{k: qa.get(k, 0) for k in ("current", "stale", "missing")}),
         "ecl": ecl,
         "warnings_by_rule": by_rule,
         "signals": [s for s in signals if s["severity"] == "high"],
@@ -308,7 +321,9 @@ def pack_workbook(pack: dict, words: dict, tx: "Text | str" = "en") -> bytes:
             (t("pack.col.ecl_open", currency=cur), "amount"), (t("pack.col.ecl_weighted", currency=cur), "amount")]
     cols += [(t("pack.col.ecl_scenario", scenario=scen_label[s], currency=cur), "amount") for s in scen]
     cols += [(t("pack.col.warn_high"), "int"), (t("pack.col.warn_medium"), "int"), (t("pack.col.warn_low"), "int"),
-             (t("pack.col.high_rules"), "text"), (t("pack.col.next_review"), "date"),
+             (t("pack.col.high_rules"), "text")]
+    cols += [(t("pack.col.risk", risk=t(f"risk.name.{risk}")), "text") for risk in RISKS]
+    cols += [(t("pack.col.assessment"), "text"), (t("pack.col.next_review"), "date"),
              (t("pack.col.review_due"), "text"), (t("pack.col.review_overdue"), "text"),
              (t("pack.col.needs_visit"), "text"), (t("pack.col.account_manager"), "text"),
              (t("pack.col.report"), "text"), (t("pack.col.inputs_sha256"), "text"), (t("pack.col.error"), "text")]
@@ -324,7 +339,9 @@ def pack_workbook(pack: dict, words: dict, tx: "Text | str" = "en") -> bytes:
                      r["ecl_weighted_base"]]
                     + [r["ecl_scenarios_base"].get(s) for s in scen]
                     + ([r["warnings"][s] for s in SEVERITIES] if ok else [None] * 3)
-                    + [r["high_rules_text"] or None, r["next_review"], _yes_no(r["review_due"], tx) if ok else None,
+                    + [r["high_rules_text"] or None]
+                    + [r["risk_labels"][risk] or None for risk in RISKS]
+                    + [r["assessment_text"] or None, r["next_review"], _yes_no(r["review_due"], tx) if ok else None,
                        _yes_no(r["review_overdue"], tx) if ok else None, r["needs_visit_text"] if ok else None,
                        r["account_manager"], r["report"], r["inputs_sha256"], r["error"]])
     _sheet(wb, t("pack.sheet.customers"), cols, rows, first=True, freeze="C2")
@@ -376,6 +393,13 @@ def pack_workbook(pack: dict, words: dict, tx: "Text | str" = "en") -> bytes:
     ws.column_dimensions["C"].width = max(ws.column_dimensions["C"].width, 30)
 
     ecl = words["ecl"]
+    levels = ("high", "medium", "low", "none")
+    _sheet(wb, t("pack.sheet.risk"), [(t("pack.risk.col.risk"), "text")] + [
+        (f"{t(f'risk.level.{lv}')} · {t('pack.col.customers')}", "int") for lv in levels] + [
+        (f"{t(f'risk.level.{lv}')} · {t('pack.col.share')}", "pct") for lv in levels] + [
+        (t("pack.col.drivers"), "text")],
+        [[r["label"]] + [r[lv]["customers"] for lv in levels] + [r[lv]["exposure_share"] for lv in levels]
+         + [r["drivers_text"] or None] for r in words["risk_profile"]])
     _sheet(wb, t("pack.sheet.ecl"), [(t("pack.col.scenario"), "text"), (t("pack.col.ecl_base", currency=cur), "amount"),
                                      (t("pack.col.coverage"), "pd"), (t("pack.col.el", currency=cur), "amount")],
            [[s["label"], s["ecl_base"], s["coverage"], s["el_base"]] for s in ecl["scenarios"]]

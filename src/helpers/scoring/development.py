@@ -22,13 +22,17 @@ __all__ = ["scorecard_settings", "split_out_of_time", "develop_scorecard", "vali
 
 
 def scorecard_settings(policy) -> dict:
-    """Keyword arguments of :class:`helpers.scoring.Scorecard` from the policy's ``scoring`` section."""
+    """Keyword arguments of :class:`helpers.scoring.Scorecard` from the policy's ``scoring`` section.
+
+    The policy's settings override the scorecard's defaults, among them the selection rule
+    (``scoring.selection``: sign, p_value, aic or bic) and the master scale.
+    """
     s = policy.scoring
     if s is None:
         raise ModelError("the policy has no scoring section")
     return dict(features=list(s.candidates), categorical=list(s.categorical), min_iv=s.min_iv,
-                max_correlation=s.max_correlation, max_vif=s.max_vif, p_value=s.p_value, base_score=s.base_score,
-                base_odds=s.base_odds, pdo=s.pdo, central_tendency=s.central_tendency,
+                max_correlation=s.max_correlation, max_vif=s.max_vif, selection=s.selection, p_value=s.p_value,
+                base_score=s.base_score, base_odds=s.base_odds, pdo=s.pdo, central_tendency=s.central_tendency,
                 master_scale=MasterScale.from_policy(s.master_scale), min_bin_size=s.min_bin_size, labels=dict(s.labels))
 
 

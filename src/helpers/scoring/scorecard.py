@@ -4,23 +4,36 @@ from the policy, the PD master scale, reason codes and the JSON model artifact.
 Statistical scorecard (:func:`fit_scorecard`)
 --------------------------------------------
 1. **Binning** of every candidate characteristic with optbinning's ``OptimalBinning``
-   (monotonic event rate for numeric characteristics, grouped categories for categorical ones,
-   missing values as their own bin). Weight of evidence per bin, optbinning's convention:
+   (monotone event rate for numeric characteristics, ascending or descending as
+   ``monotonic_trend="auto_asc_desc"`` finds; grouped categories ordered by event rate for
+   categorical ones; missing values as their own bin). Cut points come from a pre-binning of at
+   least ``min_prebin_size`` of the sample per pre-bin, finer than ``min_bin_size``, the smallest
+   final bin. Weight of evidence per bin, optbinning's convention:
    WoE = ln(share of goods in the bin / share of bads in the bin); information value
    IV = Σ (good share − bad share) · WoE.
-2. **Selection**: IV ≥ ``min_iv``; of two characteristics whose WoE correlate above
-   ``max_correlation`` the one with the lower IV goes; then the highest variance inflation factor
-   above ``max_vif`` goes, one at a time. Every step is logged.
-3. **statsmodels Logit** of the default flag on the WoE columns, with **backward elimination**:
-   while a coefficient has the wrong sign (WoE measures goodness, so β must be negative) or a
-   p-value above ``p_value``, the worst characteristic goes and the model is refitted.
+2. **Screening**: IV ≥ ``min_iv`` (and more than one distinct WoE); of two characteristics whose
+   WoE correlate above ``max_correlation`` the one with the lower IV goes; then the highest
+   variance inflation factor above ``max_vif`` goes, one at a time. Every step is logged.
+3. **statsmodels Logit** of the default flag on the WoE columns. WoE measures goodness, so every
+   coefficient β must be negative: while one is not (wrong sign), the one with the largest p-value
+   goes and the model is refitted. Then the ``selection`` rule (policy ``scoring.selection``):
+   ``"sign"`` keeps the rest; ``"p_value"`` eliminates backward while a Wald p-value exceeds
+   ``p_value``; ``"aic"`` / ``"bic"`` eliminate backward while dropping a characteristic lowers
+   the information criterion IC = −2 ln L + c · k (c = 2, resp. ln n). See :class:`Scorecard`.
 4. **Calibration** to the central tendency: an intercept shift δ such that the mean PD on the
-   development sample equals the policy's long-run default rate.
+   development sample equals the policy's long-run default rate. The shift is the same for every
+   row, so it moves PDs but not their order: AUC, Gini and KS do not change.
 5. **Scaling** to points: factor = PDO / ln 2, offset = base score − factor · ln(base odds);
    score = offset − factor · logit(PD), so adding PDO points doubles the odds good:bad. The
    intercept is spread evenly: points of characteristic j = −factor · β_j · WoE_j +
    (offset − factor · (α + δ)) / k.
-6. **Master scale**: each PD falls into the policy's grade whose upper PD bound it does not exceed.
+6. **Master scale**: each PD falls into the grade whose upper PD bound it does not exceed — the
+   policy's ``scoring.master_scale``, or without a policy :func:`default_master_scale` (the
+   sample policy's eight grades).
+
+Without any argument, ``fit_scorecard(frame, target)`` works like optbinning's default
+``Scorecard``: every column but the target is a candidate, the non-numeric ones categorical,
+the default master scale grades the PDs and the PDs are calibrated to the sample's default rate.
 
 The fitted scorecard is saved as JSON (never pickle) with a schema version and a checksum, and
 scores any number of rows through the same vectorized path.
@@ -43,11 +56,39 @@ from ..exceptions import ModelError
 from .master_scale import MasterScale
 from .statistics import auc_gini, ks_statistic
 
-__all__ = ["SCHEMA_VERSION", "Characteristic", "Scorecard", "fit_scorecard", "load_scorecard", "scaling_constants"]
+__all__ = ["SCHEMA_VERSION", "SELECTION_RULES", "Characteristic", "Scorecard", "default_master_scale", "fit_scorecard",
+           "load_scorecard", "scaling_constants"]
 
 SCHEMA_VERSION = 1
 ARTIFACT_KIND = "riskbook.scorecard"
 _LIBS = ("optbinning", "statsmodels", "numpy", "pandas", "scikit-learn")
+
+#: Selection rules of the Logit's characteristics (see :class:`Scorecard`).
+SELECTION_RULES = ("sign", "p_value", "aic", "bic")
+
+#: The master scale used without a policy: the sample policy's eight grades (grade, upper PD bound, name).
+#: ``tests/test_scorecard.py`` keeps it equal to ``data/sample/policy.yaml``'s ``scoring.master_scale``.
+_DEFAULT_MASTER_SCALE = (
+    ("1", 0.003, {"en": "minimal", "zh": "极低风险"}),
+    ("2", 0.007, {"en": "low", "zh": "低风险"}),
+    ("3", 0.015, {"en": "moderate", "zh": "较低风险"}),
+    ("4", 0.03, {"en": "acceptable", "zh": "可接受"}),
+    ("5", 0.06, {"en": "watch", "zh": "关注"}),
+    ("6", 0.12, {"en": "weak", "zh": "较弱"}),
+    ("7", 0.25, {"en": "substandard", "zh": "次级"}),
+    ("8", 1.0, {"en": "doubtful", "zh": "可疑"}),
+)
+
+
+def default_master_scale() -> MasterScale:
+    """The master scale a scorecard uses when none is given: eight grades by PD upper bound.
+
+    Grade 1 (minimal) PD ≤ 0.3 %, 2 (low) ≤ 0.7 %, 3 (moderate) ≤ 1.5 %, 4 (acceptable) ≤ 3 %,
+    5 (watch) ≤ 6 %, 6 (weak) ≤ 12 %, 7 (substandard) ≤ 25 %, 8 (doubtful) ≤ 100 % — the sample
+    policy's ``scoring.master_scale``. A fresh object each call.
+    """
+    return MasterScale([g for g, _, _ in _DEFAULT_MASTER_SCALE], [b for _, b, _ in _DEFAULT_MASTER_SCALE],
+                       [dict(n) for _, _, n in _DEFAULT_MASTER_SCALE])
 
 
 def scaling_constants(base_score: float, base_odds: float, pdo: float) -> tuple[float, float]:
@@ -88,26 +129,56 @@ class Characteristic:
     iv: float = 0.0
 
     @classmethod
-    def fit(cls, name: str, x: pd.Series, y: np.ndarray, *, dtype: str, min_bin_size: float) -> "Characteristic":
-        """Bin ``x`` against ``y`` with optbinning and keep what scoring needs."""
+    def fit(cls, name: str, x: pd.Series, y: np.ndarray, *, dtype: str, min_bin_size: float,
+            min_prebin_size: float | None = None) -> "Characteristic":
+        """Bin ``x`` against ``y`` with optbinning and keep what scoring needs.
+
+        Parameters
+        ----------
+        name : str
+        x : Series
+            The characteristic's values on the development sample.
+        y : ndarray
+            Default flag, 0/1.
+        dtype : {"numerical", "categorical"}
+        min_bin_size : float
+            Smallest share of the sample in one final bin (``OptimalBinning(min_bin_size=...)``).
+        min_prebin_size : float, optional
+            Smallest share of the sample in one pre-bin (the decision-tree pre-binning whose cut
+            points the optimizer may keep). Default: ``min_bin_size`` (optbinning's own default is
+            0.05 whatever the bin size).
+
+        Notes
+        -----
+        Numeric characteristics get a monotone event rate, ascending or descending, whichever
+        optbinning's ``monotonic_trend="auto_asc_desc"`` finds fits better, so their WoE is
+        monotone in the value; neighbours that keep exactly the same event rate are merged
+        (:func:`_merge_equal_bins`), so the WoE is strictly monotone. Categorical ones are ordered by
+        event rate and grouped, so their WoE follows that order. Missing values are a bin of their
+        own, outside the trend.
+        """
         from optbinning import OptimalBinning
 
         values = x.to_numpy(dtype=float) if dtype == "numerical" else x.astype(object).where(x.notna(), np.nan).to_numpy()
         ob = OptimalBinning(name=name, dtype=dtype, solver="cp", monotonic_trend="auto_asc_desc" if dtype == "numerical"
-                            else None, min_bin_size=min_bin_size, cat_cutoff=None)
+                            else None, min_bin_size=min_bin_size, cat_cutoff=None,
+                            min_prebin_size=min_bin_size if min_prebin_size is None else min_prebin_size)
         ob.fit(values, y)
         table = ob.binning_table.build()
         body = table.drop(index="Totals")
         regular = body[~body["Bin"].astype(str).isin(["Special", "Missing"])]
         missing = body[body["Bin"].astype(str) == "Missing"].iloc[0]
+        bins = {"woe": [float(w) for w in regular["WoE"]],
+                "labels": [str(b) if not isinstance(b, (list, np.ndarray, pd.api.extensions.ExtensionArray))
+                           else ", ".join(map(str, b)) for b in regular["Bin"]],
+                "counts": [int(c) for c in regular["Count"]], "event_rates": [float(e) for e in regular["Event rate"]],
+                "events": [int(e) for e in regular["Event"]]}
         if dtype == "numerical":
-            splits = [float(s) for s in ob.splits]
+            splits = _merge_equal_bins([float(s) for s in ob.splits], bins)
         else:
             splits = [[str(c) for c in group] for group in ob.splits]
-        return cls(name=name, dtype=dtype, splits=splits, woe=[float(w) for w in regular["WoE"]],
-                   labels=[str(b) if not isinstance(b, (list, np.ndarray, pd.api.extensions.ExtensionArray)) else ", ".join(map(str, b))
-                           for b in regular["Bin"]],
-                   counts=[int(c) for c in regular["Count"]], event_rates=[float(e) for e in regular["Event rate"]],
+        del bins["events"]
+        return cls(name=name, dtype=dtype, splits=splits, **bins,
                    missing_woe=float(missing["WoE"]) if int(missing["Count"]) > 0 else 0.0,
                    missing_count=int(missing["Count"]),
                    missing_event_rate=float(missing["Event rate"]) if int(missing["Count"]) > 0 else None,
@@ -136,6 +207,32 @@ class Characteristic:
         return dict(self.__dict__)
 
 
+def _merge_equal_bins(splits: list[float], bins: dict) -> list[float]:
+    """Merge neighbouring numeric bins with the same event rate; return the remaining splits.
+
+    optbinning's monotone trend is not strict: two neighbours may keep exactly the same event rate
+    (events_i · count_j = events_j · count_i, compared in integers), hence the same WoE and the same
+    points. Merging them changes no score and no IV (IV is additive over bins of one WoE) and leaves a
+    strictly monotone WoE. ``bins`` (lists ``woe, labels, counts, event_rates, events``, one entry per
+    bin) is updated in place; labels are optbinning's interval texts, e.g. ``[1.50, 2.50)``.
+    """
+    splits = list(splits)
+    i = 1
+    while i < len(bins["counts"]):
+        e, n = bins["events"], bins["counts"]
+        if e[i - 1] * n[i] == e[i] * n[i - 1]:
+            bins["labels"][i - 1] = bins["labels"][i - 1].split(", ")[0] + ", " + bins["labels"][i].split(", ")[-1]
+            bins["counts"][i - 1] += n[i]
+            bins["events"][i - 1] += e[i]
+            bins["event_rates"][i - 1] = bins["events"][i - 1] / bins["counts"][i - 1]
+            for key in ("woe", "labels", "counts", "event_rates", "events"):
+                del bins[key][i]
+            del splits[i - 1]
+        else:
+            i += 1
+    return splits
+
+
 # --------------------------------------------------------------------------- the statistical scorecard
 class Scorecard:
     """Statistical scorecard: binning + WoE + statsmodels Logit, scaled to points.
@@ -146,36 +243,74 @@ class Scorecard:
         Candidate characteristics (default: every column but the target).
     categorical : list of str, optional
         Which candidates are categorical (default: the non-numeric columns).
-    min_iv, max_correlation, max_vif, p_value : float
-        Selection thresholds (see the module docstring).
+    min_iv, max_correlation, max_vif : float
+        Screening thresholds (see the module docstring).
+    selection : {"sign", "p_value", "aic", "bic"}
+        How the Logit's characteristics are chosen after the screening (see Notes). Default
+        ``"sign"``.
+    p_value : float
+        Largest p-value a characteristic may keep under ``selection="p_value"`` (default 0.05).
     base_score, base_odds, pdo : float
         Points scaling.
     central_tendency : float, optional
         Long-run default rate the PDs are calibrated to (default: the sample's default rate).
-    master_scale : MasterScale
+    master_scale : MasterScale, optional
+        Grades of the PDs (default: :func:`default_master_scale`, the sample policy's 8 grades).
     min_bin_size : float
         Smallest share of the sample in one bin.
+    min_prebin_size : float, optional
+        Smallest share of the sample in one pre-bin, from which optbinning picks the cut points
+        (default ``min(min_bin_size, 0.02)``: a grid finer than the bins, so ``min_bin_size`` is the
+        constraint that binds).
     labels : dict, optional
         Characteristic name → label for people (reason codes).
+
+    Notes
+    -----
+    **Selection rules.** Every rule first removes, one at a time, the characteristic with a wrong
+    sign (β ≥ 0: a higher WoE, i.e. relatively more goods, would raise the PD) whose p-value is
+    largest, and refits, so no fitted card has a wrong sign. Then:
+
+    ``"sign"``
+        Nothing more: every characteristic that passed the IV, correlation and VIF screening and
+        has the right sign stays, significant or not — the screening is the selection, as in
+        optbinning's default ``Scorecard``. Best test AUC in the German-credit benchmark
+        (``benchmarks/scorecard_auc.py``: +0.001 against optbinning, mean of 20 splits) and on the
+        sample's out-of-time years; the default, and the sample policy's choice.
+    ``"p_value"``
+        Backward elimination on the Wald p-value: while some p-value exceeds ``p_value``, the
+        largest goes. The classic parsimonious card; it drops weak but informative
+        characteristics (−0.006 test AUC against ``"sign"`` in the benchmark at 0.05).
+    ``"aic"``, ``"bic"``
+        Backward elimination on an information criterion, IC = −2 · ln L + c · k with
+        c = 2 (Akaike) or c = ln n (Schwarz; n = development rows): the characteristic whose
+        removal lowers the IC most goes, while one does. For one WoE column this is a
+        likelihood-ratio test, LR = 2 · (ln L_with − ln L_without) < c, i.e. its χ²₁ p-value above
+        P(χ²₁ > c): 0.157 for AIC, about 0.01 for BIC on 700 rows.
+
+    Each removal is logged in ``selection_log_`` (characteristic, step, reason code, figures);
+    :meth:`selection_table` gives one row per candidate with why it is in or out.
     """
 
     def __init__(self, *, features=None, categorical=None, min_iv=0.02, max_correlation=0.7, max_vif=5.0,
-                 p_value=0.05, base_score=600.0, base_odds=50.0, pdo=20.0, central_tendency=None,
-                 master_scale: MasterScale | None = None, min_bin_size=0.05, labels=None):
+                 selection="sign", p_value=0.05, base_score=600.0, base_odds=50.0, pdo=20.0, central_tendency=None,
+                 master_scale: MasterScale | None = None, min_bin_size=0.05, min_prebin_size=None, labels=None):
+        if selection not in SELECTION_RULES:
+            raise ModelError(f"unknown selection rule {selection!r}: use one of {', '.join(SELECTION_RULES)}")
         self.features = features
         self.categorical = categorical
         self.min_iv, self.max_correlation, self.max_vif, self.p_value = min_iv, max_correlation, max_vif, p_value
+        self.selection = selection
         self.base_score, self.base_odds, self.pdo = base_score, base_odds, pdo
         self.central_tendency = central_tendency
-        self.master_scale = master_scale
+        self.master_scale = master_scale if master_scale is not None else default_master_scale()
         self.min_bin_size = min_bin_size
+        self.min_prebin_size = min(min_bin_size, 0.02) if min_prebin_size is None else min_prebin_size
         self.labels = labels or {}
 
     # ---- fitting
     def fit(self, frame: pd.DataFrame, target: str) -> "Scorecard":
         """Bin, select, fit, calibrate and scale on ``frame``; returns ``self``."""
-        import statsmodels.api as sm
-
         if target not in frame:
             raise ModelError(f"target column {target!r} is not in the frame")
         y = pd.to_numeric(frame[target], errors="coerce")
@@ -184,8 +319,6 @@ class Scorecard:
         y = y.to_numpy(dtype=int)
         if y.sum() < 10 or (len(y) - y.sum()) < 10:
             raise ModelError("the development sample needs at least 10 defaults and 10 non-defaults")
-        if self.master_scale is None:
-            raise ModelError("a master scale is required (policy scoring.master_scale)")
         features = list(self.features or [c for c in frame.columns if c != target])
         missing = [f for f in features if f not in frame]
         if missing:
@@ -196,48 +329,33 @@ class Scorecard:
         self.characteristics_ = {}
         for f in features:
             ch = Characteristic.fit(f, frame[f], y, dtype="categorical" if f in categorical else "numerical",
-                                    min_bin_size=self.min_bin_size)
+                                    min_bin_size=self.min_bin_size, min_prebin_size=self.min_prebin_size)
             self.characteristics_[f] = ch
         self.iv_table_ = pd.DataFrame([{"characteristic": f, "iv": ch.iv, "bins": len(ch.woe)}
                                        for f, ch in self.characteristics_.items()]).sort_values("iv", ascending=False)
+        woe = pd.DataFrame({f: ch.woe_of(frame[f]) for f, ch in self.characteristics_.items()}, index=frame.index)
         kept = []
         for f in self.iv_table_["characteristic"]:
             if self.characteristics_[f].iv < self.min_iv:
                 log.append({"characteristic": f, "step": "information_value", "reason": "iv_low",
                             "args": {"iv": self.characteristics_[f].iv, "limit": self.min_iv}})
+            elif np.ptp(woe[f].to_numpy()) == 0.0:  # one bin (and no distinct missing bin): nothing to fit
+                log.append({"characteristic": f, "step": "information_value", "reason": "single_bin", "args": {}})
             else:
                 kept.append(f)
-        woe = pd.DataFrame({f: ch.woe_of(frame[f]) for f, ch in self.characteristics_.items()}, index=frame.index)
         selected = []
         for f in kept:  # by IV, descending
             worst = max((abs(np.corrcoef(woe[f], woe[g])[0, 1]), g) for g in selected) if selected else (0.0, None)
             if worst[0] > self.max_correlation:
                 log.append({"characteristic": f, "step": "correlation", "reason": "correlated",
-                            "args": {"corr": worst[0], "with": worst[1], "limit": self.max_correlation}})
+                            "args": {"corr": float(worst[0]), "with": worst[1], "limit": self.max_correlation}})
             else:
                 selected.append(f)
         selected = self._vif_filter(woe, selected, log)
         if not selected:
             raise ModelError(f"no characteristic passes the selection (information value ≥ {self.min_iv}); "
                              "the history does not separate defaults from non-defaults")
-        # backward elimination
-        while True:
-            X = sm.add_constant(woe[selected], has_constant="add")
-            result = sm.Logit(y, X).fit(disp=0, maxiter=200)
-            coefs, pvals = result.params.drop("const"), result.pvalues.drop("const")
-            wrong = coefs[coefs >= 0]
-            weak = pvals[pvals > self.p_value]
-            if len(selected) <= 1 or (wrong.empty and weak.empty):
-                break
-            if not wrong.empty:
-                drop = wrong.index[np.argmax(pvals[wrong.index].to_numpy())]
-                log.append({"characteristic": drop, "step": "backward_elimination", "reason": "wrong_sign",
-                            "args": {"coefficient": float(coefs[drop])}})
-            else:
-                drop = weak.idxmax()
-                log.append({"characteristic": drop, "step": "backward_elimination", "reason": "p_value",
-                            "args": {"p": float(pvals[drop]), "limit": self.p_value}})
-            selected.remove(drop)
+        selected, result = self._eliminate(woe, y, selected, log)
         self.selected_ = selected
         self.coefficients_ = {f: float(result.params[f]) for f in selected}
         self.intercept_ = float(result.params["const"])
@@ -260,6 +378,72 @@ class Scorecard:
         self.created_ = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         self.model_version_ = f"scorecard-{self.training_['sha256'][:8]}-{len(selected)}c"
         return self
+
+    def _eliminate(self, woe: pd.DataFrame, y: np.ndarray, selected: list[str], log: list):
+        """Refit the Logit, removing wrong signs and then what the selection rule removes (logged).
+
+        Returns the final characteristics and the statsmodels result fitted on them.
+        """
+        import statsmodels.api as sm
+        from scipy import stats
+
+        def logit(columns):
+            return sm.Logit(y, sm.add_constant(woe[columns], has_constant="add")).fit(disp=0, maxiter=200)
+
+        selected = list(selected)
+        penalty = {"aic": 2.0, "bic": math.log(len(y))}.get(self.selection)
+        while True:
+            result = logit(selected)
+            coefs, pvals = result.params.drop("const"), result.pvalues.drop("const")
+            wrong = coefs[~(coefs < 0)]  # β ≥ 0 (or not estimable) is the wrong sign
+            if not wrong.empty:
+                drop = wrong.index[np.argmax(pvals[wrong.index].fillna(1.0).to_numpy())]
+                log.append({"characteristic": drop, "step": "backward_elimination", "reason": "wrong_sign",
+                            "args": {"coefficient": float(coefs[drop])}})
+            elif len(selected) <= 1 or self.selection == "sign":
+                return selected, result
+            elif self.selection == "p_value":
+                weak = pvals[pvals > self.p_value]
+                if weak.empty:
+                    return selected, result
+                drop = weak.idxmax()
+                log.append({"characteristic": drop, "step": "backward_elimination", "reason": "p_value",
+                            "args": {"p": float(pvals[drop]), "limit": self.p_value}})
+            else:  # information criterion: LR = 2·(lnL_with − lnL_without) < penalty ⇔ the IC falls without it
+                lr = {f: 2.0 * (result.llf - logit([g for g in selected if g != f]).llf) for f in selected}
+                drop = min(lr, key=lr.get)
+                if lr[drop] >= penalty:
+                    return selected, result
+                log.append({"characteristic": drop, "step": "backward_elimination", "reason": self.selection,
+                            "args": {"p": float(stats.chi2.sf(max(lr[drop], 0.0), 1)),
+                                     "limit": round(float(stats.chi2.sf(penalty, 1)), 4), "lr": float(lr[drop]),
+                                     "penalty": penalty}})
+            selected.remove(drop)
+            if not selected:
+                raise ModelError("no characteristic keeps the right sign in the Logit (a higher WoE must lower the "
+                                 "PD); the history does not separate defaults from non-defaults")
+
+    def selection_table(self) -> pd.DataFrame:
+        """One row per candidate: IV, bins, whether it is in the card and why.
+
+        Returns
+        -------
+        DataFrame
+            ``characteristic, iv, bins, selected, step, reason, coefficient, p_value``: a selected
+            characteristic has its Logit coefficient (negative) and Wald p-value and step
+            ``"selected"``; any other has the step and reason code of the logged removal.
+        """
+        self._check_fitted()
+        left = {e["characteristic"]: e for e in self.selection_log_}
+        pvals = {r["term"]: r.get("P>|z|") for r in self.summary_table_.to_dict(orient="records")}
+        rows = []
+        for r in self.iv_table_.to_dict(orient="records"):
+            f = r["characteristic"]
+            e = left.get(f)
+            rows.append({"characteristic": f, "iv": r["iv"], "bins": r["bins"], "selected": f in self.selected_,
+                         "step": "selected" if e is None else e["step"], "reason": None if e is None else e["reason"],
+                         "coefficient": self.coefficients_.get(f), "p_value": pvals.get(f) if e is None else None})
+        return pd.DataFrame(rows)
 
     def _vif_filter(self, woe: pd.DataFrame, selected: list[str], log: list) -> list[str]:
         from statsmodels.stats.outliers_influence import variance_inflation_factor
@@ -364,7 +548,8 @@ class Scorecard:
             "model_version": self.model_version_,
             "created": self.created_,
             "parameters": {"min_iv": self.min_iv, "max_correlation": self.max_correlation, "max_vif": self.max_vif,
-                           "p_value": self.p_value, "min_bin_size": self.min_bin_size},
+                           "selection": self.selection, "p_value": self.p_value, "min_bin_size": self.min_bin_size,
+                           "min_prebin_size": self.min_prebin_size},
             "scaling": {"base_score": self.base_score, "base_odds": self.base_odds, "pdo": self.pdo,
                         "factor": self.factor_, "offset": self.offset_},
             "calibration": {"central_tendency": self.central_tendency_, "shift": self.calibration_shift_},
@@ -403,9 +588,11 @@ class Scorecard:
                              "was written; refusing to score with it")
         try:
             s = data["scaling"]
+            # artifacts written before these settings existed were fitted by p-value backward elimination
+            # on optbinning's default pre-binning (5 % pre-bins)
+            params = {"selection": "p_value", "min_prebin_size": 0.05, **data["parameters"]}
             sc = cls(base_score=s["base_score"], base_odds=s["base_odds"], pdo=s["pdo"],
-                     master_scale=MasterScale(**data["master_scale"]), labels=data.get("labels", {}),
-                     **data["parameters"])
+                     master_scale=MasterScale(**data["master_scale"]), labels=data.get("labels", {}), **params)
             sc.characteristics_ = {f: Characteristic(**c) for f, c in data["characteristics"].items()}
             sc.selected_ = list(data["selected"])
             sc.coefficients_ = {f: float(v) for f, v in data["coefficients"].items()}
@@ -442,7 +629,12 @@ def _checksum(payload: dict) -> str:
 
 
 def fit_scorecard(frame: pd.DataFrame, target: str, **kwargs) -> Scorecard:
-    """Fit a statistical scorecard on ``frame`` (see :class:`Scorecard` for the parameters)."""
+    """Fit a statistical scorecard on ``frame`` (see :class:`Scorecard` for the parameters).
+
+    With no keyword argument every column but ``target`` is a candidate, the default master scale
+    grades the PDs and the selection rule is ``"sign"``; a policy's settings
+    (:func:`helpers.scoring.development.scorecard_settings`) override these defaults.
+    """
     return Scorecard(**kwargs).fit(frame, target)
 
 
