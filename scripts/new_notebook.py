@@ -260,9 +260,9 @@ MONITORING = [
            "qualitative assessment."),
     ("code", "# NBVAL_CHECK_OUTPUT\n"
              "profile = risk_profile(portfolio, customer_id, saved[\"credit_scoring\"], section)\n"
+             "save_result(out, \"risk_profile\", profile)\n"
              "for r in profile[\"risks\"]:\n"
-             "    print(f\"{r['risk']}: {r['level']} ({', '.join(d['code'] for d in r['shown'])})\")\n"
-             "save_result(out, \"risk_profile\", profile)"),
+             "    print(f\"{r['risk']}: {r['level']} ({', '.join(d['code'] for d in r['shown'])})\")"),
     ("code", "pd.DataFrame(risk_profile_text(profile, lang)[\"rows\"])"),
 ]
 

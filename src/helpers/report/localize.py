@@ -545,6 +545,8 @@ def validation_text(pack: dict, tx: "Text | str" = "en") -> dict:
     for r in out["stability"]["csi"]:
         r["label"] = tx.local(r["label"])
     out["selection_log"] = selection_log_text(out["selection_log"], m["labels"], tx)
+    rule = out.get("selection") or {"rule": "p_value", "p_value": 0.05}  # packs written before the setting
+    out["selection_text"] = tx.t(f"validation.selection.{rule['rule']}", p=tx.f.number(rule["p_value"], 2))
     return out
 
 

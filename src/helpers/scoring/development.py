@@ -105,7 +105,8 @@ def validation_pack(scorecard: Scorecard, dev: pd.DataFrame, test: pd.DataFrame,
         thresholds), ``curves`` (ROC and CAP of the test sample), ``calibration`` (by grade on the
         test sample with binomial and Jeffreys p-values; Hosmer–Lemeshow), ``stability`` (PSI of
         the score and CSI per characteristic, development vs current portfolio), ``iv_table``,
-        ``selection_log``, ``summary_table``, ``summary_text``, ``thresholds``.
+        ``selection_log``, ``selection`` (the rule and its p-value limit), ``summary_table``, ``summary_text``,
+        ``thresholds``.
     """
     policy = portfolio.policy
     thresholds = {k: dict(v) for k, v in (policy.scoring.validation_thresholds or {}).items()}
@@ -166,6 +167,7 @@ def validation_pack(scorecard: Scorecard, dev: pd.DataFrame, test: pd.DataFrame,
         "points": {f: [float(-scorecard.factor_ * scorecard.coefficients_[f] * w) for w in scorecard.characteristics_[f].woe]
                    for f in scorecard.selected_},
         "selection_log": scorecard.selection_log_,
+        "selection": {"rule": scorecard.selection, "p_value": scorecard.p_value},
         "summary_table": scorecard.summary_table_.to_dict(orient="records"),
         "summary_text": scorecard.summary_text_,
         "thresholds": thresholds,
