@@ -8,6 +8,9 @@ fails on an upward import or a cycle)::
 The short public API the notebooks use::
 
     from helpers import load_portfolio, financial_section, credit_section, decision_section, save_result
+
+The batch runner is ``helpers.pipeline.run_batch``; ``import helpers`` does not load it, so that a notebook
+kernel does not import Papermill, nbformat and jsonschema (whose format checkers take seconds to import).
 """
 from .config import Policy, load_policy
 from .exceptions import InputError, NotebookError, PolicyError, Problem, RenderError, RiskbookError, ValidationError
@@ -20,7 +23,6 @@ from .decisions import decision_section, monitoring_section, risk_profile, run_s
 from .report import (charts, credit_text, decision_text, risk_profile_text, financial_text, monitoring_text, profile_text, ratio_frame,
                      render_report,
                      render_validation, selection_log_text, validation_text)
-from .pipeline import run_batch
 
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
            "NotebookError", "RenderError", "CustomerData", "Portfolio", "customer_profile", "load_portfolio",
@@ -29,4 +31,4 @@ __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError"
            "ratio_table", "statement_summary", "statement_table", "policy_scenarios", "credit_section",
            "final_credit", "develop_scorecard", "load_scorecard", "validation_pack", "decision_section",
            "run_scenarios", "monitoring_section", "risk_profile", "charts", "credit_text", "decision_text", "monitoring_text", "risk_profile_text", "financial_text", "profile_text",
-           "validation_text", "selection_log_text", "render_report", "render_validation", "run_batch"]
+           "validation_text", "selection_log_text", "render_report", "render_validation"]
