@@ -84,3 +84,19 @@ def test_policy_validation_names_each_missing_translation(tmp_path):
     path = tmp_path / "policy.yaml"
     path.write_text(text, encoding="utf-8")
     assert load_policy(path).untranslated("zh") == ["industries.electronics.label"]
+
+
+def test_every_data_warning_of_the_sample_reads_in_both_languages():
+    # each validation warning a report prints needs its warning.<code> message (a missing one failed the
+    # batch of every customer with an answer lacking evidence)
+    from helpers import load_portfolio
+    from helpers.report.localize import text_for, warning_text
+
+    warnings = load_portfolio(DATA_SAMPLE, as_of="2026-09-30").warnings
+    codes = {w.code for w in warnings if w.code}
+    assert {"no_evidence", "stale_assessment", "unaudited"} <= codes
+    for lang in ("en", "zh"):
+        tx = text_for(lang)
+        for w in warnings:
+            text = warning_text(w.to_dict(), tx)
+            assert text and "{" not in text, (lang, w.code, text)

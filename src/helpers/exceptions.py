@@ -42,7 +42,8 @@ class Problem:
         The file, sheet or SQL table the row came from.
     code : str
         For warnings the reports show: a stable code (``unaudited``, ``partial_year``, ``few_years``,
-        ``year_gap``, ``stale_statements``, ``overdrawn``, ``no_statements``) that the report turns
+        ``year_gap``, ``stale_statements``, ``overdrawn``, ``no_statements``, ``no_evidence``,
+        ``stale_assessment``) that the report turns
         into text in its language, with ``args``. ``message`` is the English text for the command line.
     args : dict
         The figures of the code's message.

@@ -36,7 +36,8 @@ class _Collector:
         self.problems: list[Problem] = []
 
     def add(self, severity: str, raw: RawTable, mask, column: str, message: str,
-            values: pd.Series | None = None, customers: pd.Series | None = None, frame=None, code: str = ""):
+            values: pd.Series | None = None, customers: pd.Series | None = None, frame=None, code: str = "",
+            args: dict | None = None):
         """Record one problem per True in ``mask`` (positional over the table's rows)."""
         frame = raw.frame if frame is None else frame
         mask = np.asarray(mask, dtype=bool)
@@ -50,7 +51,7 @@ class _Collector:
             c = None if cust is None else cust.iloc[i]
             c = None if c is None or c != c or c == "" else str(c)
             self.problems.append(Problem(severity, raw.name, column, int(raw.rows[i]), c, _fmt(v), message,
-                                         raw.source, code))
+                                         raw.source, code, dict(args or {})))
 
     def table(self, severity: str, raw: RawTable | None, table: str, column: str, message: str, source: str = ""):
         self.problems.append(Problem(severity, table, column, None, None, "", message,
@@ -323,7 +324,8 @@ def _check_assessments(qa: pd.DataFrame, raw: RawTable, policy: Policy, as_of: p
     old = first & dates.map(lambda d: pd.notna(d) and whole_months(d, as_of) > settings.max_age_months)
     out.add("warning", raw, old, "assessment_date",
             f"the customer's latest assessment is older than the policy's {settings.max_age_months} months "
-            "(assessment.max_age_months): it is shown but not scored", code="stale_assessment")
+            "(assessment.max_age_months): it is shown but not scored", code="stale_assessment",
+            args={"months": settings.max_age_months})
     if "evidence" in qa:
         blank = qa["evidence"].isna() | (qa["evidence"].fillna("").astype(str).str.strip() == "")
         out.add("warning", raw, blank & known, "evidence", "answer given without evidence", code="no_evidence")
