@@ -418,3 +418,57 @@ def test_reconciliation_says_when_the_pack_mixes_dates():
     mixed = ledger_reconciliation(700.0, {"total": 1000.0}, ledger_as_of="2026-10-31",
                                   pack_dates=["2026-09-30", "2026-10-31"])
     assert not same["mixed_dates"] and mixed["mixed_dates"]
+
+
+def _profiled(cid, levels: dict, exposure: float, **kw):
+    s = summary(cid, exposure=exposure, limit=max(exposure * 2, 1.0), **kw)
+    s["risk_profile"] = {risk: {"level": lv, "drivers": drivers} for risk, (lv, drivers) in levels.items()}
+    s["assessment"] = {"status": kw.get("status_qa", "current")}
+    return s
+
+
+def test_risk_profile_table_counts_levels_exposure_and_high_drivers():
+    from helpers.decisions.portfolio import risk_profile_table
+
+    hi, med, lo = "high", "medium", "low"
+    a = _profiled("A", {"credit": (hi, [{"code": "credit.grade", "level": hi}, {"code": "credit.payment_index", "level": lo}]),
+                        "liquidity": (lo, []), "market": (med, []), "operational": (None, [])}, 30_000.0)
+    b = _profiled("B", {"credit": (hi, [{"code": "credit.grade", "level": hi}, {"code": "credit.days_beyond_terms", "level": hi}]),
+                        "liquidity": (lo, []), "market": (lo, []), "operational": (lo, [])}, 10_000.0)
+    c = _profiled("C", {"credit": (lo, [{"code": "credit.grade", "level": lo}]),
+                        "liquidity": (med, []), "market": (lo, []), "operational": (lo, [])}, 60_000.0)
+    failed = summary("D", status="failed")
+    pack = portfolio_pack([a, b, c, failed], base_currency="CNY", as_of=AS_OF)
+    table = {r["risk"]: r for r in pack["risk_profile"]}
+    credit = table["credit"]
+    assert (credit["high"]["customers"], credit["medium"]["customers"], credit["low"]["customers"]) == (2, 0, 1)
+    assert credit["high"]["exposure_base"] == pytest.approx(40_000.0)
+    assert credit["high"]["exposure_share"] == pytest.approx(0.4)          # of the 100,000 of ok customers
+    assert credit["high_customers"] == ["A", "B"]                        # by exposure, largest first
+    # only drivers shown at level high count: A's payment index (low) does not
+    assert credit["drivers"] == {"credit.grade": 2, "credit.days_beyond_terms": 1}
+    assert table["operational"]["none"]["customers"] == 1 and table["operational"]["low"]["customers"] == 2
+    assert sum(table["market"][lv]["customers"] for lv in ("low", "medium", "high", "none")) == 3  # failed left out
+    assert risk_profile_table([], 0.0)[0]["high"]["exposure_share"] is None
+    assert pack["assessments"] == {"current": 3, "stale": 0, "missing": 0}
+
+
+def test_pack_files_carry_the_risk_profile(tmp_path):
+    out = tmp_path / "out"
+    levels = {"credit": ("high", [{"code": "credit.grade", "level": "high"}]), "liquidity": ("medium", []),
+              "market": ("low", []), "operational": ("low", [])}
+    for cid in ("A", "B"):
+        (out / cid).mkdir(parents=True)
+        (out / cid / "summary.json").write_text(json.dumps(_profiled(cid, levels, 10_000.0)), encoding="utf-8")
+    policy = load_policy(DATA_SAMPLE / "policy.yaml")
+    for lang, risk, high in (("en", "Credit risk", "High"), ("zh", "信用风险", "高")):
+        write_portfolio_pack(out, lang=lang, base_currency="CNY", policy=policy)
+        wb = load_workbook(out / "portfolio.xlsx")
+        sheet = wb[catalogue(lang)["pack.sheet.risk"]]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[1][0] == risk and rows[1][1] == 2                    # two customers at high credit risk
+        customers = list(wb[catalogue(lang)["pack.sheet.customers"]].iter_rows(values_only=True))
+        col = customers[0].index(catalogue(lang)["pack.col.risk"].format(risk=risk))
+        assert [r[col] for r in customers[1:]] == [high, high]
+        text = subprocess.run(["pdftotext", str(out / "portfolio.pdf"), "-"], capture_output=True, text=True).stdout
+        assert catalogue(lang)["pack.section.risk.title"] in text

@@ -97,7 +97,8 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
         passed, or the next one lies before ``as_of``), ``review_due`` (overdue or days_to_review ≤
         ``review_within_days``), ``review_brought_forward``; ``needs_visit``, ``visit_due_reason``,
         ``last_visit``, ``visits_12m``, ``account_manager``; ``risk_profile`` ({risk: level or None}),
-        ``risk_drivers`` ({risk: driver codes shown on page one}), ``assessment_status``; ``report`` (``<folder>/report.pdf``, None when the
+        ``risk_drivers`` ({risk: the drivers shown on page one, ``code`` and ``level``}), ``assessment_status``;
+        ``report`` (``<folder>/report.pdf``, None when the
         customer failed); ``inputs_sha256``; ``error``, ``notebook``, ``cell`` of a failure. A failed
         customer keeps its identity, status and error only: its figures are None, its counts 0.
     """
@@ -184,8 +185,8 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
         "last_visit": contacts.get("last_visit"),
         "visits_12m": _num(contacts.get("visits_12m")),
         "risk_profile": {risk: (profile.get(risk) or {}).get("level") for risk in RISKS},
-        "risk_drivers": {risk: [d.get("code") for d in (profile.get(risk) or {}).get("drivers") or []]
-                         for risk in RISKS},
+        "risk_drivers": {risk: [{"code": d.get("code"), "level": d.get("level")}
+                                for d in (profile.get(risk) or {}).get("drivers") or []] for risk in RISKS},
         "assessment_status": (s.get("assessment") or {}).get("status"),
         "report": f"{safe_name(cid)}/report.pdf" if ok else None,
         "inputs_sha256": s.get("inputs_sha256"),
@@ -275,7 +276,7 @@ def risk_profile_table(rows: list[dict], total_exposure: float) -> list[dict]:
         One per risk (credit, liquidity, market, operational): ``risk`` and, per level ``low``, ``medium``,
         ``high`` and ``none`` (no level), ``customers``, ``exposure_base`` and ``exposure_share`` (of
         ``total_exposure``); ``high_customers`` (ids with a high level, by exposure) and ``drivers``
-        ({driver code: customers with a high level the driver is shown for}).
+        ({driver code: customers whose page one shows the driver at level high}).
     """
     out = []
     for risk in RISKS:
@@ -289,8 +290,9 @@ def risk_profile_table(rows: list[dict], total_exposure: float) -> list[dict]:
                       key=lambda r: (-(r["exposure_base"] or 0.0), r["customer_id"]))
         drivers: dict[str, int] = {}
         for r in high:
-            for code in r["risk_drivers"].get(risk) or []:
-                drivers[code] = drivers.get(code, 0) + 1
+            for d in r["risk_drivers"].get(risk) or []:
+                if d["level"] == "high":
+                    drivers[d["code"]] = drivers.get(d["code"], 0) + 1
         out.append({"risk": risk, **levels, "high_customers": [r["customer_id"] for r in high],
                     "drivers": dict(sorted(drivers.items(), key=lambda kv: (-kv[1], kv[0])))})
     return out
