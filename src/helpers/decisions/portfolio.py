@@ -25,16 +25,18 @@ import math
 from ..config import safe_name
 from ..config.policy import RISKS
 
-__all__ = ["ledger_reconciliation", "SEVERITIES", "customer_row", "portfolio_pack", "concentration", "pack_changes",
-           "risk_profile_table"]
+__all__ = ["ledger_reconciliation", "SEVERITIES", "PROFILE_LEVELS", "customer_row", "portfolio_pack", "concentration",
+           "pack_changes", "risk_profile_table", "finite_number"]
 
 #: Warning severities, most severe first.
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
+#: Levels of the risk profile in the pack, most severe first; ``none``: the risk could not be assessed.
+PROFILE_LEVELS: tuple[str, ...] = ("high", "medium", "low", "none")
 #: How many of the largest exposures the concentration measure adds up.
 TOP_N = 10
 
 
-def _num(value) -> float | None:
+def finite_number(value) -> float | None:
     """A finite float, or None (missing, NaN, ±inf, text, booleans)."""
     if value is None or isinstance(value, bool):
         return None
@@ -112,17 +114,17 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
     contacts = s.get("contacts") or {}
     review = s.get("next_review") or {}
     currency = s.get("currency") or s.get("limit_currency")
-    rate = _num(ecl.get("base_rate"))
+    rate = finite_number(ecl.get("base_rate"))
     if rate is None and currency and currency == base_currency:
         rate = 1.0
-    limit = _num(s.get("limit"))
+    limit = finite_number(s.get("limit"))
     if limit is None:
-        limit = _num(exp.get("limit"))
-    exposure = _num(exp.get("exposure"))
-    utilization = _num(exp.get("utilization"))
+        limit = finite_number(exp.get("limit"))
+    exposure = finite_number(exp.get("exposure"))
+    utilization = finite_number(exp.get("utilization"))
     if utilization is None and exposure is not None and limit:
         utilization = exposure / limit
-    headroom = _num(exp.get("headroom"))
+    headroom = finite_number(exp.get("headroom"))
     if headroom is None and exposure is not None and limit is not None:
         headroom = limit - exposure
     warnings = [w for w in (s.get("warnings") or []) if isinstance(w, dict)]
@@ -130,7 +132,7 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
     as_of = as_of or _date(s.get("as_of"))
     nxt = _date(review.get("date"))
     days_to = (nxt - as_of).days if nxt and as_of else None
-    overdue_days = _num(review.get("overdue_days"))
+    overdue_days = finite_number(review.get("overdue_days"))
     overdue = bool((overdue_days is not None and overdue_days > 0) or (days_to is not None and days_to < 0))
     due = bool(ok and (overdue or (days_to is not None and days_to <= review_within_days)))
     dbt = s.get("dbt") or {}
@@ -147,8 +149,8 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
         "grade": None if s.get("grade") is None else str(s.get("grade")),
         "model_grade": None if s.get("model_grade") is None else str(s.get("model_grade")),
         "override": bool(s.get("override")),
-        "pd": _num(s.get("pd")),
-        "score": _num(s.get("score")),
+        "pd": finite_number(s.get("pd")),
+        "score": finite_number(s.get("score")),
         "base_rate": rate,
         "limit": limit,
         "limit_base": _times(limit, rate),
@@ -159,17 +161,17 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
         "terms_option": terms.get("option"),
         "terms_kind": terms.get("kind"),
         "terms_label": terms.get("label"),
-        "terms_days": _num(terms.get("days")),
-        "prepayment_share": _num(terms.get("prepayment_share")),
+        "terms_days": finite_number(terms.get("days")),
+        "prepayment_share": finite_number(terms.get("prepayment_share")),
         "insurance": bool(ins.get("recommended")) if ok else None,
         "insurance_kind": ins.get("kind"),
-        "insurance_cover": _num(ins.get("cover_share")),
-        "payment_index": _num(s.get("payment_index")),
-        "dbt_12m": _num(dbt.get("12m")),
-        "ecl_open_base": _times(_num(ecl.get("open")), rate),
-        "ecl_weighted_base": _times(_num(ecl.get("weighted")), rate),
-        "ecl_scenarios_base": {str(k): _times(_num(v), rate) for k, v in (ecl.get("scenarios") or {}).items()},
-        "scenario_pd": {str(k): _num((v or {}).get("pd")) for k, v in (s.get("scenarios") or {}).items()
+        "insurance_cover": finite_number(ins.get("cover_share")),
+        "payment_index": finite_number(s.get("payment_index")),
+        "dbt_12m": finite_number(dbt.get("12m")),
+        "ecl_open_base": _times(finite_number(ecl.get("open")), rate),
+        "ecl_weighted_base": _times(finite_number(ecl.get("weighted")), rate),
+        "ecl_scenarios_base": {str(k): _times(finite_number(v), rate) for k, v in (ecl.get("scenarios") or {}).items()},
+        "scenario_pd": {str(k): finite_number((v or {}).get("pd")) for k, v in (s.get("scenarios") or {}).items()
                         if isinstance(v, dict)},
         "warnings": counts,
         "warnings_total": len(warnings),
@@ -183,7 +185,7 @@ def customer_row(summary: dict, *, base_currency: str, as_of: dt.date | None = N
         "needs_visit": bool(contacts.get("needs_visit")) if ok else None,
         "visit_due_reason": contacts.get("visit_due_reason"),
         "last_visit": contacts.get("last_visit"),
-        "visits_12m": _num(contacts.get("visits_12m")),
+        "visits_12m": finite_number(contacts.get("visits_12m")),
         "risk_profile": {risk: (profile.get(risk) or {}).get("level") for risk in RISKS},
         "risk_drivers": {risk: [{"code": d.get("code"), "level": d.get("level")}
                                 for d in (profile.get(risk) or {}).get("drivers") or []] for risk in RISKS},
@@ -281,10 +283,10 @@ def risk_profile_table(rows: list[dict], total_exposure: float) -> list[dict]:
     out = []
     for risk in RISKS:
         levels = {}
-        for level in ("low", "medium", "high", None):
-            mine = [r for r in rows if r["risk_profile"].get(risk) == level]
+        for level in PROFILE_LEVELS:
+            mine = [r for r in rows if r["risk_profile"].get(risk) == (None if level == "none" else level)]
             e = _sum(r["exposure_base"] for r in mine)
-            levels[level or "none"] = {"customers": len(mine), "exposure_base": e,
+            levels[level] = {"customers": len(mine), "exposure_base": e,
                                        "exposure_share": e / total_exposure if total_exposure else None}
         high = sorted((r for r in rows if r["risk_profile"].get(risk) == "high"),
                       key=lambda r: (-(r["exposure_base"] or 0.0), r["customer_id"]))
@@ -337,7 +339,7 @@ def pack_changes(rows: list[dict], previous: dict | None, grades: list[str] | No
             if grades and p.get("grade") in grades and r["grade"] in grades:
                 notches = grades.index(r["grade"]) - grades.index(p.get("grade"))
             change["grade"] = {"old": p.get("grade"), "new": r["grade"], "notches": notches}
-        old_limit, new_limit = _num(p.get("limit")), r["limit"]
+        old_limit, new_limit = finite_number(p.get("limit")), r["limit"]
         same_currency = p.get("currency") == r["currency"]
         limits_differ = (old_limit is None) != (new_limit is None) or (
             old_limit is not None and not math.isclose(old_limit, new_limit, rel_tol=1e-9, abs_tol=0.005))

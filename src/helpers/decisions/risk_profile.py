@@ -7,7 +7,8 @@ Every driver gets a level from the policy's ``risk_profile`` thresholds (:class:
 medium beyond ``medium``, high beyond ``high``, beyond meaning above when high > medium and below when
 high < medium), or None when its figure is not available. A risk's level is the **worst level among its
 available drivers** (None when none is available: the profile says so rather than guess). The drivers are
-listed worst first (in the order below among equals); page one prints the first ``max_drivers``.
+listed worst first (among equals, the assessment's answers first, then in the order below); page one prints the
+first ``max_drivers``.
 
 Drivers
 -------
@@ -36,7 +37,6 @@ any risk
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..analysis.characteristics import portfolio_characteristics
@@ -45,6 +45,7 @@ from ..analysis.peers import latest_rows
 from ..analysis.financial import analyse_portfolio
 from ..config.policy import RISKS
 from ..exceptions import RiskbookError
+from .portfolio import finite_number
 
 __all__ = ["LEVELS", "risk_profile", "worst_level"]
 
@@ -57,16 +58,6 @@ def worst_level(levels) -> str | None:
     """The most severe of ``levels`` (None entries ignored; None when there is none)."""
     known = [lv for lv in levels if lv is not None]
     return max(known, key=_RANK.__getitem__) if known else None
-
-
-def _num(value) -> float | None:
-    if value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
 
 
 def _driver(code: str, level: str | None, section: str, value=None, **args) -> dict:
@@ -97,11 +88,11 @@ def _credit(credit: dict, monitoring: dict | None, scale_grades: list[str], sett
     out = [_driver("credit.grade", level, "sec-credit", grade, grade=grade, pd=credit["statistical"]["pd"],
                    overridden=credit.get("override") is not None)]
     dbt = next((d for d in (monitoring or {}).get("dbt", []) if d["months"] == 12), None)
-    value = _num(dbt["value"]) if dbt else None
+    value = finite_number(dbt["value"]) if dbt else None
     out.append(_driver("credit.days_beyond_terms", cs.days_beyond_terms.level(value), "sec-monitoring", value,
                        days=value, months=12, invoices=dbt["invoices"] if dbt else 0))
     index = (monitoring or {}).get("payment_index") or {}
-    value = _num(index.get("value"))
+    value = finite_number(index.get("value"))
     out.append(_driver("credit.payment_index", cs.payment_index.level(value), "sec-monitoring", value,
                        index=value, experiences=index.get("experiences", 0)))
     return out
@@ -110,14 +101,14 @@ def _credit(credit: dict, monitoring: dict | None, scale_grades: list[str], sett
 def _liquidity(ratios: pd.Series, statements: pd.DataFrame, utilization: float | None, currency: str,
                settings) -> list[dict]:
     ls = settings.liquidity
-    runway = _num(ratios.get("cash_runway_months"))
-    quick = _num(ratios.get("quick_ratio"))
+    runway = finite_number(ratios.get("cash_runway_months"))
+    quick = finite_number(ratios.get("quick_ratio"))
     out = [_driver("liquidity.cash_runway", ls.cash_runway_months.level(runway), "sec-ratios", runway, months=runway),
            _driver("liquidity.quick_ratio", ls.quick_ratio.level(quick), "sec-ratios", quick, ratio=quick)]
     fs = statements.sort_values("fiscal_year")
     ocf = (fs["operating_cash_flow"].astype(float) * 12 / fs["months"].astype(float)).to_numpy()
-    latest = _num(ocf[-1]) if len(ocf) else None
-    prior = _num(ocf[-2]) if len(ocf) > 1 else None
+    latest = finite_number(ocf[-1]) if len(ocf) else None
+    prior = finite_number(ocf[-2]) if len(ocf) > 1 else None
     change = (latest - prior) / abs(prior) if latest is not None and prior not in (None, 0.0) else None
     if latest is None:
         level = None
@@ -140,11 +131,11 @@ def _market(record: dict, industry, ratios: pd.Series, base_currency: str, setti
     outlook = industry.outlook
     out = [_driver("market.industry_outlook", ms.industry_outlook[outlook] if outlook else None, "sec-customer",
                    outlook, outlook=outlook, industry=labels)]
-    growth = _num(ratios.get("revenue_growth"))
+    growth = finite_number(ratios.get("revenue_growth"))
     out.append(_driver("market.revenue_growth", ms.revenue_growth.level(growth), "sec-ratios", growth, growth=growth))
-    buyer = _num(record.get("largest_buyer_share"))
+    buyer = finite_number(record.get("largest_buyer_share"))
     out.append(_driver("market.largest_buyer", ms.largest_buyer_share.level(buyer), "sec-ratios", buyer, share=buyer))
-    export = _num(record.get("export_share"))
+    export = finite_number(record.get("export_share"))
     out.append(_driver("market.export_share", ms.export_share.level(export), "sec-ratios", export, share=export))
     currency = record.get("currency")
     out.append(_driver("market.currency", ms.foreign_currency if currency != base_currency else "low", "sec-ratios",
@@ -206,7 +197,7 @@ def risk_profile(portfolio, customer_id: str, credit: dict, monitoring: dict | N
     ratios = latest_rows(analyse_portfolio(portfolio).ratios.values).set_index("customer_id")
     ratios = ratios.loc[customer_id] if customer_id in ratios.index else pd.Series(dtype=float)
     chars = portfolio_characteristics(portfolio)
-    utilization = _num(chars.at[customer_id, "credit_line_utilization"]) if customer_id in chars.index else None
+    utilization = finite_number(chars.at[customer_id, "credit_line_utilization"]) if customer_id in chars.index else None
     contacts = portfolio.tables["contacts"]
     contacts = contacts[contacts["customer_id"] == customer_id]
     industry = policy.industries[record["industry"]]

@@ -348,13 +348,13 @@ def assessment_text(block: dict, tx: "Text | str" = "en") -> dict:
         q["points"] = points_text(q["points"], tx)
         q["max_text"] = f.number(q["max_points"], 0)
         q["note"] = t("assessment.imputed_note") if q["imputed"] else ""
+    out["max_text"] = f.number(out["max_points"], 0)
     gap = "" if tx.lang == "zh" else " "  # Chinese sentences follow one another without a space
     out["intro_text"] = gap.join(x for x in (out["status_text"], out["earlier_text"],
                                              t("section.assessment.intro", group=out["group"],
-                                               max=f.number(out["max_points"], 0))) if x)
+                                               max=out["max_text"])) if x)
     out["any_imputed"] = any(q["imputed"] for q in out["questions"])
     out["points_text"] = points_text(out["points"], tx)
-    out["max_text"] = f.number(out["max_points"], 0)
     out["total_text"] = t("assessment.total", points=f.number(out["points"], 0), max=f.number(out["max_points"], 0),
                           answered=out["answered"], n=len(out["questions"]))
     texts = []

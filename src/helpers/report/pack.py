@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from ..config import TEMPLATES_DIR
 from ..data.store import atomic_write_bytes, read_json, write_json
 from ..config.policy import RISKS
-from ..decisions.portfolio import SEVERITIES, ledger_reconciliation, portfolio_pack
+from ..decisions.portfolio import PROFILE_LEVELS, SEVERITIES, ledger_reconciliation, portfolio_pack
 from .formatting import check_language
 from .localize import Text, matrix_text, text_for
 from .render import render_html, render_pdf
@@ -234,7 +234,7 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
         "countries": countries,
         "concentration": {**conc, "shown": len(conc["top"])},
         "risk_profile": risk_rows,
-        "risk_levels": [{"level": lv, "label": t(f"risk.level.{lv}")} for lv in ("high", "medium", "low", "none")],
+        "risk_levels": [{"level": lv, "label": t(f"risk.level.{lv}")} for lv in PROFILE_LEVELS],
         "assessments_text": t("pack.risk.assessments", **{k: qa.get(k, 0) for k in ("current", "stale", "missing")}),
         "ecl": ecl,
         "warnings_by_rule": by_rule,
@@ -393,7 +393,7 @@ def pack_workbook(pack: dict, words: dict, tx: "Text | str" = "en") -> bytes:
     ws.column_dimensions["C"].width = max(ws.column_dimensions["C"].width, 30)
 
     ecl = words["ecl"]
-    levels = ("high", "medium", "low", "none")
+    levels = PROFILE_LEVELS
     _sheet(wb, t("pack.sheet.risk"), [(t("pack.risk.col.risk"), "text")] + [
         (f"{t(f'risk.level.{lv}')} · {t('pack.col.customers')}", "int") for lv in levels] + [
         (f"{t(f'risk.level.{lv}')} · {t('pack.col.share')}", "pct") for lv in levels] + [
