@@ -31,6 +31,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (riskbook)" >/dev/null
+	@# Byte-compile the helpers: with PYTHONDONTWRITEBYTECODE set (as on some CI machines) every kernel
+	@# would compile them from source at start-up.
+	$(BIN)/python -m compileall -q src/helpers >/dev/null
 	@touch $(STAMP)
 
 demo: setup

@@ -22,7 +22,7 @@ FINANCIAL_ANALYSIS = [
              "import pandas as pd\n"
              "from IPython.display import display\n\n"
              "from helpers import (charts, customer_output_dir, customer_profile, financial_section, financial_text,\n"
-             "                     load_portfolio, profile_text, ratio_frame, save_chart, save_result)\n"
+             "                     load_portfolio, profile_text, ratio_frame, save_result, show_chart)\n"
              "pd.set_option(\"display.float_format\", \"{:,.2f}\".format)"),
     ("md", "Load and validate the data once; the customer's profile. The portfolio-wide work (ratios, "
            "peers, distress scores of every customer) is computed once and reused."),
@@ -49,8 +49,7 @@ FINANCIAL_ANALYSIS = [
              "print(dict(Counter(f[\"severity\"] for f in section[\"findings\"])))"),
     ("md", "Trends: revenue, liquidity and leverage against the policy limits, margins, profit and cash."),
     ("code", "for name, figure in charts.financial_charts(section, lang).items():\n"
-             "    display(figure)\n"
-             "    save_chart(out, name, figure)"),
+             "    display(show_chart(out, name, figure))"),
     ("md", "Altman's distress score by year; the model follows the industry (Z' for manufacturers, Z'' otherwise)."),
     ("code", "pd.DataFrame(words[\"altman\"][\"by_year\"]).set_index(\"fiscal_year\")[[\"label\", \"x\", \"value\", \"zone_label\"]]"),
     ("md", "The FAQ's other risk dimensions, as far as the data carries them."),
@@ -78,7 +77,7 @@ MODEL_DEVELOPMENT = [
      'lang = "en"  # language of the charts and the validation report: "en" or "zh"'),
     ("code", "from IPython.display import display\n\n"
              "from helpers import (charts, develop_scorecard, load_portfolio, model_output_dir, render_validation,\n"
-             "                     save_chart, save_result, selection_log_text, validation_pack)"),
+             "                     save_result, selection_log_text, show_chart, validation_pack)"),
     ("md", "Load and validate the data; fit on the development years, keep the last years out of time."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = model_output_dir(output_dir)\n"
@@ -99,8 +98,7 @@ MODEL_DEVELOPMENT = [
              "    print(f\"{sample}: n={d['n']} defaults={d['n_bad']} AUC={d['auc']['value']:.3f} ({d['auc']['light']})\")"),
     ("md", "Charts for the validation report."),
     ("code", "for name, figure in charts.validation_charts(pack, lang).items():\n"
-             "    display(figure)\n"
-             "    save_chart(out, name, figure)"),
+             "    display(show_chart(out, name, figure))"),
     ("md", "Save the model artifact (JSON, checksummed) and the pack, and render the validation report."),
     ("code", "artifact = scorecard.to_json(out / \"scorecard.json\")\n"
              "save_result(out, \"model_validation\", pack)\n"
@@ -126,7 +124,7 @@ CREDIT_SCORING = [
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
              "from helpers import (charts, credit_section, credit_text, customer_output_dir, load_portfolio, load_scorecard,\n"
-             "                     model_path, save_chart, save_result)"),
+             "                     model_path, save_result, show_chart)"),
     ("md", "Load the data and the model artifact (it refuses an artifact whose checksum does not match)."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
              "out = customer_output_dir(output_dir, customer_id)\n"
@@ -158,8 +156,7 @@ CREDIT_SCORING = [
              "words[\"disagreements\"], section[\"override\"]"),
     ("md", "Save the chart and the results for the report."),
     ("code", "figure = charts.points_chart(section, lang)\n"
-             "display(figure)\n"
-             "save_chart(out, \"score_points\", figure)\n"
+             "display(show_chart(out, \"score_points\", figure))\n"
              "save_result(out, \"credit_scoring\", section)"),
 ]
 
@@ -175,7 +172,7 @@ SCENARIO_CASES = [
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
              "from helpers import (charts, customer_output_dir, decision_section, decision_text, final_credit, load_portfolio,\n"
-             "                     load_results, load_scorecard, model_path, policy_scenarios, run_scenarios, save_chart,\n"
+             "                     load_results, load_scorecard, model_path, policy_scenarios, run_scenarios, show_chart,\n"
              "                     save_result)"),
     ("md", "Load the data, the model and the customer's grade (with any override the scoring notebook recorded)."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
@@ -202,8 +199,7 @@ SCENARIO_CASES = [
     ("code", "pd.DataFrame(words[\"clauses\"]).query(\"required\")[[\"title\", \"text\"]]"),
     ("md", "Save the chart and the results for the report."),
     ("code", "figure = charts.scenario_chart(section, lang)\n"
-             "display(figure)\n"
-             "save_chart(out, \"scenarios\", figure)\n"
+             "display(show_chart(out, \"scenarios\", figure))\n"
              "save_result(out, \"scenario_cases\", section)"),
 ]
 
@@ -220,7 +216,7 @@ MONITORING = [
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
              "from helpers import (charts, customer_output_dir, load_portfolio, load_previous, load_results,\n"
-             "                     monitoring_section, monitoring_text, risk_profile, risk_profile_text, save_chart,\n"
+             "                     monitoring_section, monitoring_text, risk_profile, risk_profile_text, show_chart,\n"
              "                     save_result)"),
     ("md", "Load the data and the sections this one monitors (credit grade, limit, terms, insurance, review date)."),
     ("code", "portfolio = load_portfolio(data, as_of=as_of)\n"
@@ -252,8 +248,7 @@ MONITORING = [
              "pd.DataFrame(words[\"ecl\"][\"scenario_rows\"]).set_index(\"label\")"),
     ("md", "Save the chart and the results for the report."),
     ("code", "figure = charts.receivables_chart(section, lang)\n"
-             "display(figure)\n"
-             "save_chart(out, \"receivables\", figure)\n"
+             "display(show_chart(out, \"receivables\", figure))\n"
              "save_result(out, \"monitoring\", section)"),
     ("md", "The four-risk profile of page one: credit, liquidity, market and operational risk, each low, medium or high "
            "as the worst of its drivers (the policy's `risk_profile` thresholds), from the sections above and the "

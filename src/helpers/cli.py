@@ -36,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default=str(REPORTS_DIR), help="output folder (default: reports/)")
     b.add_argument("--customers", default=None, help="comma-separated customer ids (default: all)")
     b.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: cores)")
+    b.add_argument("--scheduler", default=None,
+                   help="run on a Dask distributed cluster at this address (tcp://HOST:PORT); --out and --data "
+                        "must be on a file system every worker sees")
+    b.add_argument("--timeout", type=float, default=None,
+                   help="seconds one notebook cell may run before its customer fails "
+                        "(default: the policy's batch.notebook_timeout_seconds)")
+    b.add_argument("--fresh-kernels", action="store_true",
+                   help="start a fresh kernel for every notebook instead of reusing one per worker (slower)")
     b.add_argument("--force", action="store_true", help="re-run customers that are up to date")
     b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     b.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
@@ -71,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "workers", None) is not None and args.workers < 1:
         return _fail("--workers must be at least 1")
+    if getattr(args, "timeout", None) is not None and args.timeout <= 0:
+        return _fail("--timeout must be a positive number of seconds")
     try:
         portfolio = _load(args)
     except SystemExit as exc:
@@ -101,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     command = "riskbook " + " ".join(shlex.quote(a) for a in argv)
     try:
         result = run_batch(portfolio, args.out, customers=customers, workers=args.workers, force=args.force,
-                           progress=not args.no_progress, command=command, model=args.model, lang=args.lang)
+                           progress=not args.no_progress, command=command, model=args.model, lang=args.lang,
+                           scheduler=args.scheduler, timeout=args.timeout,
+                           engine="fresh" if args.fresh_kernels else "warm")
     except KeyError as exc:
         return _fail(str(exc.args[0]))
     except RiskbookError as exc:  # e.g. an untrusted --model artifact

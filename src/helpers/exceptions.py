@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["RiskbookError", "PolicyError", "InputError", "Problem", "ValidationError",
-           "NotebookError", "RenderError", "ModelError"]
+           "NotebookError", "KernelError", "RenderError", "ModelError"]
 
 
 class RiskbookError(Exception):
@@ -97,6 +97,11 @@ class NotebookError(RiskbookError):
         self.notebook, self.cell, self.ename, self.evalue = notebook, cell, ename, evalue
         where = f"{notebook}" + (f", cell {cell}" if cell is not None else "")
         super().__init__(f"{where}: {ename}: {evalue}")
+
+
+class KernelError(RiskbookError):
+    """A notebook kernel died, hung or could not be reset (not a failing cell); the runner replaces the
+    kernel and tries the customer once more."""
 
 
 class RenderError(RiskbookError):

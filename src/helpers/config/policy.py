@@ -588,6 +588,12 @@ class Threshold(_Strict):
         return "red" if value > self.max else "amber" if value > self.warn else "green"
 
 
+class BatchSettings(_Strict):
+    """How the batch runs notebooks: the longest one notebook may take before its customer fails."""
+
+    notebook_timeout_seconds: int = Field(600, ge=1)
+
+
 class Policy(_Strict):
     """The company's credit policy (``policy.yaml``)."""
 
@@ -609,6 +615,7 @@ class Policy(_Strict):
     monitoring: MonitoringSettings = MonitoringSettings()
     assessment: AssessmentSettings | None = None
     risk_profile: RiskProfileSettings = RiskProfileSettings()
+    batch: BatchSettings = BatchSettings()
     source: str = ""
     sha256: str = ""
 

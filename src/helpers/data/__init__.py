@@ -4,9 +4,9 @@ from .contract import RATIO_NAMES, STATEMENT_MONEY_COLUMNS, TABLES
 from .portfolio import CustomerData, Portfolio, customer_profile, load_portfolio
 from .sources import read_tables, write_tables
 from .store import (customer_output_dir, load_previous, load_results, model_output_dir, model_path, read_json, save_chart,
-                    save_result, write_json)
+                    save_result, show_chart, write_json)
 from .validate import validate_tables
 
 __all__ = ["TABLES", "RATIO_NAMES", "STATEMENT_MONEY_COLUMNS", "CustomerData", "Portfolio", "customer_profile",
            "load_portfolio", "read_tables", "write_tables", "validate_tables", "customer_output_dir", "load_results", "load_previous",
-           "model_output_dir", "model_path", "read_json", "save_chart", "save_result", "write_json"]
+           "model_output_dir", "model_path", "read_json", "save_chart", "save_result", "show_chart", "write_json"]

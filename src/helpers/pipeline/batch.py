@@ -19,7 +19,6 @@ import re
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,13 +31,15 @@ from ..decisions.monitoring import ledger_ecl
 from ..config import file_sha256, safe_name
 from ..data.portfolio import Portfolio
 from ..data.store import load_results, read_json, write_json
-from ..exceptions import NotebookError, PolicyError, RiskbookError
+from ..exceptions import KernelError, NotebookError, PolicyError, RiskbookError
 from ..report.formatting import check_language
 from ..report.context import merge_summaries
 from ..report.render import render_report
 from ..report.pack import write_portfolio_pack
 from ..scoring.scorecard import load_scorecard
-from .engines import execute_notebook
+from .engines import ENGINES, execute_notebook, kernel_pool
+from .executors import make_executor
+from .isolation import peak_rss_mb
 from .manifest import MODEL_NOTEBOOK, PIPELINE, code_digest, library_report, riskbook_version, write_manifest
 
 __all__ = ["CustomerRun", "ModelRun", "BatchResult", "run_model", "run_customer", "run_batch"]
@@ -60,6 +61,7 @@ class CustomerRun:
     pdf_sha256: str | None = None
     folder: str = ""
     timings: dict = field(default_factory=dict)
+    kernel_failed: bool = False  # the last attempt's kernel died or could not be reset (not a failing cell)
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
@@ -74,12 +76,43 @@ def _swap_into_place(staging: Path, target: Path) -> None:
 
 
 def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang: str = "en", name: str = "",
-                 inputs_sha256: str = "", command: str = "", code_sha256: str = "", model: str = "") -> CustomerRun:
+                 inputs_sha256: str = "", command: str = "", code_sha256: str = "", model: str = "",
+                 engine: str = "warm", timeout: float | None = None) -> CustomerRun:
     """Run the pipeline notebooks for one customer and render its PDF.
 
+    Parameters
+    ----------
+    engine : {"warm", "fresh"}
+        ``warm``: on this process's reused kernel (:func:`helpers.pipeline.engines.kernel_pool`);
+        ``fresh``: a new Papermill kernel per notebook.
+    timeout : float, optional
+        Seconds one cell may run before the customer fails.
+
     Never raises for a customer's own failure: the returned :class:`CustomerRun` says what
-    failed where, and ``<out>/<id>/summary.json`` carries the same status.
+    failed where, and ``<out>/<id>/summary.json`` carries the same status. A kernel that dies or cannot
+    be reset is replaced and the customer is run once more from the start (``timings["attempts"]``).
     """
+    if engine not in ENGINES:
+        raise RiskbookError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    for attempt in (1, 2):
+        if engine == "warm":
+            with kernel_pool().kernel() as kernel:
+                run = _run_customer_once(customer_id, kernel, snapshot=snapshot, out=out, as_of=as_of, lang=lang,
+                                         name=name, inputs_sha256=inputs_sha256, command=command,
+                                         code_sha256=code_sha256, model=model, timeout=timeout)
+        else:
+            run = _run_customer_once(customer_id, None, snapshot=snapshot, out=out, as_of=as_of, lang=lang, name=name,
+                                     inputs_sha256=inputs_sha256, command=command, code_sha256=code_sha256,
+                                     model=model, timeout=timeout)
+        run.timings["attempts"] = attempt
+        if not run.kernel_failed:
+            break
+    return run
+
+
+def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_of: str, lang: str, name: str,
+                       inputs_sha256: str, command: str, code_sha256: str, model: str,
+                       timeout: float | None) -> CustomerRun:
     out_dir = Path(out).resolve()
     target = out_dir / safe_name(customer_id)
     if target.parent != out_dir:  # defence in depth: never write outside --out
@@ -95,7 +128,7 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
                   "model": model, "lang": lang, "previous": str(previous) if previous.is_file() else None}
         for nb in PIPELINE:
             path = staging / "notebooks" / f"{nb}.ipynb"
-            seconds = execute_notebook(nb, path, params)
+            seconds = execute_notebook(nb, path, params, kernel=kernel, timeout=timeout)
             executed.append({"name": f"{nb}.ipynb", "path": f"{target.name}/notebooks/{nb}.ipynb", "seconds": seconds})
             run.timings[nb] = round(seconds, 3)
         summary = merge_summaries(load_results(staging))
@@ -110,15 +143,23 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
         run.status = "ok"
     except NotebookError as exc:
         run.error, run.notebook, run.cell = str(exc), exc.notebook, exc.cell
+    except KernelError as exc:
+        run.error, run.kernel_failed = str(exc), True
     except Exception as exc:  # a customer's failure must never stop the batch
         run.error = f"{type(exc).__name__}: {exc}"
+    if kernel is not None:
+        run.timings["kernel_peak_mb"] = kernel.peak_rss_mb
+    run.timings["worker_peak_mb"] = peak_rss_mb()
     if run.status != "ok":
         write_json(staging / "summary.json", {"customer_id": customer_id, "name": name, "as_of": as_of,
                                               "status": "failed", "lang": lang, "error": run.error, "notebook": run.notebook,
                                               "cell": run.cell, "inputs_sha256": inputs_sha256,
                                               "code_sha256": code_sha256})
     run.seconds = round(time.perf_counter() - start, 3)
-    _swap_into_place(staging, target)
+    if run.kernel_failed:  # tried again from the start; this attempt leaves nothing behind
+        shutil.rmtree(staging, ignore_errors=True)
+    else:
+        _swap_into_place(staging, target)
     return run
 
 
@@ -184,7 +225,8 @@ def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, lang: str = "e
     try:
         execute_notebook(MODEL_NOTEBOOK, staging / "notebooks" / f"{MODEL_NOTEBOOK}.ipynb",
                          {"data": snapshot, "output_dir": str(staging), "as_of": as_of,
-                          "validation_pdf": str(pdf_staging), "lang": lang})
+                          "validation_pdf": str(pdf_staging), "lang": lang},
+                         timeout=portfolio.policy.batch.notebook_timeout_seconds)
         sc = load_scorecard(staging / "scorecard.json")
         run.status, run.model_version = "ok", sc.model_version_
         run.checksum = read_json(staging / "scorecard.json")["checksum"]
@@ -220,7 +262,8 @@ class BatchResult:
 
 def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None, workers: int | None = None,
               force: bool = False, progress: bool = True, command: str = "", model: str | Path | None = None,
-              lang: str | None = None) -> BatchResult:
+              lang: str | None = None, executor: str | None = None, scheduler=None, engine: str = "warm",
+              timeout: float | None = None) -> BatchResult:
     """Run the pipeline for many customers and write ``<out>/manifest.json``.
 
     Parameters
@@ -246,6 +289,17 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     lang : {"en", "zh"}, optional
         The language of the reports (default: the policy's ``language``, else English). Every text of
         the policy must exist in it.
+    executor : str, optional
+        Where the customers run (:mod:`helpers.pipeline.executors`): ``processes`` (default),
+        ``serial``, ``dask`` (default when ``scheduler`` is given), or a registered name.
+    scheduler : str or distributed.Client, optional
+        The Dask scheduler address (``tcp://HOST:PORT``) or a connected client; ``out`` and the data
+        must be on a file system its workers share.
+    engine : {"warm", "fresh"}
+        Reused kernels, reset between notebooks (default), or a fresh kernel per notebook.
+    timeout : float, optional
+        Seconds one notebook cell may run before its customer fails (default: the policy's
+        ``batch.notebook_timeout_seconds``).
 
     Raises
     ------
@@ -294,33 +348,36 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
                                     folder=str(out / safe_name(cid)))
         else:
             todo.append((cid, digest))
-    workers = max(1, workers or os.cpu_count() or 1)
+    timeout = timeout or portfolio.policy.batch.notebook_timeout_seconds
     kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "lang": lang, "command": command,
-              "code_sha256": code,
-              "model": model_run.artifact}
+              "code_sha256": code, "model": model_run.artifact, "engine": engine, "timeout": timeout}
+    jobs = [(cid, {**kwargs, "name": names[cid], "inputs_sha256": digest}) for cid, digest in todo]
+    name = executor or ("dask" if scheduler is not None else
+                        "serial" if (workers == 1 or len(todo) <= 1) else "processes")
+    options = {"workers": workers, "engine": engine}
+    if name == "dask":
+        options.update(scheduler=None if not isinstance(scheduler, str) else scheduler,
+                       client=None if isinstance(scheduler, str) else scheduler)
     bar = tqdm(total=len(ids), initial=len(ids) - len(todo), disable=not progress, unit="customer",
                desc="riskbook batch", file=sys.stderr)
+    pool = make_executor(name, **options) if todo else None
     try:
-        if workers == 1 or len(todo) <= 1:
-            for cid, digest in todo:
-                runs[cid] = run_customer(cid, name=names[cid], inputs_sha256=digest, **kwargs)
-                bar.update()
-        else:
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-                futures = {pool.submit(run_customer, cid, name=names[cid], inputs_sha256=digest, **kwargs): cid
-                           for cid, digest in todo}
-                for fut in as_completed(futures):
-                    cid = futures[fut]
-                    try:
-                        runs[cid] = fut.result()
-                    except Exception as exc:  # a worker died: record it, keep going
-                        runs[cid] = CustomerRun(cid, names[cid], error=f"worker failed: {type(exc).__name__}: {exc}")
-                    bar.update()
+        for cid, result in (pool.run(run_customer, jobs) if pool else ()):
+            if isinstance(result, CustomerRun):
+                runs[cid] = result
+            else:  # the worker, not the customer, failed: record it, keep going
+                runs[cid] = CustomerRun(cid, names[cid], error=f"worker failed: {type(result).__name__}: {result}",
+                                        inputs_sha256=dict(todo)[cid])
+            bar.update()
     finally:
         bar.close()
+        if pool is not None:
+            pool.close()
         ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
         seconds = time.perf_counter() - start
-        manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run, lang=lang)
+        manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run, lang=lang,
+                                  execution={"executor": name, "engine": engine,
+                                             "workers": pool.workers if pool else 0, "timeout_seconds": timeout})
     _write_portfolio(out, portfolio, lang, manifest)
     return BatchResult(ordered, manifest, seconds, model_run)
 

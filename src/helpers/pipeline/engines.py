@@ -1,22 +1,53 @@
-"""Notebook execution: every notebook of the pipeline runs through :func:`execute_notebook`, with
-Papermill on the project's Jupyter kernel, so a pool of warm kernels (or another engine) can replace
-fresh Papermill kernels without touching the batch."""
+"""Notebook execution: every notebook of the pipeline runs through :func:`execute_notebook`.
+
+Two ways, the same notebooks and the same Papermill parameters and output notebooks:
+
+- **warm** (the batch's default): a :class:`WarmKernel` is started once per worker and reused for
+  every notebook of every customer that worker runs. It runs through Papermill's engine registry
+  (engine ``riskbook-warm``, the way Papermill's maintainers suggest for kernel reuse), so the output
+  notebook is Papermill's, with its parameters cell and per-cell metadata. Before each notebook the
+  engine sends :data:`helpers.pipeline.isolation.RESET_CODE` outside the notebook, which restores
+  everything a notebook can leave behind (see :mod:`helpers.pipeline.isolation`); a test proves a
+  reused kernel gives the same results and PDF as a fresh one.
+- **fresh**: Papermill starts a new kernel for the notebook and shuts it down afterwards (what a
+  user running ``papermill`` by hand gets; about 1–4 s of imports per notebook).
+
+Failures are told apart: a failing cell is a :class:`~helpers.exceptions.NotebookError` (the
+customer failed, the kernel is fine); a cell that runs past ``timeout`` seconds is a
+:class:`NotebookError` too, after the kernel is replaced (it is still busy); a kernel that dies or
+cannot be reset is a :class:`~helpers.exceptions.KernelError`, after the kernel is replaced, and the
+batch tries that customer once more.
+"""
 from __future__ import annotations
 
 import os
+import queue
+import threading
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import papermill as pm
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.utils import merge_kwargs, remove_args
 
 from ..config import NOTEBOOKS_DIR
-from ..exceptions import NotebookError
+from ..exceptions import KernelError, NotebookError
+from .isolation import PREPARE_CODE, RESET_CODE
 
-__all__ = ["KERNEL_NAME", "execute_notebook", "notebook_parameters"]
+__all__ = ["KERNEL_NAME", "ENGINES", "WarmKernel", "KernelPool", "kernel_pool", "execute_notebook",
+           "notebook_parameters"]
 
 KERNEL_NAME = os.environ.get("RISKBOOK_KERNEL", "riskbook")
+#: The ways :func:`execute_notebook` can run a notebook.
+ENGINES = ("warm", "fresh")
+_KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 def _kernel_name() -> str:
@@ -37,29 +68,260 @@ def notebook_parameters(name: str) -> frozenset[str]:
     return frozenset(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb")))
 
 
-def execute_notebook(name: str, output_path: Path, parameters: dict) -> float:
+class _ResetClient(PapermillNotebookClient):
+    """Papermill's notebook client, which first resets the reused kernel (outside the notebook)."""
+
+    reset_code: str = ""
+    reset_reply: dict | None = None
+
+    def papermill_execute_cells(self):
+        msg_id = self.kc.execute(self.reset_code, silent=True, store_history=False,
+                                 user_expressions={"rss": "__import__('helpers.pipeline.isolation', "
+                                                          "fromlist=['peak_rss_mb']).peak_rss_mb()"})
+        reply = self.wait_for_reply(msg_id)
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise KernelError(f"the kernel could not be reset: {content.get('ename')}: {content.get('evalue')}")
+        self.reset_reply = content
+        super().papermill_execute_cells()
+
+
+class WarmEngine(NBClientEngine):
+    """Papermill engine ``riskbook-warm``: runs the notebook on the given :class:`WarmKernel`."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        kernel: WarmKernel = kwargs.pop("warm_kernel")
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout", "km"], **kwargs)
+        client = _ResetClient(nb_man, **merge_kwargs(kwargs, km=kernel.km, timeout=execution_timeout,
+                                                     startup_timeout=start_timeout, kernel_name=kernel_name,
+                                                     log=pm.log.logger, log_output=log_output,
+                                                     stdout_file=stdout_file, stderr_file=stderr_file))
+        client.reset_code = RESET_CODE.format(cwd=str(NOTEBOOKS_DIR))
+        # Papermill writes the whole output notebook at every cell's start and end (to watch a long run);
+        # a batch needs it once, when the notebook ends (Papermill's notebook_complete, also after a failure).
+        output_path, nb_man.output_path = nb_man.output_path, None
+        try:
+            return client.execute()
+        finally:
+            nb_man.output_path = output_path
+            if client.kc is not None:  # the kernel stays; its client for this notebook goes
+                client.kc.stop_channels()
+            rss = ((client.reset_reply or {}).get("user_expressions", {}).get("rss", {})
+                   .get("data", {}).get("text/plain"))
+            if rss:
+                kernel.peak_rss_mb = float(rss)
+
+
+papermill_engines.register("riskbook-warm", WarmEngine)
+
+
+class WarmKernel:
+    """One Jupyter kernel of the project's kernel spec, started once and reused for many notebooks.
+
+    Attributes
+    ----------
+    starts : int
+        How many times a kernel process was started (1 + replacements).
+    notebooks : int
+        Notebooks executed on it.
+    peak_rss_mb : float or None
+        The kernel process's peak resident memory, as it reported before the last notebook.
+    """
+
+    def __init__(self, kernel_name: str | None = None):
+        self.kernel_name = kernel_name or _kernel_name()
+        self.km: AsyncKernelManager | None = None
+        self.starts = 0
+        self.notebooks = 0
+        self.peak_rss_mb: float | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel process's id (None when not running)."""
+        provisioner = getattr(self.km, "provisioner", None)
+        return getattr(getattr(provisioner, "process", None), "pid", None)
+
+    def alive(self) -> bool:
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    def start(self) -> None:
+        """Start a new kernel process (the old one, if any, is shut down first)."""
+        self.shutdown()
+        for attempt in range(1, _ATTEMPTS + 1):
+            km = AsyncKernelManager(kernel_name=self.kernel_name)
+            try:
+                run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR), extra_arguments=_KERNEL_ARGS)
+                break
+            except RuntimeError as exc:
+                if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
+                    raise KernelError(f"the notebook kernel did not start: {exc}") from exc
+                time.sleep(0.5 * attempt)
+        self.km = km
+        self.starts += 1
+        self.peak_rss_mb = None
+        try:
+            run_sync(self._prepare)()
+        except Exception as exc:  # noqa: BLE001 - a kernel that cannot import the helpers is no use
+            self.shutdown()
+            raise KernelError(f"the notebook kernel could not import the helpers: {exc}") from exc
+
+    async def _prepare(self, timeout: float = 120) -> None:
+        """Import what the notebooks need in the new kernel and record the state every reset returns to."""
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=timeout)
+            reply = await kc.execute_interactive(PREPARE_CODE, silent=True, store_history=False, timeout=timeout,
+                                                 output_hook=lambda msg: None)
+        finally:
+            kc.stop_channels()
+        if reply["content"].get("status") != "ok":
+            raise KernelError(f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+
+    def shutdown(self) -> None:
+        """Stop the kernel process (now, without waiting for it to finish a cell)."""
+        km, self.km = self.km, None
+        if km is not None and km.has_kernel:
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            except Exception:  # a kernel that is already gone needs no shutdown
+                pass
+
+    def execute(self, name: str, output_path: Path, parameters: dict, *, timeout: float | None = None) -> None:
+        """Execute ``notebooks/<name>.ipynb`` into ``output_path`` on this kernel (see :func:`execute_notebook`)."""
+        if not self.alive():
+            self.start()
+        self.notebooks += 1
+        try:
+            pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(output_path), parameters=parameters,
+                                engine_name="riskbook-warm", warm_kernel=self, kernel_name=self.kernel_name,
+                                progress_bar=False, log_output=False, execution_timeout=timeout)
+        except pm.PapermillExecutionError as exc:
+            raise NotebookError(f"{name}.ipynb", exc.exec_count, exc.ename, exc.evalue) from None
+        except CellTimeoutError as exc:
+            self.start()  # the old kernel is still running the cell
+            first = str(exc).strip().splitlines()
+            raise NotebookError(f"{name}.ipynb", None, "Timeout",
+                                f"a cell ran longer than {timeout:g} s and was stopped"
+                                + (f" ({first[0][:120]})" if first else "")) from None
+        except (DeadKernelError, KernelError) as exc:
+            self.start()
+            raise KernelError(f"{name}.ipynb: the kernel died or could not be reset ({exc}); it was replaced") from None
+        except RuntimeError as exc:  # nbclient reports a vanished kernel in several ways
+            if self.alive():
+                raise
+            self.start()
+            raise KernelError(f"{name}.ipynb: the kernel died ({exc}); it was replaced") from None
+
+
+class KernelPool:
+    """The warm kernels of one process: one per thread that runs notebooks at the same time.
+
+    Local workers are processes with one thread, so one kernel each; a Dask worker with several
+    threads gets one kernel per busy thread. Kernels are started when first needed and shut down by
+    :meth:`shutdown` (at process exit for the process-wide pool, :func:`kernel_pool`).
+    """
+
+    def __init__(self, kernel_name: str | None = None):
+        self.kernel_name = kernel_name
+        self._idle: queue.SimpleQueue[WarmKernel] = queue.SimpleQueue()
+        self._all: list[WarmKernel] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def kernel(self):
+        """Borrow a kernel (started if new) for a customer's notebooks."""
+        try:
+            k = self._idle.get_nowait()
+        except queue.Empty:
+            k = WarmKernel(self.kernel_name)
+            with self._lock:
+                self._all.append(k)
+        try:
+            yield k
+        finally:
+            self._idle.put(k)
+
+    @property
+    def kernels(self) -> list[WarmKernel]:
+        with self._lock:
+            return list(self._all)
+
+    def warm(self) -> None:
+        """Start one kernel now (a worker calls this when it starts, so its first customer waits less)."""
+        with self.kernel() as k:
+            if not k.alive():
+                k.start()
+
+    def shutdown(self) -> None:
+        for k in self.kernels:
+            k.shutdown()
+
+
+_POOL: KernelPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def kernel_pool() -> KernelPool:
+    """This process's :class:`KernelPool` (created on first use; its kernels stop when the process exits)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            import atexit
+            from multiprocessing import util
+
+            _POOL = KernelPool()
+            atexit.register(_POOL.shutdown)  # a plain process
+            util.Finalize(_POOL, _POOL.shutdown, exitpriority=50)  # a multiprocessing worker skips atexit
+        return _POOL
+
+
+def execute_notebook(name: str, output_path: Path, parameters: dict, *, kernel: WarmKernel | None = None,
+                     timeout: float | None = None) -> float:
     """Execute ``notebooks/<name>.ipynb`` with Papermill into ``output_path``; return seconds taken.
 
     Only the parameters the notebook declares are passed (the batch offers every notebook the same set).
 
-    A kernel that dies while starting (not a failing cell) is started again, up to three attempts.
+    Parameters
+    ----------
+    name : str
+        The notebook's name in ``notebooks/`` (without ``.ipynb``).
+    output_path : Path
+        The executed notebook to write.
+    parameters : dict
+        Values for the ``parameters`` cell; those the notebook does not declare are dropped.
+    kernel : WarmKernel, optional
+        Run on this reused kernel (reset first); None: a fresh Papermill kernel, shut down afterwards.
+        A fresh kernel that dies while starting (not a failing cell) is started again, up to three attempts.
+    timeout : float, optional
+        Seconds one cell may run; past it the customer fails (and a warm kernel is replaced).
 
     Raises
     ------
     NotebookError
-        When a cell fails; carries the notebook, the cell's execution count and the error.
+        When a cell fails or times out; carries the notebook, the cell's execution count and the error.
+    KernelError
+        When a warm kernel died or could not be reset (it has been replaced).
     """
     wanted = notebook_parameters(name)
     parameters = {k: v for k, v in parameters.items() if k in wanted}
     start = time.perf_counter()
+    if kernel is not None:
+        kernel.execute(name, output_path, parameters, timeout=timeout)
+        return time.perf_counter() - start
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(output_path), parameters=parameters,
                                 kernel_name=_kernel_name(), progress_bar=False, cwd=str(NOTEBOOKS_DIR),
-                                log_output=False, extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                                log_output=False, extra_arguments=_KERNEL_ARGS, execution_timeout=timeout)
             break
         except pm.PapermillExecutionError as exc:
             raise NotebookError(f"{name}.ipynb", exc.exec_count, exc.ename, exc.evalue) from None
+        except CellTimeoutError:
+            raise NotebookError(f"{name}.ipynb", None, "Timeout",
+                                f"a cell ran longer than {timeout:g} s and was stopped") from None
         except RuntimeError as exc:
             if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
                 raise

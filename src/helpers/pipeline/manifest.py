@@ -44,7 +44,7 @@ def riskbook_version() -> str:
 
 
 def write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, command: str, seconds: float,
-                    model=None, *, lang: str = "en") -> Path:
+                    model=None, *, lang: str = "en", execution: dict | None = None) -> Path:
     """Write ``<out>/manifest.json``: the run's inputs, code, language and one entry per customer."""
     counts = {s: sum(r.status == s for r in runs) for s in ("ok", "failed", "skipped")}
     manifest = {
@@ -60,6 +60,7 @@ def write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, com
         "requested": len(runs),
         "counts": counts,
         "seconds": round(seconds, 3),
+        "execution": execution or {},
         "model": asdict(model) if model else None,
         "customers": [{**asdict(r), "report": f"{Path(r.folder).name}/report.pdf" if r.pdf_sha256 else None}
                       for r in runs],

@@ -1,0 +1,192 @@
+"""Where a batch's customers run: one interface, a small registry (as Papermill registers its engines).
+
+:func:`run_batch <helpers.pipeline.batch.run_batch>` hands every executor the same jobs (a customer id
+and the keyword arguments of :func:`run_customer <helpers.pipeline.batch.run_customer>`) and gets back
+``(customer id, CustomerRun or exception)`` pairs as they finish; it writes the manifest itself, so
+there is one code path whatever runs the customers.
+
+Registered executors:
+
+``serial``
+    In this process, one customer after the other (one worker, or one customer to run).
+``processes``
+    Local worker processes (``--workers``, default the number of cores), each with one warm kernel
+    started when the worker starts. A worker that dies (killed, out of memory) breaks Python's process
+    pool; the executor starts a new pool and runs the unfinished customers again, each at most
+    :data:`MAX_ATTEMPTS` times in all, so none is lost and none runs forever.
+``dask``
+    An existing Dask distributed cluster (``--scheduler tcp://HOST:PORT``). A worker plugin starts a
+    warm kernel on every worker and imports what the notebooks need; Dask itself re-runs the tasks of
+    a worker that dies. The snapshot, the model artifact and ``--out`` must be paths every worker sees
+    (a shared file system); the manifest is written by the client.
+
+A third party adds one with :func:`register_executor`.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterator, Protocol
+
+from ..exceptions import RiskbookError
+
+__all__ = ["Executor", "EXECUTORS", "MAX_ATTEMPTS", "register_executor", "make_executor", "SerialExecutor",
+           "ProcessExecutor", "DaskExecutor", "warm_worker"]
+
+#: How many times a customer is started in all when the worker running it dies.
+MAX_ATTEMPTS = 2
+
+Job = tuple[str, dict]
+
+
+class Executor(Protocol):
+    """Runs ``fn(customer_id, **kwargs)`` for every job; yields ``(customer_id, result or exception)``."""
+
+    workers: int
+
+    def run(self, fn: Callable, jobs: list[Job]) -> Iterator[tuple[str, object]]: ...
+
+    def close(self) -> None: ...
+
+
+EXECUTORS: dict[str, type] = {}
+
+
+def register_executor(name: str):
+    """Class decorator: make an executor available as ``make_executor(name, ...)``."""
+    def deco(cls):
+        EXECUTORS[name] = cls
+        cls.name = name
+        return cls
+    return deco
+
+
+def make_executor(name: str, **options) -> Executor:
+    """The executor registered as ``name``, built with ``options`` (``workers``, ``engine``, ``scheduler``)."""
+    try:
+        cls = EXECUTORS[name]
+    except KeyError:
+        raise RiskbookError(f"unknown executor {name!r}; known: {', '.join(sorted(EXECUTORS))}") from None
+    return cls(**options)
+
+
+def warm_worker(engine: str) -> None:
+    """Worker start-up: import what rendering needs and start the worker's warm kernel."""
+    import weasyprint  # noqa: F401 - loads Pango once per worker, not in the first customer's render
+
+    if engine == "warm":
+        from .engines import kernel_pool
+
+        kernel_pool().warm()
+
+
+@register_executor("serial")
+class SerialExecutor:
+    """Customers one after the other in this process (its warm kernel is shut down by :meth:`close`)."""
+
+    def __init__(self, workers: int = 1, engine: str = "warm", **_):
+        self.workers, self.engine = 1, engine
+
+    def run(self, fn, jobs):
+        for cid, kwargs in jobs:
+            try:
+                yield cid, fn(cid, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - reported per customer by the batch
+                yield cid, exc
+
+    def close(self):
+        if self.engine == "warm":
+            from .engines import kernel_pool
+
+            kernel_pool().shutdown()
+
+
+@register_executor("processes")
+class ProcessExecutor:
+    """Local worker processes, each with a warm kernel; a dead worker's customers are run again."""
+
+    def __init__(self, workers: int | None = None, engine: str = "warm", **_):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.engine = engine
+        self._pool: ProcessPoolExecutor | None = None
+        self.restarts = 0
+
+    def _new_pool(self, n: int) -> ProcessPoolExecutor:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = ProcessPoolExecutor(max_workers=n, initializer=warm_worker, initargs=(self.engine,))
+        return self._pool
+
+    def run(self, fn, jobs):
+        attempts = {cid: 0 for cid, _ in jobs}
+        pending = dict(jobs)
+        pool = self._new_pool(min(self.workers, len(jobs)) or 1)
+        while pending:
+            futures = {}
+            for cid, kwargs in pending.items():
+                attempts[cid] += 1
+                futures[pool.submit(fn, cid, **kwargs)] = cid
+            broken = False
+            for fut in as_completed(futures):
+                cid = futures[fut]
+                try:
+                    result = fut.result()
+                except BrokenProcessPool as exc:
+                    broken = True
+                    if attempts[cid] >= MAX_ATTEMPTS:
+                        pending.pop(cid)
+                        yield cid, RiskbookError(f"the worker process died {attempts[cid]} times while running "
+                                                 f"this customer ({exc})")
+                    continue
+                except Exception as exc:  # noqa: BLE001
+                    result = exc
+                pending.pop(cid)
+                yield cid, result
+            if broken and pending:
+                self.restarts += 1
+                pool = self._new_pool(min(self.workers, len(pending)))
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+@register_executor("dask")
+class DaskExecutor:
+    """A Dask distributed cluster, reached at ``scheduler`` (``tcp://HOST:PORT``) or given as a ``Client``."""
+
+    def __init__(self, scheduler=None, workers: int | None = None, engine: str = "warm", client=None, **_):
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover - distributed is a dependency
+            raise RiskbookError("the dask executor needs the 'distributed' package") from exc
+        self._own = client is None
+        try:
+            self.client = client or Client(scheduler, timeout="30s")
+        except OSError as exc:
+            raise RiskbookError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        from .dask_plugin import WarmKernelPlugin
+
+        self.engine = engine
+        self.client.register_plugin(WarmKernelPlugin(engine), name=WarmKernelPlugin.name)
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
+
+    def run(self, fn, jobs):
+        from distributed import as_completed as dask_completed
+
+        futures = {self.client.submit(fn, cid, **kwargs, key=f"riskbook-customer-{cid}-{os.urandom(4).hex()}",
+                                      pure=False, retries=MAX_ATTEMPTS - 1): cid for cid, kwargs in jobs}
+        for fut in dask_completed(futures):
+            cid = futures[fut]
+            try:
+                yield cid, fut.result()
+            except Exception as exc:  # noqa: BLE001 - KilledWorker after repeated worker deaths, among others
+                yield cid, exc
+            finally:
+                fut.release()
+
+    def close(self):
+        if self._own:
+            self.client.close()

@@ -1,0 +1,126 @@
+"""Kernel-side isolation of a reused (warm) kernel: what one notebook run may leave behind, and its reset.
+
+A warm kernel runs many notebooks, of many customers, one after the other. Before each notebook the
+runner calls :func:`reset`, which puts back everything a notebook can change and a later one could
+see, to the state the kernel had right after :func:`prepare` (a fresh kernel that has imported what
+the notebooks import):
+
+- the user namespace, the output history and the execution counter (IPython's
+  ``reset(new_session=True)``: cell numbers start at 1 again, as in a fresh kernel);
+- open matplotlib figures and ``matplotlib.rcParams``;
+- every pandas option (``pd.set_option`` in a notebook, e.g. ``display.float_format``);
+- the random states of :mod:`random` and of NumPy's legacy global generator;
+- the warnings filters, and the "already shown" registries (so a warning shows again, as it would
+  in a fresh kernel);
+- the working directory and the environment variables;
+- then a garbage collection, so memory stays flat over thousands of notebooks.
+
+What is deliberately kept: imported modules (the point of a warm kernel) and their pure caches
+(``functools.lru_cache`` of catalogues and formatters: same inputs, same outputs). Reloading
+changed code is not needed within a batch (every batch starts its own kernels); the batch records
+the code digest it started with.
+
+This module runs inside the kernel; :mod:`helpers.pipeline.engines` drives it.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import random
+import resource
+import sys
+import warnings
+
+__all__ = ["prepare", "reset", "peak_rss_mb", "WARM_IMPORTS", "PREPARE_CODE", "RESET_CODE"]
+
+#: What every pipeline notebook imports; imported once when a kernel starts (the expensive part of a
+#: fresh kernel: pandas, statsmodels, matplotlib, the helpers package, IPython's display).
+WARM_IMPORTS = ("pandas", "numpy", "statsmodels.api", "matplotlib", "matplotlib.pyplot", "IPython.display",
+                "helpers", "helpers.report.charts", "collections")
+
+_STATE: dict = {}
+
+
+def prepare() -> None:
+    """Import what the notebooks need and remember the state :func:`reset` returns to.
+
+    Called once, right after the kernel starts (and again after a kernel restart).
+    """
+    import importlib
+
+    for name in WARM_IMPORTS:
+        importlib.import_module(name)
+    import matplotlib
+    import numpy as np
+    import pandas as pd
+
+    _STATE.clear()
+    _STATE.update(
+        rc=dict(matplotlib.rcParams),
+        pandas={key: pd.get_option(key) for key in _pandas_options(pd)},
+        random=random.getstate(),
+        numpy_random=np.random.get_state(),
+        warnings=list(warnings.filters),
+        cwd=os.getcwd(),
+        environ=dict(os.environ),
+    )
+
+
+def _pandas_options(pd) -> list[str]:
+    """Every registered pandas option (``pd.describe_option`` lists them; this reads the same registry)."""
+    from pandas._config import config
+
+    return sorted(k for k in config._registered_options if k not in config._deprecated_options)
+
+
+def reset(cwd: str | None = None) -> None:
+    """Put the kernel back to the state :func:`prepare` recorded (see the module docstring).
+
+    Parameters
+    ----------
+    cwd : str, optional
+        The working directory for the next notebook (default: the one at :func:`prepare`).
+    """
+    if not _STATE:
+        prepare()
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    shell = _shell()
+    if shell is not None:
+        shell.reset(new_session=True)
+    plt.close("all")
+    dict.update(matplotlib.rcParams, _STATE["rc"])  # raw values (validated when first set); no key can be added
+    for key, value in _STATE["pandas"].items():
+        if pd.get_option(key) != value or type(pd.get_option(key)) is not type(value):
+            pd.set_option(key, value)
+    random.setstate(_STATE["random"])
+    np.random.set_state(_STATE["numpy_random"])
+    warnings.resetwarnings()  # bumps the filters' version: every "already warned" registry is void
+    warnings.filters[:] = _STATE["warnings"]
+    os.environ.clear()
+    os.environ.update(_STATE["environ"])
+    os.chdir(cwd or _STATE["cwd"])
+    gc.collect()
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - the kernel always has IPython
+        return None
+    return get_ipython()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (``getrusage``'s ``ru_maxrss``, KiB on Linux)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+#: Code the runner sends (silently, outside the notebook) when a kernel starts.
+PREPARE_CODE = "import helpers.pipeline.isolation as _riskbook_isolation; _riskbook_isolation.prepare()"
+#: Code the runner sends before every notebook; ``{cwd!r}`` is the notebook's working directory.
+RESET_CODE = "__import__('helpers.pipeline.isolation', fromlist=['reset']).reset({cwd!r})"
