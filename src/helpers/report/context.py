@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from ..data.store import load_results, read_json
@@ -11,7 +12,7 @@ from .formatting import DEFAULT_LANGUAGE, LANGUAGES, check_language
 from .localize import (Text, credit_text, decision_text, financial_text, monitoring_text, profile_text,
                        risk_profile_text, text_for)
 
-__all__ = ["merge_summaries", "build_context", "chart_uris", "html_lang"]
+__all__ = ["merge_summaries", "build_context", "chart_uris", "html_lang", "generated_at"]
 
 
 def chart_uris(folder: Path) -> dict[str, str]:
@@ -22,6 +23,15 @@ def chart_uris(folder: Path) -> dict[str, str]:
 def html_lang(lang: str) -> str:
     """The HTML ``lang`` attribute of a report language (``en``, ``zh-CN``)."""
     return LANGUAGES[check_language(lang)].replace("_", "-")
+
+
+def generated_at() -> dt.datetime:
+    """When a report says it was generated: now (UTC), or ``SOURCE_DATE_EPOCH`` (seconds since 1970, the
+    reproducible-builds convention) when that is set, so two renders of the same results give the same bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def merge_summaries(results: dict) -> dict:
@@ -80,7 +90,7 @@ def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
         "cover_facts": _cover_facts(financial, tx),
         "charts": chart_uris(customer_dir),
         "provenance": provenance or {},
-        "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": generated_at().strftime("%Y-%m-%d %H:%M UTC"),
         "lang": lang,  # the renderer's environment of this language brings t() and html_lang
     }
 

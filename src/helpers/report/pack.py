@@ -25,6 +25,7 @@ from ..config.policy import RISKS
 from ..decisions.portfolio import PROFILE_LEVELS, SEVERITIES, ledger_reconciliation, portfolio_pack
 from .formatting import check_language
 from .localize import Text, matrix_text, text_for
+from .context import generated_at
 from .render import render_html, render_pdf
 
 __all__ = ["PACK_FILES", "read_summaries", "pack_text", "pack_workbook", "write_portfolio_pack"]
@@ -524,7 +525,7 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     for r in pack["customers"]:  # a report that is not on disk is not pointed at
         if r["report"] and not (out_dir / r["report"]).is_file():
             r["report"] = None
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = generated_at().strftime("%Y-%m-%d %H:%M UTC")
     pack.update(lang=lang, company=policy_company, generated=generated, sources=digests,
                 policy_version=getattr(policy, "policy_version", None))
     words = pack_text(pack, tx, policy=policy, company=policy_company)

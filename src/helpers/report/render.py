@@ -6,7 +6,6 @@ language's :class:`~helpers.report.formatting.Formatter`, and ``t()`` looks up t
 """
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -14,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..config import TEMPLATES_DIR
 from ..data.store import atomic_write_bytes, load_results
 from ..exceptions import RenderError
-from .context import build_context, chart_uris, html_lang
+from .context import build_context, chart_uris, generated_at, html_lang
 from .formatting import DEFAULT_LANGUAGE, check_language, formatter
 from .localize import text_for, validation_text
 
@@ -84,7 +83,7 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
     if "model_validation" not in results:
         raise RenderError(f"{model_dir}: results/model_validation.json is missing; run model_development first")
     context = {"pack": validation_text(results["model_validation"], text_for(lang)), "charts": chart_uris(model_dir),
-               "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "lang": lang}
+               "generated": generated_at().strftime("%Y-%m-%d %H:%M UTC"), "lang": lang}
     html = render_html(context, template="model_validation.html.j2", templates=templates)
     target = Path(target) if target else model_dir.parent / "model_validation.pdf"
     return render_pdf(html, target, base_url=templates)
