@@ -37,7 +37,7 @@ from ..report.context import merge_summaries
 from ..report.render import render_report
 from ..report.pack import write_portfolio_pack
 from ..scoring.scorecard import load_scorecard
-from .engines import ENGINES, execute_notebook, kernel_pool
+from .engines import ENGINES, execute_notebook, kernel_pool, notebook_path
 from .executors import make_executor
 from .isolation import peak_rss_mb
 from .manifest import MODEL_NOTEBOOK, PIPELINE, code_digest, library_report, riskbook_version, write_manifest
@@ -77,7 +77,8 @@ def _swap_into_place(staging: Path, target: Path) -> None:
 
 def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang: str = "en", name: str = "",
                  inputs_sha256: str = "", command: str = "", code_sha256: str = "", model: str = "",
-                 engine: str = "warm", timeout: float | None = None) -> CustomerRun:
+                 engine: str = "warm", timeout: float | None = None,
+                 pipeline: tuple = PIPELINE) -> CustomerRun:
     """Run the pipeline notebooks for one customer and render its PDF.
 
     Parameters
@@ -87,6 +88,8 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
         ``fresh``: a new Papermill kernel per notebook.
     timeout : float, optional
         Seconds one cell may run before the customer fails.
+    pipeline : tuple of str or Path
+        The notebooks to run, in order (default: :data:`PIPELINE`); tests give their own.
 
     Never raises for a customer's own failure: the returned :class:`CustomerRun` says what
     failed where, and ``<out>/<id>/summary.json`` carries the same status. A kernel that dies or cannot
@@ -99,11 +102,12 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
             with kernel_pool().kernel() as kernel:
                 run = _run_customer_once(customer_id, kernel, snapshot=snapshot, out=out, as_of=as_of, lang=lang,
                                          name=name, inputs_sha256=inputs_sha256, command=command,
-                                         code_sha256=code_sha256, model=model, timeout=timeout)
+                                         code_sha256=code_sha256, model=model, timeout=timeout,
+                                         pipeline=pipeline)
         else:
             run = _run_customer_once(customer_id, None, snapshot=snapshot, out=out, as_of=as_of, lang=lang, name=name,
                                      inputs_sha256=inputs_sha256, command=command, code_sha256=code_sha256,
-                                     model=model, timeout=timeout)
+                                     model=model, timeout=timeout, pipeline=pipeline)
         run.timings["attempts"] = attempt
         if not run.kernel_failed:
             break
@@ -112,7 +116,7 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
 
 def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_of: str, lang: str, name: str,
                        inputs_sha256: str, command: str, code_sha256: str, model: str,
-                       timeout: float | None) -> CustomerRun:
+                       timeout: float | None, pipeline: tuple) -> CustomerRun:
     out_dir = Path(out).resolve()
     target = out_dir / safe_name(customer_id)
     if target.parent != out_dir:  # defence in depth: never write outside --out
@@ -126,11 +130,13 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
         previous = target / "summary.json"  # the last run's, read before this run replaces it
         params = {"customer_id": customer_id, "data": snapshot, "output_dir": str(staging), "as_of": as_of,
                   "model": model, "lang": lang, "previous": str(previous) if previous.is_file() else None}
-        for nb in PIPELINE:
-            path = staging / "notebooks" / f"{nb}.ipynb"
+        for nb in pipeline:
+            stem = notebook_path(nb).stem
+            path = staging / "notebooks" / f"{stem}.ipynb"
             seconds = execute_notebook(nb, path, params, kernel=kernel, timeout=timeout)
-            executed.append({"name": f"{nb}.ipynb", "path": f"{target.name}/notebooks/{nb}.ipynb", "seconds": seconds})
-            run.timings[nb] = round(seconds, 3)
+            executed.append({"name": f"{stem}.ipynb", "path": f"{target.name}/notebooks/{stem}.ipynb",
+                             "seconds": seconds})
+            run.timings[stem] = round(seconds, 3)
         summary = merge_summaries(load_results(staging))
         summary.update(status="ok", lang=lang, inputs_sha256=inputs_sha256, code_sha256=code_sha256)
         write_json(staging / "summary.json", summary)

@@ -41,7 +41,7 @@ from ..config import NOTEBOOKS_DIR
 from ..exceptions import KernelError, NotebookError
 from .isolation import PREPARE_CODE, RESET_CODE
 
-__all__ = ["KERNEL_NAME", "ENGINES", "WarmKernel", "KernelPool", "kernel_pool", "execute_notebook",
+__all__ = ["KERNEL_NAME", "ENGINES", "WarmKernel", "KernelPool", "kernel_pool", "execute_notebook", "notebook_path",
            "notebook_parameters"]
 
 KERNEL_NAME = os.environ.get("RISKBOOK_KERNEL", "riskbook")
@@ -62,10 +62,19 @@ _TRANSIENT = ("Kernel died before replying to kernel_info", "Address already in 
 _ATTEMPTS = 3
 
 
+def notebook_path(name: str | Path) -> Path:
+    """``notebooks/<name>.ipynb`` for a pipeline notebook's name; a path to an ``.ipynb`` file as it is."""
+    return Path(name) if str(name).endswith(".ipynb") else NOTEBOOKS_DIR / f"{name}.ipynb"
+
+
+def _label(name: str | Path) -> str:
+    return notebook_path(name).name
+
+
 @lru_cache(maxsize=None)
-def notebook_parameters(name: str) -> frozenset[str]:
-    """The parameters ``notebooks/<name>.ipynb`` declares in its ``parameters`` cell (as Papermill reads them)."""
-    return frozenset(pm.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb")))
+def notebook_parameters(name: str | Path) -> frozenset[str]:
+    """The parameters the notebook declares in its ``parameters`` cell (as Papermill reads them)."""
+    return frozenset(pm.inspect_notebook(str(notebook_path(name))))
 
 
 class _ResetClient(PapermillNotebookClient):
@@ -189,31 +198,32 @@ class WarmKernel:
             except Exception:  # a kernel that is already gone needs no shutdown
                 pass
 
-    def execute(self, name: str, output_path: Path, parameters: dict, *, timeout: float | None = None) -> None:
-        """Execute ``notebooks/<name>.ipynb`` into ``output_path`` on this kernel (see :func:`execute_notebook`)."""
+    def execute(self, name: str | Path, output_path: Path, parameters: dict, *, timeout: float | None = None) -> None:
+        """Execute the notebook into ``output_path`` on this kernel (see :func:`execute_notebook`)."""
         if not self.alive():
             self.start()
         self.notebooks += 1
+        label = _label(name)
         try:
-            pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(output_path), parameters=parameters,
+            pm.execute_notebook(str(notebook_path(name)), str(output_path), parameters=parameters,
                                 engine_name="riskbook-warm", warm_kernel=self, kernel_name=self.kernel_name,
                                 progress_bar=False, log_output=False, execution_timeout=timeout)
         except pm.PapermillExecutionError as exc:
-            raise NotebookError(f"{name}.ipynb", exc.exec_count, exc.ename, exc.evalue) from None
+            raise NotebookError(label, exc.exec_count, exc.ename, exc.evalue) from None
         except CellTimeoutError as exc:
             self.start()  # the old kernel is still running the cell
             first = str(exc).strip().splitlines()
-            raise NotebookError(f"{name}.ipynb", None, "Timeout",
+            raise NotebookError(label, None, "Timeout",
                                 f"a cell ran longer than {timeout:g} s and was stopped"
                                 + (f" ({first[0][:120]})" if first else "")) from None
         except (DeadKernelError, KernelError) as exc:
             self.start()
-            raise KernelError(f"{name}.ipynb: the kernel died or could not be reset ({exc}); it was replaced") from None
+            raise KernelError(f"{label}: the kernel died or could not be reset ({exc}); it was replaced") from None
         except RuntimeError as exc:  # nbclient reports a vanished kernel in several ways
             if self.alive():
                 raise
             self.start()
-            raise KernelError(f"{name}.ipynb: the kernel died ({exc}); it was replaced") from None
+            raise KernelError(f"{label}: the kernel died ({exc}); it was replaced") from None
 
 
 class KernelPool:
@@ -278,16 +288,16 @@ def kernel_pool() -> KernelPool:
         return _POOL
 
 
-def execute_notebook(name: str, output_path: Path, parameters: dict, *, kernel: WarmKernel | None = None,
+def execute_notebook(name: str | Path, output_path: Path, parameters: dict, *, kernel: WarmKernel | None = None,
                      timeout: float | None = None) -> float:
-    """Execute ``notebooks/<name>.ipynb`` with Papermill into ``output_path``; return seconds taken.
+    """Execute ``notebooks/<name>.ipynb`` (or a notebook file) with Papermill into ``output_path``; return seconds.
 
     Only the parameters the notebook declares are passed (the batch offers every notebook the same set).
 
     Parameters
     ----------
-    name : str
-        The notebook's name in ``notebooks/`` (without ``.ipynb``).
+    name : str or Path
+        The notebook's name in ``notebooks/`` (without ``.ipynb``), or the path of an ``.ipynb`` file.
     output_path : Path
         The executed notebook to write.
     parameters : dict
@@ -313,14 +323,14 @@ def execute_notebook(name: str, output_path: Path, parameters: dict, *, kernel: 
         return time.perf_counter() - start
     for attempt in range(1, _ATTEMPTS + 1):
         try:
-            pm.execute_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"), str(output_path), parameters=parameters,
+            pm.execute_notebook(str(notebook_path(name)), str(output_path), parameters=parameters,
                                 kernel_name=_kernel_name(), progress_bar=False, cwd=str(NOTEBOOKS_DIR),
                                 log_output=False, extra_arguments=_KERNEL_ARGS, execution_timeout=timeout)
             break
         except pm.PapermillExecutionError as exc:
-            raise NotebookError(f"{name}.ipynb", exc.exec_count, exc.ename, exc.evalue) from None
+            raise NotebookError(_label(name), exc.exec_count, exc.ename, exc.evalue) from None
         except CellTimeoutError:
-            raise NotebookError(f"{name}.ipynb", None, "Timeout",
+            raise NotebookError(_label(name), None, "Timeout",
                                 f"a cell ran longer than {timeout:g} s and was stopped") from None
         except RuntimeError as exc:
             if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
