@@ -108,6 +108,7 @@ class WarmEngine(NBClientEngine):
                                                      log=pm.log.logger, log_output=log_output,
                                                      stdout_file=stdout_file, stderr_file=stderr_file))
         client.reset_code = RESET_CODE.format(cwd=str(NOTEBOOKS_DIR))
+        client.kc = kernel.client()  # connected once per kernel (and thread), not once per notebook
         # Papermill writes the whole output notebook at every cell's start and end (to watch a long run);
         # a batch needs it once, when the notebook ends (Papermill's notebook_complete, also after a failure).
         output_path, nb_man.output_path = nb_man.output_path, None
@@ -115,8 +116,6 @@ class WarmEngine(NBClientEngine):
             return client.execute()
         finally:
             nb_man.output_path = output_path
-            if client.kc is not None:  # the kernel stays; its client for this notebook goes
-                client.kc.stop_channels()
             rss = ((client.reset_reply or {}).get("user_expressions", {}).get("rss", {})
                    .get("data", {}).get("text/plain"))
             if rss:
@@ -142,6 +141,7 @@ class WarmKernel:
     def __init__(self, kernel_name: str | None = None):
         self.kernel_name = kernel_name or _kernel_name()
         self.km: AsyncKernelManager | None = None
+        self._clients: dict = {}
         self.starts = 0
         self.notebooks = 0
         self.peak_rss_mb: float | None = None
@@ -189,8 +189,30 @@ class WarmKernel:
         if reply["content"].get("status") != "ok":
             raise KernelError(f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}")
 
+    def client(self):
+        """This kernel's client for the calling thread, connected on first use and kept: connecting one
+        (channels, then a kernel_info round trip until IOPub answers) costs a good part of a second."""
+        key = threading.get_ident()
+        kc = self._clients.get(key)
+        if kc is None:
+            kc = self.km.client()
+            kc.start_channels()
+            run_sync(kc.wait_for_ready)(timeout=60)
+            kc.allow_stdin = False
+            self._clients[key] = kc
+        return kc
+
+    def _close_clients(self) -> None:
+        clients, self._clients = self._clients, {}
+        for kc in clients.values():
+            try:
+                kc.stop_channels()
+            except Exception:  # noqa: BLE001 - closing a client of a dead kernel
+                pass
+
     def shutdown(self) -> None:
         """Stop the kernel process (now, without waiting for it to finish a cell)."""
+        self._close_clients()
         km, self.km = self.km, None
         if km is not None and km.has_kernel:
             try:

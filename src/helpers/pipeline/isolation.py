@@ -13,7 +13,8 @@ the notebooks import):
 - the warnings filters, and the "already shown" registries (so a warning shows again, as it would
   in a fresh kernel);
 - the working directory and the environment variables;
-- then a garbage collection, so memory stays flat over thousands of notebooks.
+- then a full garbage collection, so memory stays flat over thousands of notebooks (cheap: what
+  :func:`prepare` imported is frozen out of the collector's scans with :func:`gc.freeze`).
 
 What is deliberately kept: imported modules (the point of a warm kernel) and their pure caches
 (``functools.lru_cache`` of catalogues and formatters: same inputs, same outputs). Reloading
@@ -64,6 +65,10 @@ def prepare() -> None:
         cwd=os.getcwd(),
         environ=dict(os.environ),
     )
+    # What exists now (modules, their caches) lives as long as the kernel: keep it out of the collector's
+    # way, so the full collection of every reset scans only what notebooks made (0.3 s → ms).
+    gc.collect()
+    gc.freeze()
 
 
 def _pandas_options(pd) -> list[str]:

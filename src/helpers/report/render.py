@@ -6,6 +6,7 @@ language's :class:`~helpers.report.formatting.Formatter`, and ``t()`` looks up t
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -22,8 +23,17 @@ __all__ = ["environment", "render_validation", "render_html", "render_pdf", "ren
 
 def environment(lang: str = DEFAULT_LANGUAGE, templates: str | Path = TEMPLATES_DIR) -> Environment:
     """The Jinja2 environment of one language: autoescape, strict undefined, the formatting filters
-    (``num``, ``money``, ``pct``, ``ratio``, ``date``, ``amount``) and the global ``t``."""
-    f = formatter(check_language(lang))
+    (``num``, ``money``, ``pct``, ``ratio``, ``date``, ``amount``) and the global ``t``.
+
+    One environment per language and template folder is kept for the process, so each template is
+    compiled once per worker, not once per report (Jinja2 still reloads a template whose file changed).
+    """
+    return _environment(check_language(lang), str(Path(templates).resolve()))
+
+
+@lru_cache(maxsize=16)
+def _environment(lang: str, templates: str) -> Environment:
+    f = formatter(lang)
     env = Environment(loader=FileSystemLoader(str(templates)), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=f.number, money=f.money, pct=f.percent, ratio=f.ratio, date=f.date, amount=f.amount,
