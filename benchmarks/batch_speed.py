@@ -3,7 +3,8 @@
 The machine this runs on is slow and noisy, so no figure stands alone: the three contestants run the
 same customers, from the same validated snapshot, with the same scorecard artifact, one after the
 other in the same run (in the order riskbook, floor, naive; the 1-minute load average at the start
-of each is printed, so a burst of outside load shows).
+of each is printed, so a burst of outside load shows). Each contestant runs in its own freshly
+spawned process, so none inherits what an earlier one left behind (memory, caches, imports).
 
 Contestants
 -----------
@@ -35,12 +36,15 @@ this is a benchmark, not a test. A PDF that is missing or empty does raise.
 
 Memory
 ------
-Peak resident memory per worker: riskbook's worker process plus its kernel (both peaks as the
-manifest records them, summed per customer since they live side by side); the floor's worker
-process; for the naive chain the largest process a worker ran (``wait4``'s peak of each
-subprocess, which for Papermill is the larger of the client and its kernel; they run side by side,
-so this understates the naive chain). "First / second half" compares the peaks of the customers
-that finished first and last: a flat figure means nothing accumulates over a worker's customers.
+Peak resident memory per worker: riskbook's worker process plus its kernel (the ``worker_peak_mb``
+and ``kernel_peak_mb`` the manifest records, summed per customer since they live side by side); the
+floor's worker process (``ru_maxrss``); for the naive chain the largest process a worker ran
+(``wait4``'s ``ru_maxrss`` of each subprocess, which for Papermill is the larger of the client and its
+kernel; they run side by side, so this understates the naive chain). On Linux the ``ru_maxrss`` of a
+process started with exec begins at the peak of the process that launched it, so every figure is at
+least the contestant's launcher peak, printed as its own row. "First / second half" compares the
+peaks of the customers that finished first and last: a flat figure means nothing accumulates over a
+worker's customers.
 
 Run: ``python benchmarks/batch_speed.py [--customers 20] [--workers 2] [--lang en] [--skip-naive]
 [--out DIR]``; the figures are also written to ``<out>/batch_speed.json``.
@@ -268,6 +272,7 @@ def print_table(figures: dict, checks: dict, n: int, workers: int, lang: str) ->
     row("", names, "{}")
     row("load average at start (1 min)", [figures[c]["load_1min_at_start"] for c in names])
     row("wall time (s)", [figures[c]["wall_s"] for c in names], "{:.1f}")
+    row("  of which after the manifest (pack)", [figures[c].get("after_manifest_s") for c in names], "{:.1f}")
     row("reports per minute", [figures[c]["reports_per_minute"] for c in names], "{:.1f}")
     print("seconds per customer (mean)")
     row("  notebooks total", stage("notebooks"))
@@ -281,6 +286,7 @@ def print_table(figures: dict, checks: dict, n: int, workers: int, lang: str) ->
     row("  worker / tool process", mem("process"), "{:.0f}")
     row("  kernel (naive: papermill+kernel)", mem("kernel"), "{:.0f}")
     row("  per worker", mem("per_worker"), "{:.0f}")
+    row("  launcher process (the floor of these)", mem("launcher"), "{:.0f}")
     row("  first half / second half", [f"{a:.0f}/{b:.0f}" for a, b in zip(mem("first_half"), mem("second_half"))],
         "{}")
     print()
@@ -289,6 +295,25 @@ def print_table(figures: dict, checks: dict, n: int, workers: int, lang: str) ->
               "reports_per_minute": "riskbook reports per minute (≥ {:g})"}
     for key, c in checks.items():
         print(f"{labels[key].format(c['target']):44}{c['value']:8.2f}   {'PASS' if c['pass'] else 'MISS'}")
+
+
+def run_contestant(name: str, out: Path, ids: list[str], workers: int, snapshot: Path, artifact: Path,
+                   lang: str) -> dict:
+    """Run one contestant in this (fresh) process, check its PDFs and return its figures."""
+    launcher = peak_rss_mb()
+    load = os.getloadavg()[0]
+    if name == "riskbook":
+        wall, records = bench_riskbook(load_portfolio(as_of=AS_OF), ids, out, workers, artifact, lang)
+    elif name == "floor":
+        wall, records = bench_floor(ids, out, workers, snapshot, artifact, lang)
+    else:
+        wall, records = bench_naive(ids, out, workers, snapshot, artifact, lang)
+    _check_pdfs([p for r in records for p in r["pdfs"]])
+    figures = summarise(wall, records, load)
+    figures["memory_mb"]["launcher"] = launcher
+    if name == "riskbook":  # what the batch does after writing its manifest: the portfolio pack
+        figures["after_manifest_s"] = wall - read_json(out / "manifest.json")["seconds"]
+    return figures
 
 
 def main() -> None:
@@ -311,20 +336,14 @@ def main() -> None:
     snapshot = next((out / "setup" / ".cache").glob("*.portfolio.pkl"))
     artifact = Path(setup.model.artifact)
 
-    contestants = {
-        "riskbook": lambda d: bench_riskbook(portfolio, ids, d, args.workers, artifact, args.lang),
-        "floor": lambda d: bench_floor(ids, d, args.workers, snapshot, artifact, args.lang),
-        "naive": lambda d: bench_naive(ids, d, args.workers, snapshot, artifact, args.lang),
-    }
     figures = {}
     for name in ORDER:
         if name == "naive" and args.skip_naive:
             continue
         print(f"running {name} …", file=sys.stderr, flush=True)
-        load = os.getloadavg()[0]
-        wall, records = contestants[name](out / name)
-        _check_pdfs([p for r in records for p in r["pdfs"]])
-        figures[name] = summarise(wall, records, load)
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as fresh:
+            figures[name] = fresh.submit(run_contestant, name, out / name, ids, args.workers, snapshot, artifact,
+                                         args.lang).result()
     checks = ratios(figures)
     print_table(figures, checks, len(ids), args.workers, args.lang)
     result = {"customers": ids, "workers": args.workers, "lang": args.lang, "cpus": os.cpu_count(),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Generate the committed sample portfolio in ``data/sample/`` (deterministic, seed 20261128).
 
-Usage: ``python scripts/make_sample_data.py [--out data/sample]``
+Usage: ``python scripts/make_sample_data.py [--out data/sample] [--customers N]``
 
 Writes one CSV per contract table (``helpers.data.contract.TABLES``), with exactly the declared
 columns in declared order: ``customers``, ``financial_statements``, ``bank_credit``,
@@ -37,6 +37,14 @@ How the data are made
   logistic model of the *observed* characteristics (liquidity, leverage, coverage, margin,
   bank overdue and past defaults, late payment, disputes, industry risk class), calibrated to
   a mean PD of 5 %, so defaults follow fundamentals but not perfectly.
+* ``--customers N`` (default 60, the committed sample): for N > 60 the 60 customers above stay exactly
+  as they are, every row of theirs in every table, and N - 60 more (C059, C060, ... up to C999, then
+  C1000, ...) follow them in each table, invoice and contact ids continuing after the last existing one.
+  Each extra customer ``k`` draws from its own generator ``default_rng([SEED + 3, k])``, through the same
+  functions (industry, country and roles drawn from the mix above), so customer C0k is the same whatever
+  N is. Names are city + brand + the customer's number + suffix (the brand list is finite); statements
+  are marked unaudited against the same size cut as the base sample. ``outcomes.csv`` (the model's
+  history), ``fx_rates`` and ``industry_benchmarks`` do not change with N.
 """
 from __future__ import annotations
 
@@ -166,32 +174,8 @@ def build_customers(rng, policy) -> list[dict]:
             city, sfx, brand = CITIES[s["industry"]], SUFFIX[s["industry"]], brands.pop()
             (c_cn, c_en), (s_cn, s_en) = city[rng.integers(len(city))], sfx[rng.integers(len(sfx))]
             s["name"], s["name_en"] = c_cn + brand[0] + s_cn, f"{c_en} {brand[1]} {s_en}"
-    custs = []
-    for k, idx in enumerate(rng.permutation(len(specs))):
-        s, roles = dict(specs[idx]), specs[idx]["roles"]
-        h = float(np.clip(rng.normal(0.3, 0.6), -0.9, 1.6))
-        if "nd" in roles: h = max(h, 1.0)
-        if "loss" in roles: h = min(h, -0.5)
-        if "late" in roles: h = min(h, -1.1)
-        if "zero" in roles: h = -1.4
-        if "neg" in roles: h = -1.8
-        dom = s["country"] == "CN"
-        founded = date(2023, 7, 3) if "short" in roles else rnd_date(rng, date(1998, 1, 1), date(2019, 12, 31))
-        if "y2" in roles or "short" in roles:
-            rel = rnd_date(rng, date(2024, 1, 10), date(2024, 9, 20))
-        else:
-            rel = rnd_date(rng, max(founded + timedelta(days=365), date(2012, 1, 1)), date(2023, 6, 30))
-        rated = rng.random() < (0.6 if not dom else 0.45)
-        r_idx = int(np.clip(np.round(3.6 - 1.1 * h + rng.normal(0, .5)), 1, 7))
-        s.update(customer_id=f"C{k + 1:03d}", h=h, founded=founded, relationship_since=rel,
-                 account_manager=(MANAGERS_CN if dom else MANAGERS_EN)[rng.integers(2 if not dom else 4)],
-                 third_party_rating=scale[r_idx] if rated else None,
-                 rating_agency=(rng.choice(["CCXI", "Dun & Bradstreet"]) if dom else
-                                rng.choice(["Coface", "Dun & Bradstreet"])) if rated else None,
-                 terms=int(rng.choice([30, 60, 90], p=[.35, .45, .2] if dom else [.1, .5, .4])),
-                 late_mu=float(rng.uniform(35, 70)) if "late" in roles else float(np.clip(rng.normal(2 - 3 * h, 3), -4, 12)),
-                 unit="units" if "units" in roles else "thousands")
-        custs.append(s)
+    custs = [draw_customer(dict(specs[idx]), f"C{k + 1:03d}", rng, scale)
+             for k, idx in enumerate(rng.permutation(len(specs)))]
     custs.sort(key=lambda c: c["customer_id"])
     custs.append(dict(customer_id="CASE1", name="东莞市恒达电子有限公司", name_en="Dongguan Hengda Electronics Co., Ltd.",
                       industry="electronics", country="CN", currency="CNY", roles={"case1"}, h=-1.0,
@@ -202,6 +186,63 @@ def build_customers(rng, policy) -> list[dict]:
                       founded=date(2006, 9, 12), relationship_since=date(2019, 3, 4), account_manager="Kevin Liu",
                       third_party_rating="BB", rating_agency="Coface", terms=90, late_mu=5.0, unit="thousands"))
     return custs
+
+
+def draw_customer(s: dict, customer_id: str, rng, scale) -> dict:
+    """Add one generic customer's hidden health ``h``, dates, rating, terms and payment habit to spec ``s``."""
+    roles = s["roles"]
+    h = float(np.clip(rng.normal(0.3, 0.6), -0.9, 1.6))
+    if "nd" in roles: h = max(h, 1.0)
+    if "loss" in roles: h = min(h, -0.5)
+    if "late" in roles: h = min(h, -1.1)
+    if "zero" in roles: h = -1.4
+    if "neg" in roles: h = -1.8
+    dom = s["country"] == "CN"
+    founded = date(2023, 7, 3) if "short" in roles else rnd_date(rng, date(1998, 1, 1), date(2019, 12, 31))
+    if "y2" in roles or "short" in roles:
+        rel = rnd_date(rng, date(2024, 1, 10), date(2024, 9, 20))
+    else:
+        rel = rnd_date(rng, max(founded + timedelta(days=365), date(2012, 1, 1)), date(2023, 6, 30))
+    rated = rng.random() < (0.6 if not dom else 0.45)
+    r_idx = int(np.clip(np.round(3.6 - 1.1 * h + rng.normal(0, .5)), 1, 7))
+    s.update(customer_id=customer_id, h=h, founded=founded, relationship_since=rel,
+             account_manager=(MANAGERS_CN if dom else MANAGERS_EN)[rng.integers(2 if not dom else 4)],
+             third_party_rating=scale[r_idx] if rated else None,
+             rating_agency=(rng.choice(["CCXI", "Dun & Bradstreet"]) if dom else
+                            rng.choice(["Coface", "Dun & Bradstreet"])) if rated else None,
+             terms=int(rng.choice([30, 60, 90], p=[.35, .45, .2] if dom else [.1, .5, .4])),
+             late_mu=float(rng.uniform(35, 70)) if "late" in roles else float(np.clip(rng.normal(2 - 3 * h, 3), -4, 12)),
+             unit="units" if "units" in roles else "thousands")
+    return s
+
+
+#: Extra customers' mix: each generic (industry, roles) slot of the base sample, domestic or foreign, is
+#: equally likely, so industries, countries, currencies and roles come in the base sample's proportions.
+SLOTS = [(i, "CN", "CNY", r, None) for i, rs in DOMESTIC.items() for r in rs] + \
+        [(i, c, cur, r, n) for n, i, c, cur, r in FOREIGN]
+PLACE = {"VN": "Saigon", "TH": "Bangkok", "DE": "Rheinland", "US": "Lakeside", "TR": "Anadolu", "BD": "Dhaka",
+         "MX": "Monterrey", "AE": "Gulf", "NL": "Holland"}
+LEGAL = {"VN": "JSC", "TH": "Co., Ltd.", "DE": "GmbH", "US": "Inc.", "TR": "A.S.", "BD": "Ltd.", "MX": "S.A. de C.V.",
+         "AE": "LLC", "NL": "B.V."}
+TRADE_EN = {"electronics": "Electronics", "textiles": "Textiles", "machinery": "Machinery", "food": "Foods",
+            "construction": "Construction", "wholesale": "Trading", "logistics": "Logistics"}
+
+
+def build_extra_customer(k: int, rng, policy) -> dict:
+    """Customer ``C{k:03d}`` (k > 58) beyond the base sample: a slot of the base mix, a name and the same draws.
+
+    The name carries the customer's number (city + brand + k + suffix at home, place + trade + k + legal
+    form abroad), so names stay distinct however many customers there are; no base name has a digit.
+    """
+    ind, country, cur, roles, _ = SLOTS[int(rng.integers(len(SLOTS)))]
+    s = dict(industry=ind, country=country, currency=cur, roles=set(roles.split("+")) - {""})
+    if country == "CN":
+        city, sfx, brand = CITIES[ind], SUFFIX[ind], BRANDS[int(rng.integers(len(BRANDS)))]
+        (c_cn, c_en), (s_cn, s_en) = city[rng.integers(len(city))], sfx[rng.integers(len(sfx))]
+        s["name"], s["name_en"] = f"{c_cn}{brand[0]}{k}{s_cn}", f"{c_en} {brand[1]} {k} {s_en}"
+    else:
+        s["name"] = s["name_en"] = f"{PLACE[country]} {TRADE_EN[ind]} {k} {LEGAL[country]}"
+    return draw_customer(s, f"C{k:03d}", rng, policy["rating_scale"])
 
 
 # ----------------------------------------------------------------------------- statements
@@ -330,20 +371,24 @@ def simulate_statements(c, rng) -> list[dict]:
     return [r for r in rows if r["_published"]]
 
 
-def assign_audit(stm: list[dict], rng, share: float = .3) -> None:
+def assign_audit(stm: list[dict], rng, share: float = .3, cut: float | None = None) -> float:
     """Mark ~30 % of statement rows unaudited, the smallest firms (size score + noise) first.
 
     Foreign firms are nearly always audited; CASE1's latest year is unaudited, CASE2 is audited.
+    Returns the score cut; given ``cut`` (the base sample's), rows are marked against it instead.
     """
     score = np.array([np.log(r["_size"]) + rng.normal(0, .5) + 2.0 * (r["currency"] != "CNY") for r in stm])
-    cut = np.sort(score)[int(round(share * len(stm)))]
+    if cut is None:
+        cut = np.sort(score)[int(round(share * len(stm)))]
     for r, sc in zip(stm, score):
         r["audited"] = bool(sc >= cut)
     for cid in ("CASE1", "CASE2"):
         rs = [r for r in stm if r["customer_id"] == cid]
         for r in rs:
             r["audited"] = True
-        rs[-1]["audited"] = cid == "CASE2"
+        if rs:
+            rs[-1]["audited"] = cid == "CASE2"
+    return float(cut)
 
 
 # ----------------------------------------------------------------------------- bank credit
@@ -562,10 +607,37 @@ def write_table(rows, name: str, out: Path) -> pd.DataFrame:
     return df
 
 
+def simulate_customer(c: dict, rng) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """One customer's statements, bank facilities, invoices and contacts (sets its purchases, limit, staff)."""
+    rows = simulate_statements(c, rng)
+    last = rows[-1]
+    rev_cny = last["revenue"] * UNIT_FACTORS[last["unit"]] * 12 / last["months"] * FX.get(c["currency"], 1)
+    lo, hi = IND[c["industry"]]["share"]
+    emp = rev_cny * rng.uniform(lo, hi) / 12 / FX.get(c["currency"], 1)
+    rnd = 1000 if c["currency"] == "CNY" else 100
+    c["expected_monthly_purchases"] = float(round(emp / rnd) * rnd)
+    c["requested_limit"] = float(round(emp * (c["terms"] / 30 + 1) * rng.uniform(.9, 1.3) / (rnd * 10)) * rnd * 10)
+    c["employees"] = int(np.clip(rev_cny / 1000 / rng.uniform(250, 900), 5, 300))
+    return rows, make_bank(c, last, rng), make_invoices(c, rng), make_contacts(c, rng)
+
+
+def numbered(rows: list[dict], table: str, sort: list[str], fmt: str, start: int = 0) -> pd.DataFrame:
+    """``rows`` of ``table`` sorted stably by ``sort``, its id column (the first) numbered from ``start + 1``."""
+    col, *rest = TABLES[table].names
+    df = pd.DataFrame(rows, columns=None if rows else rest).sort_values(sort, kind="mergesort")
+    df.insert(0, col, [fmt.format(start + i + 1) for i in range(len(df))])
+    return df
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "sample")
+    ap.add_argument("--customers", type=int, default=60, metavar="N",
+                    help="number of current customers, at least 60 (default 60: the committed sample); "
+                         "the first 60 are always the same")
     args = ap.parse_args(argv)
+    if args.customers < 60:
+        ap.error("--customers must be at least 60 (the base sample)")
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     pol_path = out / "policy.yaml" if (out / "policy.yaml").exists() else ROOT / "data" / "sample" / "policy.yaml"
@@ -574,33 +646,38 @@ def main(argv=None) -> None:
     custs = build_customers(rng, policy)
     stm, bank, inv, con = [], [], [], []
     for c in custs:
-        rows = simulate_statements(c, rng)
-        stm += rows
-        last = rows[-1]
-        rev_cny = last["revenue"] * UNIT_FACTORS[last["unit"]] * 12 / last["months"] * FX.get(c["currency"], 1)
-        lo, hi = IND[c["industry"]]["share"]
-        emp = rev_cny * rng.uniform(lo, hi) / 12 / FX.get(c["currency"], 1)
-        rnd = 1000 if c["currency"] == "CNY" else 100
-        c["expected_monthly_purchases"] = float(round(emp / rnd) * rnd)
-        c["requested_limit"] = float(round(emp * (c["terms"] / 30 + 1) * rng.uniform(.9, 1.3) / (rnd * 10)) * rnd * 10)
-        c["employees"] = int(np.clip(rev_cny / 1000 / rng.uniform(250, 900), 5, 300))
-        bank += make_bank(c, last, rng)
-        inv += make_invoices(c, rng)
-        con += make_contacts(c, rng)
-    assign_audit(stm, rng)
+        rows, b, i, k = simulate_customer(c, rng)
+        stm += rows; bank += b; inv += i; con += k
+    cut = assign_audit(stm, rng)
     add_market_profile(custs, np.random.default_rng(SEED + 1))
+    inv_df = numbered(inv, "invoices", ["invoice_date", "customer_id"], "INV-{:06d}")
+    con_df = numbered(con, "contacts", ["date", "customer_id", "kind"], "CT-{:05d}")
+    qa = make_assessments(custs, stm, con_df, policy, np.random.default_rng(SEED + 2))
+
+    # Extra customers C059, C060, ...: each its own generator, its rows after the base sample's in every table.
+    x_custs, x_stm, x_bank, x_inv, x_con, x_qa = [], [], [], [], [], []
+    for k in range(59, args.customers - 1):
+        xr = np.random.default_rng([SEED + 3, k])
+        c = build_extra_customer(k, xr, policy)
+        rows, b, i, cc = simulate_customer(c, xr)
+        assign_audit(rows, xr, cut=cut)
+        add_market_profile([c], xr)
+        qa_c = make_assessments([c], rows, pd.DataFrame(cc, columns=TABLES["contacts"].names[1:]), policy, xr)
+        x_custs.append(c); x_stm += rows; x_bank += b; x_inv += i; x_con += cc; x_qa += qa_c
+    if x_custs:
+        custs, stm, bank, qa = custs + x_custs, stm + x_stm, bank + x_bank, qa + x_qa
+        inv_df = pd.concat([inv_df, numbered(x_inv, "invoices", ["invoice_date", "customer_id"], "INV-{:06d}",
+                                             len(inv_df))], ignore_index=True)
+        con_df = pd.concat([con_df, numbered(x_con, "contacts", ["date", "customer_id", "kind"], "CT-{:05d}",
+                                             len(con_df))], ignore_index=True)
     cust_rows = [{**c, "founded": c["founded"].isoformat(), "relationship_since": c["relationship_since"].isoformat()}
                  for c in custs]
     write_table(cust_rows, "customers", out)
     write_table(stm, "financial_statements", out)
     write_table(bank, "bank_credit", out)
-    inv_df = pd.DataFrame(inv).sort_values(["invoice_date", "customer_id"], kind="mergesort")
-    inv_df.insert(0, "invoice_id", [f"INV-{i + 1:06d}" for i in range(len(inv_df))])
     write_table(inv_df, "invoices", out)
-    con_df = pd.DataFrame(con).sort_values(["date", "customer_id", "kind"], kind="mergesort")
-    con_df.insert(0, "contact_id", [f"CT-{i + 1:05d}" for i in range(len(con_df))])
     write_table(con_df, "contacts", out)
-    write_table(make_assessments(custs, stm, con_df, policy, np.random.default_rng(SEED + 2)), "assessments", out)
+    write_table(qa, "assessments", out)
     oc = make_outcomes(rng, policy)
     print(f"outcomes: {len(oc)} rows, default rate {oc['default'].mean():.2%}, "
           f"AUC of true PD {auc(oc['_pd'].to_numpy(), oc['default'].to_numpy()):.3f}")

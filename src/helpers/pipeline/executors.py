@@ -24,15 +24,17 @@ A third party adds one with :func:`register_executor`.
 """
 from __future__ import annotations
 
+import importlib
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Protocol
 
 from ..exceptions import RiskbookError
+from .engines import kernel_pool
 
 __all__ = ["Executor", "EXECUTORS", "MAX_ATTEMPTS", "register_executor", "make_executor", "SerialExecutor",
-           "ProcessExecutor", "DaskExecutor", "warm_worker"]
+           "ProcessExecutor", "warm_worker"]
 
 #: How many times a customer is started in all when the worker running it dies.
 MAX_ATTEMPTS = 2
@@ -50,7 +52,9 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-EXECUTORS: dict[str, type] = {}
+#: Name → executor class, or ``"module:Class"`` for one whose module is imported when first asked for
+#: (the ``dask`` executor: ``distributed`` takes a second to import, and only a Dask batch needs it).
+EXECUTORS: dict[str, type | str] = {"dask": "helpers.pipeline.dask_executor:DaskExecutor"}
 
 
 def register_executor(name: str):
@@ -68,6 +72,9 @@ def make_executor(name: str, **options) -> Executor:
         cls = EXECUTORS[name]
     except KeyError:
         raise RiskbookError(f"unknown executor {name!r}; known: {', '.join(sorted(EXECUTORS))}") from None
+    if isinstance(cls, str):
+        module, _, attr = cls.partition(":")
+        cls = getattr(importlib.import_module(module), attr)
     return cls(**options)
 
 
@@ -76,8 +83,6 @@ def warm_worker(engine: str) -> None:
     import weasyprint  # noqa: F401 - loads Pango once per worker, not in the first customer's render
 
     if engine == "warm":
-        from .engines import kernel_pool
-
         kernel_pool().warm()
 
 
@@ -97,8 +102,6 @@ class SerialExecutor:
 
     def close(self):
         if self.engine == "warm":
-            from .engines import kernel_pool
-
             kernel_pool().shutdown()
 
 
@@ -151,42 +154,3 @@ class ProcessExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-
-@register_executor("dask")
-class DaskExecutor:
-    """A Dask distributed cluster, reached at ``scheduler`` (``tcp://HOST:PORT``) or given as a ``Client``."""
-
-    def __init__(self, scheduler=None, workers: int | None = None, engine: str = "warm", client=None, **_):
-        try:
-            from distributed import Client
-        except ImportError as exc:  # pragma: no cover - distributed is a dependency
-            raise RiskbookError("the dask executor needs the 'distributed' package") from exc
-        self._own = client is None
-        try:
-            self.client = client or Client(scheduler, timeout="30s")
-        except OSError as exc:
-            raise RiskbookError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
-        from .dask_plugin import WarmKernelPlugin
-
-        self.engine = engine
-        self.client.register_plugin(WarmKernelPlugin(engine), name=WarmKernelPlugin.name)
-        self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
-
-    def run(self, fn, jobs):
-        from distributed import as_completed as dask_completed
-
-        futures = {self.client.submit(fn, cid, **kwargs, key=f"riskbook-customer-{cid}-{os.urandom(4).hex()}",
-                                      pure=False, retries=MAX_ATTEMPTS - 1): cid for cid, kwargs in jobs}
-        for fut in dask_completed(futures):
-            cid = futures[fut]
-            try:
-                yield cid, fut.result()
-            except Exception as exc:  # noqa: BLE001 - KilledWorker after repeated worker deaths, among others
-                yield cid, exc
-            finally:
-                fut.release()
-
-    def close(self):
-        if self._own:
-            self.client.close()
