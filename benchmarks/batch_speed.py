@@ -260,7 +260,7 @@ def print_table(figures: dict, checks: dict, n: int, workers: int, lang: str) ->
 
     def row(label: str, values: list, fmt: str = "{:.2f}") -> None:
         cells = ["-" if v is None else fmt.format(v) for v in values]
-        print(f"{label:36}" + "".join(f"{c:>12}" for c in cells))
+        print(f"{label:40}" + "".join(f"{c:>12}" for c in cells))
 
     def stage(s: str) -> list:
         return [figures[c]["stage_s"].get(s) for c in names]
@@ -297,6 +297,23 @@ def print_table(figures: dict, checks: dict, n: int, workers: int, lang: str) ->
         print(f"{labels[key].format(c['target']):44}{c['value']:8.2f}   {'PASS' if c['pass'] else 'MISS'}")
 
 
+def _in_fresh_process(fn, *args):
+    """``fn(*args)`` in a newly spawned process (this one stays lean: its children inherit its peak RSS)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as fresh:
+        return fresh.submit(fn, *args).result()
+
+
+def setup(out: Path, customers: int, lang: str) -> tuple[list[str], Path, Path]:
+    """Not timed: the first ``customers`` sample ids, and the snapshot and scorecard artifact of a
+    one-customer batch (``model=None``, so the model notebook fits the scorecard)."""
+    portfolio = load_portfolio(as_of=AS_OF)
+    ids = portfolio.customer_ids[:customers]
+    result = run_batch(portfolio, out, customers=ids[:1], workers=1, force=True, progress=False, lang=lang)
+    if result.failed or result.model.status != "ok":
+        raise RuntimeError(f"setup failed: {result.model.error or [r.error for r in result.failed]}")
+    return ids, next((out / ".cache").glob("*.portfolio.pkl")), Path(result.model.artifact)
+
+
 def run_contestant(name: str, out: Path, ids: list[str], workers: int, snapshot: Path, artifact: Path,
                    lang: str) -> dict:
     """Run one contestant in this (fresh) process, check its PDFs and return its figures."""
@@ -327,23 +344,14 @@ def main() -> None:
     out = (args.out or Path(tempfile.mkdtemp(prefix="riskbook-batch-speed-"))).resolve()
     out.mkdir(parents=True, exist_ok=True)
 
-    portfolio = load_portfolio(as_of=AS_OF)
-    ids = portfolio.customer_ids[:args.customers]
-    setup = run_batch(portfolio, out / "setup", customers=ids[:1], workers=1, force=True, progress=False,
-                      lang=args.lang)
-    if setup.failed or setup.model.status != "ok":
-        raise RuntimeError(f"setup failed: {setup.model.error or [r.error for r in setup.failed]}")
-    snapshot = next((out / "setup" / ".cache").glob("*.portfolio.pkl"))
-    artifact = Path(setup.model.artifact)
-
+    ids, snapshot, artifact = _in_fresh_process(setup, out / "setup", args.customers, args.lang)
     figures = {}
     for name in ORDER:
         if name == "naive" and args.skip_naive:
             continue
         print(f"running {name} …", file=sys.stderr, flush=True)
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as fresh:
-            figures[name] = fresh.submit(run_contestant, name, out / name, ids, args.workers, snapshot, artifact,
-                                         args.lang).result()
+        figures[name] = _in_fresh_process(run_contestant, name, out / name, ids, args.workers, snapshot, artifact,
+                                          args.lang)
     checks = ratios(figures)
     print_table(figures, checks, len(ids), args.workers, args.lang)
     result = {"customers": ids, "workers": args.workers, "lang": args.lang, "cpus": os.cpu_count(),
