@@ -51,6 +51,7 @@ bench: setup
 	$(BIN)/python -m pip install -q -e '.[bench]' 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/scorecard_auc.py
+	$(BIN)/python benchmarks/batch_speed.py --customers 6
 
 # Dev-only: compare the ratio catalogue with FinanceToolkit's formulas (not a project dependency).
 crosscheck: setup

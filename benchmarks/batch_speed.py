@@ -41,10 +41,13 @@ and ``kernel_peak_mb`` the manifest records, summed per customer since they live
 floor's worker process (``ru_maxrss``); for the naive chain the largest process a worker ran
 (``wait4``'s ``ru_maxrss`` of each subprocess, which for Papermill is the larger of the client and its
 kernel; they run side by side, so this understates the naive chain). On Linux the ``ru_maxrss`` of a
-process started with exec begins at the peak of the process that launched it, so every figure is at
-least the contestant's launcher peak, printed as its own row. "First / second half" compares the
-peaks of the customers that finished first and last: a flat figure means nothing accumulates over a
-worker's customers.
+process started with exec begins at the peak of the process that launched it (a forked worker starts
+with the pages it shares with it). So every contestant runs in a process holding only the imports
+(and, for riskbook, the loaded portfolio, as the ``riskbook batch`` command does), whose peak is
+printed as the launcher row, and the naive chain's commands are started by a tiny launcher process
+(:class:`Launcher`), since its tools (nbconvert, WeasyPrint) need less than the imports.
+"First / second half" compares the peaks of the customers that finished first and last: a flat
+figure means nothing accumulates over a worker's customers.
 
 Run: ``python benchmarks/batch_speed.py [--customers 20] [--workers 2] [--lang en] [--skip-naive]
 [--out DIR]``; the figures are also written to ``<out>/batch_speed.json``.
@@ -58,6 +61,7 @@ import io
 import json
 import multiprocessing
 import os
+import queue
 import statistics
 import subprocess
 import sys
@@ -100,6 +104,7 @@ def _params(customer_id: str, folder: Path, snapshot: Path, artifact: Path, lang
 # --- riskbook -------------------------------------------------------------------------------------
 
 def bench_riskbook(portfolio, ids: list[str], out: Path, workers: int, artifact: Path, lang: str) -> tuple[float, list]:
+    """The batch as users run it; per-customer records from its manifest."""
     start = time.perf_counter()
     result = run_batch(portfolio, out, customers=ids, workers=workers, force=True, progress=False,
                        model=artifact, lang=lang)
@@ -160,7 +165,9 @@ def _floor_customer(customer_id: str, params: dict, lang: str, code_sha256: str)
             "process_mb": peak, "kernel_mb": None, "per_worker_mb": peak}
 
 
-def bench_floor(ids: list[str], out: Path, workers: int, snapshot: Path, artifact: Path, lang: str) -> tuple[float, list]:
+def bench_floor(ids: list[str], out: Path, workers: int, snapshot: Path, artifact: Path,
+                lang: str) -> tuple[float, list]:
+    """The notebooks' code in plain worker processes; the wall time includes starting them."""
     code = code_digest()
     start = time.perf_counter()
     # spawned, not forked: each worker pays its imports, as a kernel does, instead of inheriting ours
@@ -174,20 +181,60 @@ def bench_floor(ids: list[str], out: Path, workers: int, snapshot: Path, artifac
 
 # --- naive chain ----------------------------------------------------------------------------------
 
-def _run(cmd: list, log: Path) -> tuple[float, float]:
-    """Run ``cmd`` (output to ``log``); return its seconds and the peak RSS in MB of it or a descendant."""
+#: The launcher's code: run each command it is sent (argv and log file, one JSON line), answer with
+#: its exit code, seconds and ``wait4`` peak RSS in KiB.
+_LAUNCHER = """
+import json, os, sys, time
+for line in sys.stdin:
+    cmd, log = json.loads(line)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     start = time.perf_counter()
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=fh, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        tail = log.read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"{Path(str(cmd[0])).name} exited with {proc.returncode} (log {log}):\n{tail}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    pid = os.posix_spawn(cmd[0], cmd, os.environ, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0), (os.POSIX_SPAWN_DUP2, fd, 1),
+        (os.POSIX_SPAWN_DUP2, fd, 2)])
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.perf_counter() - start
+    os.close(fd)
+    print(json.dumps([os.waitstatus_to_exitcode(status), seconds, usage.ru_maxrss]), flush=True)
+"""
 
 
-def _naive_customer(customer_id: str, params: dict, kernel: str) -> dict:
+class Launcher:
+    """A tiny Python process that runs the naive chain's commands.
+
+    On Linux a process started with exec inherits its launcher's peak RSS as the floor of its own
+    ``ru_maxrss``; launched from this one (a few MB), a command's peak is its own (or, for Papermill,
+    its kernel's when larger).
+    """
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+
+    def run(self, cmd: list, log: Path) -> tuple[float, float]:
+        """Run ``cmd`` (output to ``log``); return its seconds and peak RSS in MB."""
+        self.proc.stdin.write(json.dumps([[str(c) for c in cmd], str(log)]) + "\n")
+        self.proc.stdin.flush()
+        code, seconds, peak_kib = json.loads(self.proc.stdout.readline())
+        if code:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{Path(str(cmd[0])).name} exited with {code} (log {log}):\n{tail}")
+        return seconds, peak_kib / 1024
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def _naive_customer(customer_id: str, params: dict, kernel: str, launchers: queue.SimpleQueue) -> dict:
+    launcher = launchers.get()  # one per worker thread
+    try:
+        return _naive_chain(customer_id, params, kernel, launcher)
+    finally:
+        launchers.put(launcher)
+
+
+def _naive_chain(customer_id: str, params: dict, kernel: str, launcher: Launcher) -> dict:
     folder = Path(params["output_dir"])
     notebooks, html, logs = folder / "notebooks", folder / "html", folder / "logs"
     for d in (notebooks, html, logs):
@@ -200,16 +247,17 @@ def _naive_customer(customer_id: str, params: dict, kernel: str) -> dict:
         for key, value in params.items():
             if key in declared:
                 cmd += ["-p", key, "None"] if value is None else ["-r", key, value]
-        timings[stem], peak = _run(cmd, logs / f"papermill-{stem}.log")
+        timings[stem], peak = launcher.run(cmd, logs / f"papermill-{stem}.log")
         papermill_mb.append(peak)
         executed.append(notebooks / f"{stem}.ipynb")
-    timings["nbconvert"], peak = _run([BIN / "jupyter", "nbconvert", "--to", "html", "--output-dir", html, *executed],
-                                      logs / "nbconvert.log")
+    timings["nbconvert"], peak = launcher.run(
+        [BIN / "jupyter", "nbconvert", "--to", "html", "--output-dir", html, *executed], logs / "nbconvert.log")
     tool_mb.append(peak)
     timings["weasyprint"], pdfs = 0.0, []
     for stem in PIPELINE:
         pdfs.append(folder / f"{stem}.pdf")
-        seconds, peak = _run([BIN / "weasyprint", html / f"{stem}.html", pdfs[-1]], logs / f"weasyprint-{stem}.log")
+        seconds, peak = launcher.run([BIN / "weasyprint", html / f"{stem}.html", pdfs[-1]],
+                                     logs / f"weasyprint-{stem}.log")
         timings["weasyprint"] += seconds
         tool_mb.append(peak)
     timings["render"] = timings["nbconvert"] + timings["weasyprint"]
@@ -218,14 +266,22 @@ def _naive_customer(customer_id: str, params: dict, kernel: str) -> dict:
             "per_worker_mb": max(*tool_mb, *papermill_mb)}
 
 
-def bench_naive(ids: list[str], out: Path, workers: int, snapshot: Path, artifact: Path, lang: str) -> tuple[float, list]:
+def bench_naive(ids: list[str], out: Path, workers: int, snapshot: Path, artifact: Path,
+                lang: str) -> tuple[float, list]:
+    """The CLI chain, ``workers`` customers at a time, each worker thread with its own launcher."""
     kernel = _kernel_name()
+    launchers = queue.SimpleQueue()
+    for _ in range(workers):
+        launchers.put(Launcher())
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(_naive_customer, cid, _params(cid, out / safe_name(cid), snapshot, artifact, lang),
-                               kernel) for cid in ids]
+                               kernel, launchers) for cid in ids]
         records = [f.result() for f in futures]
-    return time.perf_counter() - start, records
+    wall = time.perf_counter() - start
+    while not launchers.empty():
+        launchers.get().close()
+    return wall, records
 
 
 # --- figures and table ----------------------------------------------------------------------------
@@ -247,6 +303,7 @@ def summarise(wall: float, records: list[dict], load: float) -> dict:
 
 
 def ratios(figures: dict) -> dict:
+    """The project's targets: each figure with its target and whether it was met."""
     out = {"riskbook_over_floor": figures["riskbook"]["wall_s"] / figures["floor"]["wall_s"],
            "reports_per_minute": figures["riskbook"]["reports_per_minute"]}
     if "naive" in figures:
@@ -317,10 +374,11 @@ def setup(out: Path, customers: int, lang: str) -> tuple[list[str], Path, Path]:
 def run_contestant(name: str, out: Path, ids: list[str], workers: int, snapshot: Path, artifact: Path,
                    lang: str) -> dict:
     """Run one contestant in this (fresh) process, check its PDFs and return its figures."""
+    portfolio = load_portfolio(as_of=AS_OF) if name == "riskbook" else None  # as the riskbook CLI holds it
     launcher = peak_rss_mb()
     load = os.getloadavg()[0]
     if name == "riskbook":
-        wall, records = bench_riskbook(load_portfolio(as_of=AS_OF), ids, out, workers, artifact, lang)
+        wall, records = bench_riskbook(portfolio, ids, out, workers, artifact, lang)
     elif name == "floor":
         wall, records = bench_floor(ids, out, workers, snapshot, artifact, lang)
     else:

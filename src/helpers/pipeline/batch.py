@@ -103,11 +103,11 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
                 run = _run_customer_once(customer_id, kernel, snapshot=snapshot, out=out, as_of=as_of, lang=lang,
                                          name=name, inputs_sha256=inputs_sha256, command=command,
                                          code_sha256=code_sha256, model=model, timeout=timeout,
-                                         pipeline=pipeline)
+                                         pipeline=pipeline, last=attempt == 2)
         else:
             run = _run_customer_once(customer_id, None, snapshot=snapshot, out=out, as_of=as_of, lang=lang, name=name,
                                      inputs_sha256=inputs_sha256, command=command, code_sha256=code_sha256,
-                                     model=model, timeout=timeout, pipeline=pipeline)
+                                     model=model, timeout=timeout, pipeline=pipeline, last=attempt == 2)
         run.timings["attempts"] = attempt
         if not run.kernel_failed:
             break
@@ -116,7 +116,7 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
 
 def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_of: str, lang: str, name: str,
                        inputs_sha256: str, command: str, code_sha256: str, model: str,
-                       timeout: float | None, pipeline: tuple) -> CustomerRun:
+                       timeout: float | None, pipeline: tuple, last: bool) -> CustomerRun:
     out_dir = Path(out).resolve()
     target = out_dir / safe_name(customer_id)
     if target.parent != out_dir:  # defence in depth: never write outside --out
@@ -162,11 +162,18 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
                                               "cell": run.cell, "inputs_sha256": inputs_sha256,
                                               "code_sha256": code_sha256})
     run.seconds = round(time.perf_counter() - start, 3)
-    if run.kernel_failed:  # tried again from the start; this attempt leaves nothing behind
+    if run.kernel_failed and not last:  # tried again from the start; this attempt leaves nothing behind
         shutil.rmtree(staging, ignore_errors=True)
     else:
         _swap_into_place(staging, target)
     return run
+
+
+def _remove_orphan_staging(out: Path, ids: list[str]) -> None:
+    """Remove the staging folders a killed worker left for these customers (all of them have finished)."""
+    for cid in ids:
+        for folder in out.glob(f".{safe_name(cid)}.staging-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _up_to_date(target: Path, digest: str) -> str | None:
@@ -379,6 +386,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         bar.close()
         if pool is not None:
             pool.close()
+        _remove_orphan_staging(out, [cid for cid, _ in todo])
         ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
         seconds = time.perf_counter() - start
         manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run, lang=lang,

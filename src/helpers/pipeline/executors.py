@@ -12,7 +12,8 @@ Registered executors:
 ``processes``
     Local worker processes (``--workers``, default the number of cores), each with one warm kernel
     started when the worker starts. A worker that dies (killed, out of memory) breaks Python's process
-    pool; the executor starts a new pool and runs the unfinished customers again, each at most
+    pool; the executor starts a new pool and runs the unfinished customers again (those that were
+    running, one at a time, so the one that kills its worker is found), each at most
     :data:`MAX_ATTEMPTS` times in all, so none is lost and none runs forever.
 ``dask``
     An existing Dask distributed cluster (``--scheduler tcp://HOST:PORT``). A worker plugin starts a
@@ -25,7 +26,9 @@ A third party adds one with :func:`register_executor`.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import os
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator, Protocol
@@ -105,52 +108,99 @@ class SerialExecutor:
             kernel_pool().shutdown()
 
 
+_STARTED = None  # in a worker process: where it says which customer it starts
+
+
+def _process_worker(engine: str, started) -> None:
+    global _STARTED
+    _STARTED = started
+    warm_worker(engine)
+
+
+def _call(fn, cid: str, kwargs: dict):
+    _STARTED.put(cid)  # before the work: a worker that dies in it has been seen to start it
+    return fn(cid, **kwargs)
+
+
 @register_executor("processes")
 class ProcessExecutor:
-    """Local worker processes, each with a warm kernel; a dead worker's customers are run again."""
+    """Local worker processes, each with a warm kernel; a dead worker's customers are run again.
+
+    When a worker dies, Python's pool breaks and every unfinished customer comes back as failed, though
+    only one killed its worker. So the customers that had started when the pool broke are run again
+    one at a time, each alone in its pool, where a death is its own: such a customer fails after
+    :data:`MAX_ATTEMPTS` starts; those that had not started are simply queued again.
+    """
 
     def __init__(self, workers: int | None = None, engine: str = "warm", **_):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.engine = engine
         self._pool: ProcessPoolExecutor | None = None
-        self.restarts = 0
+        self._size = 0
+        self._context = multiprocessing.get_context()
+        self._started = self._context.SimpleQueue()
+        self._broke = False
+        self.restarts = 0  # pools started because the previous one broke
 
-    def _new_pool(self, n: int) -> ProcessPoolExecutor:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = ProcessPoolExecutor(max_workers=n, initializer=warm_worker, initargs=(self.engine,))
+    def _ensure_pool(self, n: int) -> ProcessPoolExecutor:
+        if self._pool is None or self._size != n:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+            if self._broke:  # a pool started because the last one broke
+                self.restarts, self._broke = self.restarts + 1, False
+            self._pool = ProcessPoolExecutor(max_workers=n, mp_context=self._context, initializer=_process_worker,
+                                             initargs=(self.engine, self._started))
+            self._size = n
         return self._pool
 
+    def _discard_broken_pool(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool, self._size, self._broke = None, 0, True
+
+    def _drain_started(self) -> list[str]:
+        started = []
+        while not self._started.empty():
+            started.append(self._started.get())
+        return started
+
     def run(self, fn, jobs):
-        attempts = {cid: 0 for cid, _ in jobs}
         pending = dict(jobs)
-        pool = self._new_pool(min(self.workers, len(jobs)) or 1)
+        starts: Counter[str] = Counter()
+        suspects: list[str] = []  # running when a pool broke: run again, alone
         while pending:
-            futures = {}
-            for cid, kwargs in pending.items():
-                attempts[cid] += 1
-                futures[pool.submit(fn, cid, **kwargs)] = cid
-            broken = False
+            alone = bool(suspects)
+            round_ = [suspects.pop(0)] if alone else list(pending)
+            pool = self._ensure_pool(1 if alone else min(self.workers, len(round_)))
+            futures = {pool.submit(_call, fn, cid, pending[cid]): cid for cid in round_}
+            done, broken = set(), None
             for fut in as_completed(futures):
                 cid = futures[fut]
                 try:
                     result = fut.result()
                 except BrokenProcessPool as exc:
-                    broken = True
-                    if attempts[cid] >= MAX_ATTEMPTS:
-                        pending.pop(cid)
-                        yield cid, RiskbookError(f"the worker process died {attempts[cid]} times while running "
-                                                 f"this customer ({exc})")
+                    broken = exc
                     continue
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 - reported per customer by the batch
                     result = exc
+                done.add(cid)
                 pending.pop(cid)
                 yield cid, result
-            if broken and pending:
-                self.restarts += 1
-                pool = self._new_pool(min(self.workers, len(pending)))
+            started = self._drain_started()
+            starts.update(started)
+            if broken is None:
+                continue
+            self._discard_broken_pool()
+            for cid in round_:
+                if cid in done or cid not in started:
+                    continue  # finished, or never began: queued again at no cost
+                if starts[cid] >= MAX_ATTEMPTS:
+                    pending.pop(cid)
+                    yield cid, RiskbookError(f"the worker process died {starts[cid]} times while running this "
+                                             f"customer (the last time it ran alone): {broken}")
+                else:
+                    suspects.append(cid)
 
     def close(self):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            self._pool, self._size = None, 0

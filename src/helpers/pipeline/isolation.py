@@ -9,12 +9,17 @@ the notebooks import):
   ``reset(new_session=True)``: cell numbers start at 1 again, as in a fresh kernel);
 - open matplotlib figures and ``matplotlib.rcParams``;
 - every pandas option (``pd.set_option`` in a notebook, e.g. ``display.float_format``);
+- NumPy's floating-point error handling (``np.seterr``) and print options, IPython's ``%precision``;
 - the random states of :mod:`random` and of NumPy's legacy global generator;
 - the warnings filters, and the "already shown" registries (so a warning shows again, as it would
   in a fresh kernel);
-- the working directory and the environment variables;
+- the working directory, the environment variables, ``sys.path``, the :mod:`decimal` context, the
+  root logger's level and handlers;
 - then a full garbage collection, so memory stays flat over thousands of notebooks (cheap: what
   :func:`prepare` imported is frozen out of the collector's scans with :func:`gc.freeze`).
+
+Not reset (a notebook that does it is wrong, and no pipeline notebook does): attributes patched onto
+imported modules or classes, ``sys.setrecursionlimit``, ``os.umask``.
 
 What is deliberately kept: imported modules (the point of a warm kernel) and their pure caches
 (``functools.lru_cache`` of catalogues and formatters: same inputs, same outputs). Reloading
@@ -25,7 +30,9 @@ This module runs inside the kernel; :mod:`helpers.pipeline.engines` drives it.
 """
 from __future__ import annotations
 
+import decimal
 import gc
+import logging
 import os
 import random
 import resource
@@ -64,6 +71,13 @@ def prepare() -> None:
         warnings=list(warnings.filters),
         cwd=os.getcwd(),
         environ=dict(os.environ),
+        sys_path=list(sys.path),
+        numpy_err=np.geterr(),
+        numpy_print=np.get_printoptions(),
+        decimal=decimal.getcontext().copy(),
+        log_level=logging.getLogger().level,
+        log_handlers=list(logging.getLogger().handlers),
+        precision=_float_precision(),
     )
     # What exists now (modules, their caches) lives as long as the kernel: keep it out of the collector's
     # way, so the full collection of every reset scans only what notebooks made (0.3 s → ms).
@@ -101,6 +115,11 @@ def reset(cwd: str | None = None) -> None:
     for key, value in _STATE["pandas"].items():
         if pd.get_option(key) != value or type(pd.get_option(key)) is not type(value):
             pd.set_option(key, value)
+    plain = shell.display_formatter.formatters["text/plain"] if shell is not None else None
+    if plain is not None and plain.float_precision != _STATE["precision"]:
+        plain.float_precision = _STATE["precision"]  # first: IPython also sets NumPy's print precision here
+    np.seterr(**_STATE["numpy_err"])
+    np.set_printoptions(**_STATE["numpy_print"])
     random.setstate(_STATE["random"])
     np.random.set_state(_STATE["numpy_random"])
     warnings.resetwarnings()  # bumps the filters' version: every "already warned" registry is void
@@ -108,7 +127,17 @@ def reset(cwd: str | None = None) -> None:
     os.environ.clear()
     os.environ.update(_STATE["environ"])
     os.chdir(cwd or _STATE["cwd"])
+    sys.path[:] = _STATE["sys_path"]
+    decimal.setcontext(_STATE["decimal"].copy())
+    root = logging.getLogger()
+    root.setLevel(_STATE["log_level"])
+    root.handlers[:] = _STATE["log_handlers"]
     gc.collect()
+
+
+def _float_precision() -> str:
+    shell = _shell()
+    return shell.display_formatter.formatters["text/plain"].float_precision if shell is not None else ""
 
 
 def _shell():
@@ -120,7 +149,16 @@ def _shell():
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB (``getrusage``'s ``ru_maxrss``, KiB on Linux)."""
+    """This process's own peak resident memory in MB: ``VmHWM`` of ``/proc/self/status`` on Linux
+    (``getrusage``'s ``ru_maxrss`` elsewhere, which on Linux would carry over the peak of the process
+    that started this one)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
