@@ -41,7 +41,7 @@ How the data are made
   as they are, every row of theirs in every table, and N - 60 more (C059, C060, ... up to C999, then
   C1000, ...) follow them in each table, invoice and contact ids continuing after the last existing one.
   Each extra customer ``k`` draws from its own generator ``default_rng([SEED + 3, k])``, through the same
-  functions (industry, country and roles drawn from the mix above), so customer C0k is the same whatever
+  functions (industry, country and roles drawn from the mix above), so each extra customer is the same whatever
   N is. Names are city + brand + the customer's number + suffix (the brand list is finite); statements
   are marked unaudited against the same size cut as the base sample. ``outcomes.csv`` (the model's
   history), ``fx_rates`` and ``industry_benchmarks`` do not change with N.

@@ -77,7 +77,11 @@ def customer_characteristics(portfolio: Portfolio) -> pd.DataFrame:
     out["industry_risk_class"] = cu["industry"].map(lambda k: policy.industries[k].risk_class)
     if policy.assessment is not None:
         table = portfolio.tables["assessments"]
-        found = {cid: customer_assessment(table, cid, as_of, policy.assessment) for cid in out.index}
+        # each customer's rows found once (a filter of the whole table per customer grew with the square
+        # of the portfolio: 20 ms a customer at 35,000 customers)
+        none = table.iloc[:0]
+        rows = dict(tuple(table.groupby("customer_id", sort=False))) if not table.empty else {}
+        found = {cid: customer_assessment(rows.get(cid, none), cid, as_of, policy.assessment) for cid in out.index}
         answers = pd.DataFrame({cid: assessment_answers(a, policy.assessment) for cid, a in found.items()}).T
         for col in answers.columns:
             out[col] = answers[col].reindex(out.index).astype(object)
