@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,25 @@ def edit_csv():
         (frame if result is None else result).to_csv(path, index=False)
 
     return edit
+
+
+@pytest.fixture
+def process_gone():
+    """``gone(pid, within=10)``: whether the process ``pid`` has exited (or is a zombie) within ``within`` seconds."""
+    import psutil
+
+    def gone(pid: int, within: float = 10.0) -> bool:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                    return True
+            except psutil.NoSuchProcess:
+                return True
+            time.sleep(0.1)
+        return False
+
+    return gone
 
 
 @pytest.fixture

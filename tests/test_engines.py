@@ -96,17 +96,6 @@ def _kernel_children() -> dict[int, psutil.Process]:
     return kids
 
 
-def _gone(pid: int, within: float = 10.0) -> bool:
-    """The process ``pid`` has exited (or is a zombie) within ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _sha(path: Path) -> str:
@@ -253,7 +242,8 @@ def test_reset_undoes_every_kind_of_pollution(nb, warm, tmp_path):
 # --------------------------------------------------------------------------- 3. timeouts
 
 
-def test_a_cell_past_the_timeout_fails_the_notebook_and_replaces_the_warm_kernel(nb, warm, tmp_path):
+def test_a_cell_past_the_timeout_fails_the_notebook_and_replaces_the_warm_kernel(nb, warm, tmp_path,
+                                                                               process_gone):
     if not warm.alive():
         warm.start()
     pid, starts = warm.pid, warm.starts
@@ -267,7 +257,7 @@ def test_a_cell_past_the_timeout_fails_the_notebook_and_replaces_the_warm_kernel
     # seconds on a slow machine), far before the 60 s sleep would end
     assert 3 <= elapsed < 40
     assert warm.starts == starts + 1 and warm.pid not in (None, pid) and warm.alive()
-    assert _gone(pid), "the kernel that was still running the cell was not stopped"
+    assert process_gone(pid), "the kernel that was still running the cell was not stopped"
     execute_notebook(nb / "hello.ipynb", tmp_path / "hello.ipynb", {}, kernel=warm)
     assert f"hello from {warm.pid}" in _text(_executed(tmp_path / "hello.ipynb")[-1]["outputs"])
 
@@ -284,14 +274,14 @@ def test_a_cell_past_the_timeout_fails_the_notebook_on_a_fresh_kernel(nb, tmp_pa
 # --------------------------------------------------------------------------- 4. kernel death
 
 
-def test_a_dying_kernel_is_a_kernel_error_and_is_replaced(nb, warm, tmp_path):
+def test_a_dying_kernel_is_a_kernel_error_and_is_replaced(nb, warm, tmp_path, process_gone):
     if not warm.alive():
         warm.start()
     pid, starts = warm.pid, warm.starts
     with pytest.raises(KernelError, match="die.ipynb"):
         execute_notebook(nb / "die.ipynb", tmp_path / "die.ipynb", {}, kernel=warm)
     assert warm.starts == starts + 1 and warm.pid not in (None, pid) and warm.alive()
-    assert _gone(pid)
+    assert process_gone(pid)
     execute_notebook(nb / "hello.ipynb", tmp_path / "hello.ipynb", {}, kernel=warm)
     assert f"hello from {warm.pid}" in _text(_executed(tmp_path / "hello.ipynb")[-1]["outputs"])
 
@@ -360,13 +350,13 @@ def test_numpy_error_handling_and_display_precision_do_not_leak(warm, tmp_path):
 # --------------------------------------------------------------------------- 5. no orphan kernels
 
 
-def test_shutdown_leaves_no_kernel_process(warm):
+def test_shutdown_leaves_no_kernel_process(warm, process_gone):
     if not warm.alive():
         warm.start()
     pid = warm.pid
     assert pid in _kernel_children()
     warm.shutdown()
-    assert _gone(pid, within=5) and not warm.alive() and warm.pid is None
+    assert process_gone(pid, within=5) and not warm.alive() and warm.pid is None
 
     pool = KernelPool()
     with pool.kernel() as a, pool.kernel() as b:  # two borrowed at once: two kernels (started when first used)
@@ -380,5 +370,5 @@ def test_shutdown_leaves_no_kernel_process(warm):
     pids = [k.pid for k in shared.kernels if k.alive()]
     assert pids and all(p in _kernel_children() for p in pids)
     shared.shutdown()
-    assert all(_gone(p, within=5) for p in pids) and not any(k.alive() for k in shared.kernels)
+    assert all(process_gone(p, within=5) for p in pids) and not any(k.alive() for k in shared.kernels)
     assert _kernel_children() == {}

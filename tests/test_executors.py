@@ -63,7 +63,7 @@ def _run(ex, jobs) -> dict:
     return dict(results)
 
 
-def test_a_worker_that_dies_is_replaced_and_its_job_run_again(tmp_path):
+def test_a_worker_that_dies_is_replaced_and_its_job_run_again(tmp_path, process_gone):
     ex = make_executor("processes", workers=2, engine="fresh")
     assert isinstance(ex, ProcessExecutor) and ex.workers == 2
     try:
@@ -75,7 +75,7 @@ def test_a_worker_that_dies_is_replaced_and_its_job_run_again(tmp_path):
     a = results["A"]
     assert a == {"cid": "A", "pid": a["pid"], "starts": 2}
     died = int((tmp_path / "A.started").read_text().split()[0])
-    assert a["pid"] != died and _gone(died, within=5)  # a new worker process ran it
+    assert a["pid"] != died and process_gone(died, within=5)  # a new worker process ran it
     assert results["B"]["cid"] == "B"
 
 
@@ -189,16 +189,6 @@ def _worker_kernels(client) -> dict[str, list[int]]:
     return client.run(pids)
 
 
-def _gone(pid: int, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_batch_runs_on_a_dask_cluster(portfolio, model, client, tmp_path):
@@ -220,7 +210,7 @@ def test_a_batch_runs_on_a_dask_cluster(portfolio, model, client, tmp_path):
     assert client.status == "running"  # a client given to run_batch is the caller's: not closed
 
 
-def test_a_worker_killed_mid_batch_loses_no_customer(portfolio, model, client, tmp_path):
+def test_a_worker_killed_mid_batch_loses_no_customer(portfolio, model, client, tmp_path, process_gone):
     out = tmp_path / "out"
     ids = ["C001", "C002", "C003"]
     done: dict = {}
@@ -260,7 +250,7 @@ def test_a_worker_killed_mid_batch_loses_no_customer(portfolio, model, client, t
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     # the killed worker's kernel does not outlive it (ipykernel polls its parent), and the nanny's new worker
     # has its own warm kernel
-    assert kernels and all(_gone(k, within=15) for k in kernels)
+    assert kernels and all(process_gone(k, within=15) for k in kernels)
     assert len(client.scheduler_info()["workers"]) == 2
     # the killed worker's half-built staging folder is removed when the batch ends
     assert [p.name for p in out.iterdir() if ".staging-" in p.name] == []
