@@ -19,6 +19,7 @@ import re
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -98,14 +99,8 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
     if engine not in ENGINES:
         raise RiskbookError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
     for attempt in (1, 2):
-        if engine == "warm":
-            with kernel_pool().kernel() as kernel:
-                run = _run_customer_once(customer_id, kernel, snapshot=snapshot, out=out, as_of=as_of, lang=lang,
-                                         name=name, inputs_sha256=inputs_sha256, command=command,
-                                         code_sha256=code_sha256, model=model, timeout=timeout,
-                                         pipeline=pipeline, last=attempt == 2)
-        else:
-            run = _run_customer_once(customer_id, None, snapshot=snapshot, out=out, as_of=as_of, lang=lang, name=name,
+        with kernel_pool().kernel() if engine == "warm" else nullcontext(None) as kernel:
+            run = _run_customer_once(customer_id, kernel, snapshot=snapshot, out=out, as_of=as_of, lang=lang, name=name,
                                      inputs_sha256=inputs_sha256, command=command, code_sha256=code_sha256,
                                      model=model, timeout=timeout, pipeline=pipeline, last=attempt == 2)
         run.timings["attempts"] = attempt

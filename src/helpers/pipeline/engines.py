@@ -171,33 +171,28 @@ class WarmKernel:
         self.starts += 1
         self.peak_rss_mb = None
         try:
-            run_sync(self._prepare)()
+            self._prepare()
         except Exception as exc:  # noqa: BLE001 - a kernel that cannot import the helpers is no use
             self.shutdown()
             raise KernelError(f"the notebook kernel could not import the helpers: {exc}") from exc
 
-    async def _prepare(self, timeout: float = 120) -> None:
+    def _prepare(self, timeout: float = 120) -> None:
         """Import what the notebooks need in the new kernel and record the state every reset returns to."""
-        kc = self.km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=timeout)
-            reply = await kc.execute_interactive(PREPARE_CODE, silent=True, store_history=False, timeout=timeout,
-                                                 output_hook=lambda msg: None)
-        finally:
-            kc.stop_channels()
+        reply = run_sync(self.client(timeout).execute_interactive)(
+            PREPARE_CODE, silent=True, store_history=False, timeout=timeout, output_hook=lambda msg: None)
         if reply["content"].get("status") != "ok":
             raise KernelError(f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}")
 
-    def client(self):
-        """This kernel's client for the calling thread, connected on first use and kept: connecting one
-        (channels, then a kernel_info round trip until IOPub answers) costs a good part of a second."""
+    def client(self, timeout: float = 60):
+        """This kernel's client for the calling thread, connected on first use (waiting up to ``timeout``
+        seconds for the kernel to answer) and kept: connecting one (channels, then a kernel_info round trip
+        until IOPub answers) costs a good part of a second."""
         key = threading.get_ident()
         kc = self._clients.get(key)
         if kc is None:
             kc = self.km.client()
             kc.start_channels()
-            run_sync(kc.wait_for_ready)(timeout=60)
+            run_sync(kc.wait_for_ready)(timeout=timeout)
             kc.allow_stdin = False
             self._clients[key] = kc
         return kc
