@@ -73,7 +73,7 @@ MODEL_DEVELOPMENT = [
            "VIF, a statsmodels Logit keeping the characteristics the policy's `scoring.selection` rule keeps, calibration to the central tendency, scaling to "
            "points, the master scale), validates it on the held-out last years and checks its stability on the "
            "current customers. Writes the JSON model artifact and the validation PDF for auditors."),
-    ("params", COMMON + '\nvalidation_pdf = None  # None for reports/model_validation.pdf\n'
+    ("params", COMMON + '\nvalidation_pdf = None  # None for reports/model_validation.pdf; "" not to render it\n'
      'lang = "en"  # language of the charts and the validation report: "en" or "zh"'),
     ("code", "from IPython.display import display\n\n"
              "from helpers import (charts, develop_scorecard, load_portfolio, model_output_dir, render_validation,\n"
@@ -102,8 +102,9 @@ MODEL_DEVELOPMENT = [
     ("md", "Save the model artifact (JSON, checksummed) and the pack, and render the validation report."),
     ("code", "artifact = scorecard.to_json(out / \"scorecard.json\")\n"
              "save_result(out, \"model_validation\", pack)\n"
-             "pdf = render_validation(out, validation_pdf, lang=lang)\n"
-             "print(f\"model {scorecard.model_version_}: {artifact.name}, {pdf.name}\")"),
+             "if validation_pdf != \"\":  # \"\": the batch renders it, with this executed notebook attached\n"
+             "    pdf = render_validation(out, validation_pdf, lang=lang)\n"
+             "print(f\"model {scorecard.model_version_}: {artifact.name}\")"),
 ]
 
 CREDIT_SCORING = [

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .config import DATA_SAMPLE, REPORTS_DIR
 from .data import load_portfolio
+from .data.sources import source_label
 from .exceptions import RiskbookError, ValidationError
 from .pipeline import run_batch
 from .report.formatting import LANGUAGES
@@ -68,6 +69,35 @@ def _load(args):
     return load_portfolio(args.data, args.policy, as_of=as_of)
 
 
+_PATH_OPTIONS = ("--data", "--policy", "--model")
+
+
+def _portable(argv: list[str]) -> list[str]:
+    """The command line as a report records it: no ``--out`` (where the reports went does not change
+    them), data, policy and model named as :func:`helpers.data.sources.source_label` names them (no
+    machine path, no password), so two runs of the same inputs record the same command."""
+    out, skip = [], False
+    for i, a in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        name, eq, value = a.partition("=")
+        if name == "--out":
+            skip = not eq
+            continue
+        if name in _PATH_OPTIONS:
+            if eq:
+                out.append(f"{name}={source_label(value)}")
+            elif i + 1 < len(argv):
+                out += [name, source_label(argv[i + 1])]
+                skip = True
+            else:
+                out.append(a)
+            continue
+        out.append(a)
+    return out
+
+
 def _fail(message: str) -> int:
     print(f"riskbook: {message}", file=sys.stderr)
     return 2
@@ -108,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
-    command = "riskbook " + " ".join(shlex.quote(a) for a in argv)
+    command = "riskbook " + " ".join(shlex.quote(a) for a in _portable(argv))
     try:
         result = run_batch(portfolio, args.out, customers=customers, workers=args.workers, force=args.force,
                            progress=not args.no_progress, command=command, model=args.model, lang=args.lang,

@@ -18,7 +18,7 @@ import pandas as pd
 from ..config import DATA_SAMPLE, Policy, load_policy
 from ..exceptions import InputError, Problem, ValidationError
 from .contract import TABLES
-from .sources import is_url, read_tables, redact
+from .sources import is_url, read_tables, redact, source_label
 from .validate import normalize_statements, rates_to_base, validate_tables
 
 __all__ = ["Portfolio", "CustomerData", "load_portfolio", "customer_profile"]
@@ -79,6 +79,12 @@ class Portfolio:
         The analysis date used for validation.
     input_hashes : dict of str to str
         SHA-256 of each input table (file or query result) and of the policy file.
+    label : str
+        How reports name the source (:func:`helpers.data.sources.source_label`: relative, no password).
+    raw : dict of str to DataFrame
+        Every table as read, as text, one row per record (the evidence a report carries is cut from it).
+    policy_bytes : bytes
+        The policy file as read (the evidence of the policy a report was made under).
 
     Results derived from the tables by the analysis layer are kept through :meth:`derived`.
     """
@@ -89,6 +95,9 @@ class Portfolio:
     source: str
     as_of: pd.Timestamp
     input_hashes: dict[str, str] = field(default_factory=dict)
+    label: str = ""
+    raw: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+    policy_bytes: bytes = field(default=b"", repr=False, compare=False)
     _derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, key: str, compute: Callable[["Portfolio"], T]) -> T:
@@ -146,6 +155,30 @@ class Portfolio:
         return CustomerData(customer_id, record, part("financial_statements"), part("bank_credit"),
                             part("invoices"), part("contacts"),
                             [w for w in self.warnings if w.customer_id == customer_id], self.policy, self.as_of)
+
+    def preset(self, key: str, value) -> None:
+        """Give a derived result instead of computing it (:meth:`derived`): a re-check of one report
+        runs on the customer's extract with the portfolio-wide figures the report was made with."""
+        self._derived[key] = value
+
+    def customer_extract(self, customer_id: str) -> dict[str, pd.DataFrame]:
+        """The customer's rows of every table as read (text), and the shared tables its analysis reads.
+
+        Returns ``{table: frame}``: the customer's own rows of every per-customer table, and the whole
+        ``fx_rates`` and ``industry_benchmarks`` tables (small, and needed to convert and to compare).
+        The outcome history is left out: only the model uses it, and the model travels as its artifact.
+        """
+        if customer_id not in set(self.customer_ids):
+            raise KeyError(f"customer {customer_id!r} is not in {self.label or self.source}")
+        out = {}
+        for name, spec in TABLES.items():
+            frame = self.raw.get(name)
+            if frame is None or name == "outcomes":
+                continue
+            if spec.has_customer:
+                frame = frame[frame["customer_id"] == customer_id] if "customer_id" in frame else frame.iloc[:0]
+            out[name] = frame.reset_index(drop=True)
+        return out
 
     def customer_digest(self, customer_id: str) -> str:
         """SHA-256 of everything that goes into one customer's analysis.
@@ -229,6 +262,9 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
         pol = load_policy(policy)
     as_of = pd.Timestamp(as_of or pd.Timestamp.today().normalize())
     source = str(data) if kind != "sql" else redact(str(data))
+    policy_bytes = Path(pol.source).read_bytes() if pol.source and Path(pol.source).is_file() else b""
+    if policy_bytes and hashlib.sha256(policy_bytes).hexdigest() != pol.sha256:
+        raise InputError(f"{pol.source} changed while it was being read; run again")
     tables, problems = validate_tables(raw_tables, pol, as_of=as_of, source=source)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -237,7 +273,9 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
                                                            tables["fx_rates"], pol)
     hashes = {name: t.sha256 for name, t in raw_tables.items()}
     hashes["policy"] = pol.sha256
-    return Portfolio(tables, pol, [p for p in problems if p.severity == "warning"], source, as_of, hashes)
+    return Portfolio(tables, pol, [p for p in problems if p.severity == "warning"], source, as_of, hashes,
+                     label=source_label(data), raw={name: t.frame for name, t in raw_tables.items()},
+                     policy_bytes=policy_bytes)
 
 
 def customer_profile(portfolio: Portfolio, customer_id: str) -> dict:
@@ -258,7 +296,7 @@ def customer_profile(portfolio: Portfolio, customer_id: str) -> dict:
         "source_units": sorted(set(fs["source_unit"])) if len(fs) else [],
         "source_currencies": sorted(set(fs["source_currency"])) if len(fs) else [],
         "warnings": [w.to_dict() for w in c.warnings],
-        "provenance": {"source": portfolio.source, "as_of": portfolio.as_of,
+        "provenance": {"source": portfolio.label or portfolio.source, "as_of": portfolio.as_of,
                        "policy_version": portfolio.policy.policy_version,
                        "policy_sha256": portfolio.policy.sha256,
                        "input_sha256": portfolio.input_hashes,

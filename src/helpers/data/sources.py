@@ -24,7 +24,7 @@ from ..config import file_sha256
 from ..exceptions import InputError
 from .contract import TABLES
 
-__all__ = ["RawTable", "read_tables", "write_tables", "redact", "is_url"]
+__all__ = ["RawTable", "read_tables", "write_tables", "redact", "is_url", "source_label"]
 
 @dataclass
 class RawTable:
@@ -110,6 +110,34 @@ def _read_sql(url: str) -> dict[str, RawTable]:
 def redact(url: str) -> str:
     """Hide a password in a database URL."""
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def source_label(data: str | Path, cwd: str | Path | None = None) -> str:
+    """How a report names a data source: never a machine path, never a password.
+
+    A folder or workbook inside the working folder is named relative to it (``data/sample``), one
+    outside it by its own name (``sample``); an SQL URL loses its password, and an SQLite file path
+    is shortened the same way. Two machines that read the same data the same way name it alike, so
+    the name does not change a report's bytes.
+    """
+    text = str(data)
+    if is_url(text):
+        url = redact(text)
+        m = re.match(r"^(sqlite[^:]*:///)(.+)$", url)
+        if m and not m.group(2).startswith((":memory:", "file:")):
+            return m.group(1) + _relative_name(Path(m.group(2)), cwd)
+        return url
+    return _relative_name(Path(text), cwd)
+
+
+def _relative_name(path: Path, cwd: str | Path | None) -> str:
+    path = path.resolve() if path.is_absolute() or path.exists() else path
+    base = Path(cwd or Path.cwd()).resolve()
+    try:
+        rel = path.relative_to(base) if path.is_absolute() else path
+    except ValueError:
+        return path.name
+    return rel.as_posix() or "."
 
 
 def is_url(data: str) -> bool:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..config import REPORTS_DIR, safe_name
 
-__all__ = ["customer_output_dir", "model_output_dir", "model_path", "to_jsonable", "write_json", "read_json", "save_result", "save_chart", "show_chart", "load_results",
+__all__ = ["customer_output_dir", "model_output_dir", "model_path", "to_jsonable", "json_bytes", "write_json", "read_json", "save_result", "save_chart", "show_chart", "load_results",
            "atomic_write_bytes", "load_previous"]
 
 
@@ -64,10 +64,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
+def json_bytes(data) -> bytes:
+    """``data`` as the bytes :func:`write_json` writes: pretty UTF-8 JSON, NaN as null."""
+    text = json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
 def write_json(path: str | Path, data) -> Path:
     """Write ``data`` as pretty, UTF-8 JSON atomically (NaN written as null)."""
-    text = json.dumps(to_jsonable(data), ensure_ascii=False, indent=2, allow_nan=False)
-    return atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+    return atomic_write_bytes(path, json_bytes(data))
 
 
 def read_json(path: str | Path):

@@ -20,6 +20,7 @@ import shutil
 import sys
 import time
 from contextlib import nullcontext
+from functools import lru_cache
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,16 +30,17 @@ from ..analysis.characteristics import portfolio_characteristics
 from ..analysis.ecl import ledger_open_balance, portfolio_matrix
 from ..analysis.financial import analyse_portfolio
 from ..decisions.monitoring import ledger_ecl
-from ..config import file_sha256, safe_name
+from ..config import PROJECT_ROOT, file_sha256, safe_name
 from ..data.portfolio import Portfolio
 from ..data.store import load_results, read_json, write_json
 from ..exceptions import KernelError, NotebookError, PolicyError, RiskbookError
 from ..report.formatting import check_language
 from ..report.context import merge_summaries
-from ..report.render import render_report
+from ..report.render import render_report, render_validation
 from ..report.pack import write_portfolio_pack
 from ..scoring.scorecard import load_scorecard
 from .engines import ENGINES, execute_notebook, kernel_pool, notebook_path
+from .evidence import customer_evidence, evidence_manifest, model_evidence, normalize_notebook
 from .executors import make_executor
 from .isolation import peak_rss_mb
 from .manifest import MODEL_NOTEBOOK, PIPELINE, code_digest, library_report, riskbook_version, write_manifest
@@ -136,9 +138,28 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
         summary.update(status="ok", lang=lang, inputs_sha256=inputs_sha256, code_sha256=code_sha256)
         write_json(staging / "summary.json", summary)
         t0 = time.perf_counter()
-        provenance = {"notebooks": executed, "code_sha256": code_sha256, "riskbook_version": riskbook_version(),
+        names = {str(staging): f"<out>/{target.name}", str(out_dir): "<out>", snapshot: "<snapshot>",
+                 str(PROJECT_ROOT): "<riskbook>", **({model: "<model>"} if model else {})}
+        for item in executed:
+            normalize_notebook(staging / "notebooks" / item["name"], names)
+        portfolio = _snapshot_portfolio(snapshot)
+        files, facts = customer_evidence(portfolio, customer_id, staging, model=model or None,
+                                         previous=params["previous"])
+        provenance = {"code_sha256": code_sha256, "riskbook_version": riskbook_version(),
                       "libraries": library_report(), "command": command}
-        pdf = render_report(staging, lang=lang, provenance=provenance)
+
+        def manifest(fonts, files=files):
+            return evidence_manifest(
+                "customer_report", files, fonts, customer_id=customer_id, name=name, as_of=as_of, lang=lang,
+                parameters={"customer_id": customer_id, "as_of": as_of, "lang": lang,
+                            "notebooks": [item["name"] for item in executed]},
+                data={"source": portfolio.label, "tables_sha256": dict(portfolio.input_hashes),
+                      "report_inputs_sha256": inputs_sha256},
+                policy={"version": portfolio.policy.policy_version, "sha256": portfolio.policy.sha256},
+                model=facts["model"], context=facts["context"], code_sha256=code_sha256, command=command)
+
+        pdf = render_report(staging, lang=lang, provenance=provenance, evidence=files, manifest=manifest,
+                            author=portfolio.policy.company)
         run.timings["render"] = round(time.perf_counter() - t0, 3)
         run.pdf_sha256 = file_sha256(pdf)
         run.status = "ok"
@@ -162,6 +183,18 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
     else:
         _swap_into_place(staging, target)
     return run
+
+
+@lru_cache(maxsize=2)
+def _load_snapshot(path: str, mtime_ns: int) -> Portfolio:
+    from ..data.portfolio import load_portfolio
+
+    return load_portfolio(path)
+
+
+def _snapshot_portfolio(path: str) -> Portfolio:
+    """The batch's validated portfolio, loaded once per worker process (its evidence is cut from it)."""
+    return _load_snapshot(path, Path(path).stat().st_mtime_ns)
 
 
 def _remove_orphan_staging(out: Path, ids: list[str]) -> None:
@@ -230,14 +263,31 @@ def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, lang: str = "e
     staging = out / f".model.staging-{os.getpid()}-{time.time_ns()}"
     (staging / "notebooks").mkdir(parents=True)
     pdf_staging = staging / "model_validation.pdf"
+    notebook = staging / "notebooks" / f"{MODEL_NOTEBOOK}.ipynb"
     try:
-        execute_notebook(MODEL_NOTEBOOK, staging / "notebooks" / f"{MODEL_NOTEBOOK}.ipynb",
-                         {"data": snapshot, "output_dir": str(staging), "as_of": as_of,
-                          "validation_pdf": str(pdf_staging), "lang": lang},
+        execute_notebook(MODEL_NOTEBOOK, notebook,
+                         {"data": snapshot, "output_dir": str(staging), "as_of": as_of, "validation_pdf": "",
+                          "lang": lang},
                          timeout=portfolio.policy.batch.notebook_timeout_seconds)
         sc = load_scorecard(staging / "scorecard.json")
         run.status, run.model_version = "ok", sc.model_version_
         run.checksum = read_json(staging / "scorecard.json")["checksum"]
+        normalize_notebook(notebook, {str(staging): "<out>/model", str(out): "<out>", snapshot: "<snapshot>",
+                                      str(PROJECT_ROOT): "<riskbook>"})
+        files, facts = model_evidence(portfolio, staging)
+        code = code_digest((MODEL_NOTEBOOK,))
+
+        def manifest(fonts):
+            return evidence_manifest(
+                "model_validation", files, fonts, as_of=as_of, lang=lang,
+                parameters={"as_of": as_of, "lang": lang},
+                data={"source": portfolio.label, "tables_sha256": dict(portfolio.input_hashes)},
+                policy={"version": portfolio.policy.policy_version, "sha256": portfolio.policy.sha256},
+                model={"version": run.model_version, "checksum": run.checksum}, context=facts["context"],
+                code_sha256=code)
+
+        render_validation(staging, pdf_staging, lang=lang, evidence=files, manifest=manifest,
+                          author=portfolio.policy.company)
     except NotebookError as exc:
         run.error, run.notebook, run.cell = str(exc), exc.notebook, exc.cell
     except Exception as exc:
@@ -398,7 +448,8 @@ def _write_portfolio(out: Path, portfolio, lang: str, manifest: Path) -> dict:
     entry = {"status": "failed", "files": {}, "error": None}
     try:
         paths = write_portfolio_pack(out, lang=lang, base_currency=portfolio.policy.base_currency,
-                                     policy_company=portfolio.policy.company, policy=portfolio.policy)
+                                     policy_company=portfolio.policy.company, policy=portfolio.policy,
+                                     policy_bytes=portfolio.policy_bytes)
         entry.update(status="ok", files={k: {"path": p.name, "sha256": file_sha256(p)} for k, p in paths.items()})
     except Exception as exc:  # the pack is a summary of the batch; its failure must not lose the batch
         entry["error"] = f"{type(exc).__name__}: {exc}"

@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from ..config import NOTEBOOKS_DIR, PROJECT_ROOT, TEMPLATES_DIR, file_sha256, library_versions
+from ..config import NOTEBOOKS_DIR, PROJECT_ROOT, TEMPLATES_DIR, file_sha256, library_report, riskbook_version
 from ..data.portfolio import Portfolio
 from ..data.store import write_json
 
@@ -19,7 +19,6 @@ PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring", "scenario_c
 #: Notebook run once per batch, before the customers: fits and validates the scorecard.
 MODEL_NOTEBOOK = "model_development"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-_LIBRARIES = ("pandas", "numpy", "statsmodels", "papermill", "weasyprint", "jinja2", "matplotlib", "pydantic", "babel")
 
 
 def code_digest(pipeline: tuple[str, ...] = PIPELINE) -> str:
@@ -33,14 +32,6 @@ def code_digest(pipeline: tuple[str, ...] = PIPELINE) -> str:
             h.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
             h.update(file_sha256(f).encode())
     return h.hexdigest()
-
-
-def library_report() -> dict[str, str]:
-    return {**library_versions(_LIBRARIES), "python": sys.version.split()[0]}
-
-
-def riskbook_version() -> str:
-    return library_versions(["riskbook"]).get("riskbook", "unknown")
 
 
 def write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, command: str, seconds: float,

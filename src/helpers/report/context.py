@@ -6,13 +6,14 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from ..config import document_date
 from ..data.store import load_results, read_json
 from ..exceptions import RenderError
 from .formatting import DEFAULT_LANGUAGE, LANGUAGES, check_language
 from .localize import (Text, credit_text, decision_text, financial_text, monitoring_text, profile_text,
                        risk_profile_text, text_for)
 
-__all__ = ["merge_summaries", "build_context", "chart_uris", "html_lang", "generated_at"]
+__all__ = ["merge_summaries", "build_context", "chart_uris", "html_lang", "generated_at", "date_text"]
 
 
 def chart_uris(folder: Path) -> dict[str, str]:
@@ -25,13 +26,21 @@ def html_lang(lang: str) -> str:
     return LANGUAGES[check_language(lang)].replace("_", "-")
 
 
-def generated_at() -> dt.datetime:
-    """When a report says it was generated: now (UTC), or ``SOURCE_DATE_EPOCH`` (seconds since 1970, the
-    reproducible-builds convention) when that is set, so two renders of the same results give the same bytes."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc)
+def generated_at(as_of=None) -> dt.datetime:
+    """A document's date: :func:`helpers.config.document_date` (``SOURCE_DATE_EPOCH``, else ``as_of``
+    at 00:00 UTC, else now)."""
+    return document_date(as_of)
+
+
+def date_text(date: dt.datetime, lang: str) -> str:
+    """How a report prints its date: the day in the language's format, and the time (UTC) unless it is
+    midnight (a date taken from ``as_of``)."""
+    from .formatting import formatter
+
+    text = formatter(lang).date(date.date())
+    if date.hour or date.minute or date.second:
+        return f"{text} {date:%H:%M} UTC"
+    return text
 
 
 def merge_summaries(results: dict) -> dict:
@@ -90,7 +99,7 @@ def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
         "cover_facts": _cover_facts(financial, tx),
         "charts": chart_uris(customer_dir),
         "provenance": provenance or {},
-        "generated": generated_at().strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": date_text(generated_at(summary.get("as_of")), lang),
         "lang": lang,  # the renderer's environment of this language brings t() and html_lang
     }
 

@@ -20,13 +20,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..config import TEMPLATES_DIR
-from ..data.store import atomic_write_bytes, read_json, write_json
+from ..exceptions import RenderError
+from ..data.store import atomic_write_bytes, json_bytes, read_json, write_json
 from ..config.policy import RISKS
 from ..decisions.portfolio import PROFILE_LEVELS, SEVERITIES, ledger_reconciliation, portfolio_pack
 from .formatting import check_language
 from .localize import Text, matrix_text, text_for
-from .context import generated_at
-from .render import render_html, render_pdf
+from .context import date_text, generated_at, html_lang
+from .pdfa import DocumentInfo, EvidenceFile, sha256_hex
+from .provenance import evidence_manifest
+from .render import describe, document_meta, evidence_rows, render_html, render_pdf
 
 __all__ = ["PACK_FILES", "read_summaries", "pack_text", "pack_workbook", "write_portfolio_pack"]
 
@@ -468,7 +471,7 @@ def _matrix_words(pack: dict, tx: Text, labels: dict[str, str]) -> dict:
 
 
 def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, policy_company: str = "",
-                         policy=None, review_within_days: int = 30,
+                         policy=None, review_within_days: int = 30, policy_bytes: bytes = b"",
                          templates: str | Path = TEMPLATES_DIR) -> dict[str, Path]:
     """Write the portfolio pack of the batch in ``out_dir``: ``portfolio.pdf``, ``portfolio.xlsx`` and
     ``portfolio.json``, from every ``<out_dir>/<customer>/summary.json``.
@@ -492,6 +495,9 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
         pack shows the codes.
     review_within_days : int
         Reviews due within this many days of the pack's date are listed (with the overdue ones).
+    policy_bytes : bytes
+        The policy file, attached to the PDF as evidence with every summary, the provision matrix, the
+        previous pack and the pack's own JSON (``riskbook verify portfolio.pdf`` recomputes the pack).
 
     Returns
     -------
@@ -525,16 +531,53 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     for r in pack["customers"]:  # a report that is not on disk is not pointed at
         if r["report"] and not (out_dir / r["report"]).is_file():
             r["report"] = None
-    generated = generated_at().strftime("%Y-%m-%d %H:%M UTC")
+    date = generated_at(pack.get("as_of"))
+    generated = date_text(date, lang)
     pack.update(lang=lang, company=policy_company, generated=generated, sources=digests,
                 policy_version=getattr(policy, "policy_version", None))
     words = pack_text(pack, tx, policy=policy, company=policy_company)
     words.update(_matrix_words(pack, tx, {s["scenario"]: s["label"] for s in words["ecl"]["scenarios"]}))
     paths = {k: out_dir / v for k, v in PACK_FILES.items()}
-    context = {"pack": pack, "w": words, "generated": generated, "lang": lang,
-               "sources": len(digests)}
+    pack_json = json_bytes(pack)
+    files = describe(_pack_evidence(out_dir, digests, previous_path if previous is not None else None,
+                                    matrix_path if matrix else None, policy_bytes, pack_json), lang)
+    context = {"pack": pack, "w": words, "generated": generated, "lang": lang, "sources": len(digests),
+               "evidence": evidence_rows(files, lang),
+               "document": document_meta(lang, date, author=policy_company,
+                                         keywords=[tx.t("doc.keywords.pack"), pack.get("as_of")])}
     html = render_html(context, template="portfolio.html.j2", templates=templates)
-    render_pdf(html, paths["pdf"], base_url=templates)
+    info = DocumentInfo("portfolio_pack", html_lang(lang), date, {"asOf": str(pack.get("as_of") or ""),
+                                                                   "policyVersion": str(pack["policy_version"] or "")})
+
+    def manifest(fonts):
+        return evidence_manifest("portfolio_pack", files, fonts, as_of=pack.get("as_of"), lang=lang,
+                                 parameters={"lang": lang, "base_currency": base_currency, "company": policy_company,
+                                             "review_within_days": review_within_days},
+                                 policy={"version": pack["policy_version"], "sha256": sha256_hex(policy_bytes)
+                                         if policy_bytes else None},
+                                 customers=len(digests))
+
+    render_pdf(html, paths["pdf"], base_url=templates, info=info, attachments=files, manifest=manifest)
     atomic_write_bytes(paths["xlsx"], pack_workbook(pack, words, tx))
-    write_json(paths["json"], pack)
+    atomic_write_bytes(paths["json"], pack_json)
     return paths
+
+
+def _pack_evidence(out_dir: Path, digests: dict[str, str], previous: Path | None, matrix: Path | None,
+                   policy_bytes: bytes, pack_json: bytes) -> list[EvidenceFile]:
+    """The pack's evidence: every summary it read (checked against the digest taken when it was read),
+    the provision matrix, the previous pack, the policy and the pack's own data."""
+    files = []
+    for rel, digest in sorted(digests.items()):
+        data = (out_dir / rel).read_bytes()
+        if sha256_hex(data) != digest:
+            raise RenderError(f"{out_dir / rel} changed while the portfolio pack was being written; run again")
+        files.append(EvidenceFile(f"customers/{rel}", data, "Data", "customer_summary"))
+    if matrix is not None:
+        files.append(EvidenceFile("provision_matrix.json", matrix.read_bytes(), "Data", "matrix"))
+    if previous is not None:
+        files.append(EvidenceFile("previous/portfolio.json", previous.read_bytes(), "Data", "previous_pack"))
+    if policy_bytes:
+        files.append(EvidenceFile("policy.yaml", policy_bytes, "Data", "policy"))
+    files.append(EvidenceFile("portfolio.json", pack_json, "Supplement", "pack"))
+    return files

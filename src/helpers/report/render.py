@@ -6,6 +6,7 @@ language's :class:`~helpers.report.formatting.Formatter`, and ``t()`` looks up t
 """
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,11 +15,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..config import TEMPLATES_DIR
 from ..data.store import atomic_write_bytes, load_results
 from ..exceptions import RenderError
-from .context import build_context, chart_uris, generated_at, html_lang
+from .context import build_context, chart_uris, date_text, generated_at, html_lang
+from .pdfa import DocumentInfo, EvidenceFile, write_pdfa
 from .formatting import DEFAULT_LANGUAGE, check_language, formatter
 from .localize import text_for, validation_text
 
-__all__ = ["environment", "render_validation", "render_html", "render_pdf", "render_report"]
+__all__ = ["environment", "render_validation", "render_html", "render_pdf", "render_report", "describe",
+           "evidence_rows", "document_meta"]
 
 
 def environment(lang: str = DEFAULT_LANGUAGE, templates: str | Path = TEMPLATES_DIR) -> Environment:
@@ -48,34 +51,77 @@ def render_html(context: dict, *, template: str = "report.html.j2", templates: s
     return environment(lang, templates).get_template(template).render(**context)
 
 
-def render_pdf(html: str, target: str | Path, *, base_url: str | Path = TEMPLATES_DIR) -> Path:
-    """Render HTML to a PDF with WeasyPrint, written atomically to ``target``.
+def render_pdf(html: str, target: str | Path, *, base_url: str | Path = TEMPLATES_DIR, info: DocumentInfo | None = None,
+               attachments: list[EvidenceFile] = (), manifest=None) -> Path:
+    """Render HTML to a PDF/A-3b file with WeasyPrint, written atomically to ``target``.
+
+    Parameters
+    ----------
+    info : DocumentInfo, optional
+        Kind, language, date and XMP properties (default: a plain document dated
+        :func:`~helpers.report.context.generated_at`, in English).
+    attachments : list of EvidenceFile
+        Files to attach (:mod:`helpers.report.pdfa`).
+    manifest : callable, optional
+        Builds the provenance manifest from the fonts used (:func:`helpers.report.pdfa.write_pdfa`).
 
     Raises
     ------
     RenderError
         When WeasyPrint fails.
     """
-    from weasyprint import HTML  # WeasyPrint loads Pango; only rendering needs it
+    info = info or DocumentInfo("document", "en", generated_at())
+    return write_pdfa(html, target, base_url=base_url, info=info, attachments=list(attachments), manifest=manifest)[0]
 
-    try:
-        pdf = HTML(string=html, base_url=str(base_url)).write_pdf()
-    except Exception as exc:  # WeasyPrint raises many kinds
-        raise RenderError(f"WeasyPrint could not render {target}: {exc}") from exc
-    return atomic_write_bytes(target, pdf)
+
+def describe(files: list[EvidenceFile], lang: str) -> list[EvidenceFile]:
+    """The attachments with the description a PDF reader shows, in ``lang`` (from the catalogue)."""
+    tx = text_for(lang)
+    out = []
+    for f in files:
+        stem = Path(f.name).parent.name if f.role == "customer_summary" else Path(f.name).stem
+        out.append(EvidenceFile(f.name, f.data, f.relationship, f.role, tx.t(f"evidence.role.{f.role}", name=stem)))
+    return out
+
+
+def evidence_rows(files: list[EvidenceFile], lang: str) -> list[dict]:
+    """The appendix's table of attachments: file, what it is, size and SHA-256."""
+    return [{"name": f.name, "what": f.description, "bytes": len(f.data), "sha256": f.sha256}
+            for f in describe(files, lang)]
+
+
+def document_meta(lang: str, date: dt.datetime, *, author: str, keywords: list[str]) -> dict:
+    """What the HTML head declares for the PDF's metadata: author, keywords and the document date."""
+    iso = date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"author": author or text_for(lang).t("doc.brand"), "keywords": [k for k in keywords if k], "date": iso}
 
 
 def render_report(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, provenance: dict | None = None,
-                  templates: str | Path = TEMPLATES_DIR) -> Path:
-    """Render ``<customer_dir>/report.pdf`` from the customer's results, in ``lang``."""
+                  templates: str | Path = TEMPLATES_DIR, evidence: list[EvidenceFile] = (), manifest=None,
+                  author: str = "") -> Path:
+    """Render ``<customer_dir>/report.pdf`` from the customer's results, in ``lang``: PDF/A-3b, with the
+    ``evidence`` attached and ``manifest(fonts)`` as its provenance manifest (see
+    :func:`helpers.pipeline.evidence.customer_evidence`)."""
     customer_dir = Path(customer_dir)
     context = build_context(customer_dir, lang=lang, provenance=provenance)
+    s = context["summary"]
+    date = generated_at(s.get("as_of"))
+    context["document"] = document_meta(lang, date, author=author, keywords=[
+        text_for(lang).t("doc.keywords.report"), s.get("customer_id"), s.get("grade"), s.get("as_of")])
+    files = describe(list(evidence), lang)
+    context["evidence"] = evidence_rows(files, lang)
     html = render_html(context, templates=templates)
-    return render_pdf(html, customer_dir / "report.pdf", base_url=templates)
+    info = DocumentInfo("customer_report", html_lang(lang), date,
+                        {"customerId": str(s.get("customer_id", "")), "asOf": str(s.get("as_of", "")),
+                         "modelVersion": str(s.get("model_version") or ""),
+                         "policyVersion": str(context["profile"]["provenance"].get("policy_version") or "")})
+    return render_pdf(html, customer_dir / "report.pdf", base_url=templates, info=info, attachments=files,
+                      manifest=manifest)
 
 
 def render_validation(model_dir: str | Path, target: str | Path | None = None, *, lang: str = DEFAULT_LANGUAGE,
-                      templates: str | Path = TEMPLATES_DIR) -> Path:
+                      templates: str | Path = TEMPLATES_DIR, evidence: list[EvidenceFile] = (), manifest=None,
+                      author: str = "") -> Path:
     """Render the model validation report from ``<model_dir>/results/model_validation.json``.
 
     Parameters
@@ -86,14 +132,24 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
         The PDF to write; default: ``model_validation.pdf`` beside ``model_dir``.
     lang : {"en", "zh"}
         The report's language.
+    evidence, manifest, author
+        The attachments, the manifest builder and the author, as for :func:`render_report`.
     """
     lang = check_language(lang)
     model_dir = Path(model_dir)
     results = load_results(model_dir)
     if "model_validation" not in results:
         raise RenderError(f"{model_dir}: results/model_validation.json is missing; run model_development first")
-    context = {"pack": validation_text(results["model_validation"], text_for(lang)), "charts": chart_uris(model_dir),
-               "generated": generated_at().strftime("%Y-%m-%d %H:%M UTC"), "lang": lang}
+    pack = results["model_validation"]
+    as_of = pack.get("as_of") or (pack.get("model") or {}).get("as_of")
+    date = generated_at(as_of)
+    files = describe(list(evidence), lang)
+    context = {"pack": validation_text(pack, text_for(lang)), "charts": chart_uris(model_dir),
+               "generated": date_text(date, lang), "lang": lang, "evidence": evidence_rows(files, lang),
+               "document": document_meta(lang, date, author=author, keywords=[
+                   text_for(lang).t("doc.keywords.validation"), (pack.get("model") or {}).get("version")])}
     html = render_html(context, template="model_validation.html.j2", templates=templates)
     target = Path(target) if target else model_dir.parent / "model_validation.pdf"
-    return render_pdf(html, target, base_url=templates)
+    info = DocumentInfo("model_validation", html_lang(lang), date,
+                        {"modelVersion": str((pack.get("model") or {}).get("version") or ""), "asOf": str(as_of or "")})
+    return render_pdf(html, target, base_url=templates, info=info, attachments=files, manifest=manifest)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..analysis.characteristics import customer_characteristics
+from ..analysis.characteristics import portfolio_characteristics
+from ..config import document_date
 from ..exceptions import ModelError
 from .master_scale import MasterScale
 from .scorecard import Scorecard, fit_scorecard
@@ -57,7 +58,10 @@ def develop_scorecard(portfolio) -> tuple[Scorecard, pd.DataFrame, pd.DataFrame]
     scorecard, development, test
     """
     dev, test = split_out_of_time(portfolio.tables["outcomes"], portfolio.policy.scoring.out_of_time_years)
-    return fit_scorecard(dev, "default", **scorecard_settings(portfolio.policy)), dev, test
+    scorecard = fit_scorecard(dev, "default", **scorecard_settings(portfolio.policy))
+    # dated by the analysis date (or SOURCE_DATE_EPOCH): the same history and policy give the same artifact
+    scorecard.created_ = document_date(f"{portfolio.as_of:%Y-%m-%d}").isoformat(timespec="seconds")
+    return scorecard, dev, test
 
 
 def _light(name: str, value, thresholds: dict) -> dict:
@@ -124,7 +128,7 @@ def validation_pack(scorecard: Scorecard, dev: pd.DataFrame, test: pd.DataFrame,
         r["jeffreys_light"] = _light("jeffreys_p", r.get("jeffreys_p"), thresholds)["light"]
         cal_rows.append(r)
     hl = hosmer_lemeshow(y_test, pd_test)
-    current = customer_characteristics(portfolio)
+    current = portfolio_characteristics(portfolio)
     score_dev, score_now = scorecard.score(dev), scorecard.score(current)
     p = psi(score_dev, score_now)
     csi_rows = []
@@ -171,4 +175,5 @@ def validation_pack(scorecard: Scorecard, dev: pd.DataFrame, test: pd.DataFrame,
         "summary_table": scorecard.summary_table_.to_dict(orient="records"),
         "summary_text": scorecard.summary_text_,
         "thresholds": thresholds,
+        "as_of": f"{portfolio.as_of:%Y-%m-%d}",
     }

@@ -44,6 +44,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -362,7 +363,9 @@ class Scorecard:
         self.logit_ = result
         summary = result.summary2().tables[1].reset_index().rename(columns={"index": "term"})
         self.summary_table_ = summary
-        self.summary_text_ = result.summary().as_text()
+        # statsmodels stamps the wall clock into its summary's "Date:" and "Time:" cells; the artifact
+        # must not change with the clock, so the cells are blanked (the artifact carries its own date)
+        self.summary_text_ = _undated(result.summary().as_text())
         self.selection_log_ = log
         # calibration to the central tendency
         lin = self.intercept_ + woe[selected].to_numpy() @ np.array([self.coefficients_[f] for f in selected])
@@ -626,6 +629,12 @@ def _checksum(payload: dict) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
+
+
+def _undated(text: str) -> str:
+    """A statsmodels summary without its "Date:" and "Time:" values (same width, so the table stays aligned)."""
+    return re.sub(r"(Date:|Time:)(\s+)(\S.*?)(\s{2,}|$)", lambda m: m.group(1) + m.group(2) + "-".ljust(len(m.group(3)))
+                  + m.group(4), text, flags=re.M)
 
 
 def fit_scorecard(frame: pd.DataFrame, target: str, **kwargs) -> Scorecard:
