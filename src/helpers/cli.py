@@ -53,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="approved scorecard artifact (JSON) to score with; default: fit and validate one on the "
                         "data's outcome history first")
 
+    c = sub.add_parser("verify", help="re-check a riskbook PDF from the evidence attached inside it")
+    c.add_argument("pdf", help="a customer report, model_validation.pdf or portfolio.pdf written by riskbook")
+    c.add_argument("--data", default=None, help="re-run on this data source instead of the attached extract")
+    c.add_argument("--policy", default=None, help="re-run under this policy file instead of the attached one")
+    c.add_argument("--model", default=None, help="the scorecard artifact, when the report holds only its SHA-256")
+    c.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
+                   help="language of the output (default: the report's)")
+
     v = sub.add_parser("validate", help="check input data against the contract and list every problem")
     data_args(v)
     v.add_argument("--warnings", action="store_true", help="also list warnings")
@@ -103,6 +111,27 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _verify(args) -> int:
+    """``riskbook verify``: 0 when everything matches, 1 when something differs, 2 when it cannot be checked."""
+    from pathlib import Path
+
+    from .pipeline.verify import verification_lines, verify_pdf
+    from .report.messages import messages
+
+    for given in (args.pdf, args.policy, args.model):
+        if given is not None and not Path(given).is_file():
+            return _fail(messages(args.lang or "en")("verify.usage.not_found", file=given))
+    try:
+        result = verify_pdf(args.pdf, data=args.data, policy=args.policy, model=args.model)
+    except RiskbookError as exc:
+        return _fail(str(exc))
+    for line in verification_lines(result, args.lang):
+        print(line)
+    if not result.manifest:
+        return 2
+    return 0 if result.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``riskbook`` command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
@@ -111,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("--workers must be at least 1")
     if getattr(args, "timeout", None) is not None and args.timeout <= 0:
         return _fail("--timeout must be a positive number of seconds")
+    if args.command == "verify":
+        return _verify(args)
     try:
         portfolio = _load(args)
     except SystemExit as exc:
