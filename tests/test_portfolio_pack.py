@@ -359,11 +359,12 @@ def test_a_failing_pack_never_loses_the_manifest(tmp_path, monkeypatch, policy):
     manifest = out / "manifest.json"
     manifest.write_text(json.dumps({"counts": {"ok": 5}}), encoding="utf-8")
 
-    class Portfolio:  # what the batch hands over: the policy
+    class Portfolio:  # what the batch hands over: the policy and its file's bytes
         pass
 
     p = Portfolio()
     p.policy = policy
+    p.policy_bytes = b""
 
     def broken(*args, **kwargs):
         raise OSError("disk full")

@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import shlex
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,6 +18,8 @@ from .data import load_portfolio
 from .data.sources import source_label
 from .exceptions import RiskbookError, ValidationError
 from .pipeline import run_batch
+from .pipeline.verify import verification_lines, verify_pdf
+from .report.messages import messages
 from .report.formatting import LANGUAGES
 
 __all__ = ["main"]
@@ -113,11 +116,6 @@ def _fail(message: str) -> int:
 
 def _verify(args) -> int:
     """``riskbook verify``: 0 when everything matches, 1 when something differs, 2 when it cannot be checked."""
-    from pathlib import Path
-
-    from .pipeline.verify import verification_lines, verify_pdf
-    from .report.messages import messages
-
     for given in (args.pdf, args.policy, args.model):
         if given is not None and not Path(given).is_file():
             return _fail(messages(args.lang or "en")("verify.usage.not_found", file=given))

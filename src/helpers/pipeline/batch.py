@@ -31,7 +31,7 @@ from ..analysis.ecl import ledger_open_balance, portfolio_matrix
 from ..analysis.financial import analyse_portfolio
 from ..decisions.monitoring import ledger_ecl
 from ..config import PROJECT_ROOT, file_sha256, safe_name
-from ..data.portfolio import Portfolio
+from ..data.portfolio import Portfolio, load_portfolio
 from ..data.store import load_results, read_json, write_json
 from ..exceptions import KernelError, NotebookError, PolicyError, RiskbookError
 from ..report.formatting import check_language
@@ -187,8 +187,6 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
 
 @lru_cache(maxsize=2)
 def _load_snapshot(path: str, mtime_ns: int) -> Portfolio:
-    from ..data.portfolio import load_portfolio
-
     return load_portfolio(path)
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.characteristics import portfolio_characteristics
 from ..analysis.ecl import portfolio_matrix
 from ..analysis.financial import analyse_portfolio
 from ..exceptions import RiskbookError
@@ -180,8 +181,6 @@ def model_evidence(portfolio, folder: str | Path) -> tuple[list[EvidenceFile], d
     """The files the model validation report attaches: the outcome history as read, the current customers'
     characteristics its stability section compares with, the policy, the artifact, the validation pack
     and the executed notebook."""
-    from ..analysis.characteristics import portfolio_characteristics
-
     folder = Path(folder)
     files = []
     outcomes = portfolio.raw.get("outcomes")

@@ -30,17 +30,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from ..analysis.financial import analyse_portfolio
 from ..config import load_policy
-from ..data.portfolio import load_portfolio
-from ..data.store import read_json
+from ..data.portfolio import Portfolio, load_portfolio
+from ..data.sources import read_tables
+from ..data.store import json_bytes, read_json
+from ..data.validate import validate_tables
 from ..exceptions import RiskbookError
 from ..report.context import merge_summaries
-from ..report.messages import messages
+from ..report.messages import catalogue, messages
+from ..report.pack import write_portfolio_pack
 from ..report.pdfa import MANIFEST_NAME
 from ..report.provenance import FORMAT
+from ..scoring.development import develop_scorecard, validation_pack
+from .engines import execute_notebook, kernel_pool
 from .evidence import CONTEXT_FILES, csv_bytes, read_frame
+from .manifest import MODEL_NOTEBOOK, code_digest
 
 __all__ = ["Check", "Figure", "Verification", "read_evidence", "verify_pdf", "verification_lines", "compare_json"]
 
@@ -125,9 +133,6 @@ def read_evidence(pdf: str | Path) -> tuple[dict[str, bytes], dict]:
     RiskbookError
         When the file is not a readable PDF.
     """
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     try:
         reader = PdfReader(str(pdf))
         files = {name: data[0] for name, data in reader.attachments.items()}
@@ -319,8 +324,6 @@ def _load(files: dict[str, bytes], work: Path, policy_path: Path, as_of: str, da
 
 
 def _rerun_customer(result: Verification, files: dict[str, bytes], work: Path, data, policy, model) -> dict[str, bytes]:
-    from .engines import execute_notebook, kernel_pool
-    from .manifest import code_digest
 
     m = result.manifest
     cid, as_of, lang = m["customer_id"], m["as_of"], m["lang"]
@@ -375,11 +378,6 @@ def read_results(folder: Path) -> dict:
 
 
 def _rerun_model(result: Verification, files: dict[str, bytes], work: Path, data, policy) -> dict[str, bytes]:
-    from ..data.sources import read_tables
-    from ..data.validate import validate_tables
-    from ..data.portfolio import Portfolio
-    from ..scoring.development import develop_scorecard, validation_pack
-    from ..data.store import json_bytes
 
     m = result.manifest
     as_of = m["as_of"]
@@ -406,8 +404,6 @@ def _rerun_model(result: Verification, files: dict[str, bytes], work: Path, data
         ctx = (m.get("context") or {})["characteristics"]
         current = read_frame(files[ctx["file"]], ctx["dtypes"]).set_index("customer_id")
         portfolio.preset("characteristics", current)
-    from .manifest import MODEL_NOTEBOOK, code_digest
-
     _code_check(result, code_digest((MODEL_NOTEBOOK,)))
     scorecard, dev, test = develop_scorecard(portfolio)
     pack = validation_pack(scorecard, dev, test, portfolio)
@@ -416,8 +412,6 @@ def _rerun_model(result: Verification, files: dict[str, bytes], work: Path, data
 
 
 def _rerun_pack(result: Verification, files: dict[str, bytes], work: Path, policy) -> dict[str, bytes]:
-    from ..report.pack import write_portfolio_pack
-
     m = result.manifest
     params = m.get("parameters") or {}
     out = work / "out"
@@ -582,8 +576,6 @@ def verification_lines(result: Verification, lang: str | None = None) -> list[st
 
 
 def _known(lang: str) -> set:
-    from ..report.messages import catalogue
-
     return set(catalogue(lang))
 
 

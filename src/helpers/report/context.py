@@ -9,7 +9,7 @@ from pathlib import Path
 from ..config import document_date
 from ..data.store import load_results, read_json
 from ..exceptions import RenderError
-from .formatting import DEFAULT_LANGUAGE, LANGUAGES, check_language
+from .formatting import DEFAULT_LANGUAGE, LANGUAGES, check_language, formatter
 from .localize import (Text, credit_text, decision_text, financial_text, monitoring_text, profile_text,
                        risk_profile_text, text_for)
 
@@ -35,8 +35,6 @@ def generated_at(as_of=None) -> dt.datetime:
 def date_text(date: dt.datetime, lang: str) -> str:
     """How a report prints its date: the day in the language's format, and the time (UTC) unless it is
     midnight (a date taken from ``as_of``)."""
-    from .formatting import formatter
-
     text = formatter(lang).date(date.date())
     if date.hour or date.minute or date.second:
         return f"{text} {date:%H:%M} UTC"
@@ -100,6 +98,7 @@ def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
         "charts": chart_uris(customer_dir),
         "provenance": provenance or {},
         "generated": date_text(generated_at(summary.get("as_of")), lang),
+        "evidence": [],  # the attachments' rows, filled by helpers.report.render.render_report
         "lang": lang,  # the renderer's environment of this language brings t() and html_lang
     }
 
