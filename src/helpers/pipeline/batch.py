@@ -38,6 +38,7 @@ from ..report.formatting import check_language
 from ..report.context import merge_summaries
 from ..report.render import render_report, render_validation
 from ..report.pack import write_portfolio_pack
+from ..report.provenance import git_revision
 from ..scoring.scorecard import load_scorecard
 from .engines import ENGINES, execute_notebook, kernel_pool, notebook_path
 from .evidence import customer_evidence, evidence_manifest, model_evidence, normalize_notebook
@@ -146,7 +147,7 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
         files, facts = customer_evidence(portfolio, customer_id, staging, model=model or None,
                                          previous=params["previous"])
         provenance = {"code_sha256": code_sha256, "riskbook_version": riskbook_version(),
-                      "libraries": library_report(), "command": command}
+                      "git_revision": git_revision(), "libraries": library_report(), "command": command}
 
         def manifest(fonts, files=files):
             return evidence_manifest(

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -439,8 +441,29 @@ def pack_workbook(pack: dict, words: dict, tx: "Text | str" = "en") -> bytes:
             (t("pack.col.notebook"), "text"), (t("pack.col.cell"), "int"), (t("pack.col.error"), "text")],
            [[x["customer_id"], x["name"], x["as_of"], x["notebook"], x["cell"], x["error"]] for x in words["failed"]])
     buf = io.BytesIO()
+    # dated like the PDF (openpyxl stamps the wall clock into the properties and the zip entries), so the
+    # same summaries give the same bytes
+    date = generated_at(pack.get("as_of")).replace(tzinfo=None)
+    wb.properties.created = wb.properties.modified = date
     wb.save(buf)
-    return buf.getvalue()
+    return _dated_zip(buf.getvalue(), date)
+
+
+def _dated_zip(data: bytes, date: dt.datetime) -> bytes:
+    """The zip archive ``data`` with every entry dated ``date`` (an .xlsx is a zip archive), and the
+    workbook's modification date too (openpyxl sets it to the time of saving)."""
+    out = io.BytesIO()
+    stamp = date.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=date.timetuple()[:6])
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>",
+                                 content)
+            dst.writestr(entry, content)
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- the files
