@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from .data import load_portfolio
 from .data.sources import source_label
 from .exceptions import RiskbookError, ValidationError
 from .pipeline import run_batch
-from .pipeline.verify import verification_lines, verify_pdf
+from .pipeline.verify import verification_lines, verification_record, verify_pdf
 from .report.messages import messages
 from .report.formatting import LANGUAGES
 
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--model", default=None, help="the scorecard artifact, when the report holds only its SHA-256")
     c.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
                    help="language of the output (default: the report's)")
+    c.add_argument("--json", action="store_true", help="print the result as JSON (checks, figures, differences)")
 
     v = sub.add_parser("validate", help="check input data against the contract and list every problem")
     data_args(v)
@@ -123,8 +125,11 @@ def _verify(args) -> int:
         result = verify_pdf(args.pdf, data=args.data, policy=args.policy, model=args.model)
     except RiskbookError as exc:
         return _fail(str(exc))
-    for line in verification_lines(result, args.lang):
-        print(line)
+    if args.json:
+        print(json.dumps(verification_record(result), ensure_ascii=False, indent=1, default=str))
+    else:
+        for line in verification_lines(result, args.lang):
+            print(line)
     if not result.manifest:
         return 2
     return 0 if result.ok else 1

@@ -14,6 +14,7 @@ from typing import Callable, TypeVar
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from ..config import DATA_SAMPLE, Policy, load_policy
 from ..exceptions import InputError, Problem, ValidationError
@@ -263,8 +264,11 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
     as_of = pd.Timestamp(as_of or pd.Timestamp.today().normalize())
     source = str(data) if kind != "sql" else redact(str(data))
     policy_bytes = Path(pol.source).read_bytes() if pol.source and Path(pol.source).is_file() else b""
-    if policy_bytes and hashlib.sha256(policy_bytes).hexdigest() != pol.sha256:
+    if policy_bytes and pol.sha256 and hashlib.sha256(policy_bytes).hexdigest() != pol.sha256:
         raise InputError(f"{pol.source} changed while it was being read; run again")
+    if not policy_bytes:  # a Policy built in code: its settings as YAML are the evidence
+        policy_bytes = yaml.safe_dump(pol.model_dump(mode="json", exclude={"source", "sha256"}, exclude_unset=True),
+                                      allow_unicode=True, sort_keys=False).encode("utf-8")
     tables, problems = validate_tables(raw_tables, pol, as_of=as_of, source=source)
     errors = [p for p in problems if p.severity == "error"]
     if errors:

@@ -161,7 +161,7 @@ def customer_evidence(portfolio, customer_id: str, folder: str | Path, *, model:
     if previous and Path(previous).is_file():
         files.append(EvidenceFile("inputs/previous_summary.json", Path(previous).read_bytes(), "Data", "previous"))
     if not portfolio.policy_bytes:
-        raise RiskbookError("the portfolio carries no policy file to attach (loaded from an old snapshot?)")
+        raise RiskbookError("the portfolio carries no policy file to attach (a snapshot from an older riskbook?)")
     files.append(EvidenceFile("policy.yaml", portfolio.policy_bytes, "Data", "policy"))
     facts["model"] = None
     if model:

@@ -50,7 +50,8 @@ from .engines import execute_notebook, kernel_pool
 from .evidence import CONTEXT_FILES, csv_bytes, read_frame
 from .manifest import MODEL_NOTEBOOK, code_digest
 
-__all__ = ["Check", "Figure", "Verification", "read_evidence", "verify_pdf", "verification_lines", "compare_json"]
+__all__ = ["Check", "Figure", "Verification", "read_evidence", "verify_pdf", "verification_lines",
+           "verification_record", "compare_json"]
 
 #: Relative tolerance of a float comparison (the re-run is the same arithmetic; only printing may differ).
 REL_TOL = 1e-9
@@ -518,6 +519,15 @@ def _key_figures(kind: str, old: dict[str, bytes], new: dict[str, bytes]) -> lis
     figs = [Figure("verify.key.customers", {}, len(a.get("customers", [])), len(b.get("customers", [])))]
     figs.append(Figure("verify.key.ecl", {}, _get(a, "ecl", "weighted"), _get(b, "ecl", "weighted")))
     return figs
+
+
+def verification_record(result: Verification) -> dict:
+    """The verification as JSON-able data: ``ok``, ``kind``, the checks, the key figures and every difference."""
+    return {"file": result.file, "ok": result.ok, "kind": result.kind, "data": result.data,
+            "checks": [dataclasses.asdict(c) for c in result.checks],
+            "figures": [{**dataclasses.asdict(f), "ok": f.ok} for f in result.figures],
+            "compared": result.compared,
+            "differences": [{"where": w, "old": o, "new": n} for w, o, n in result.differences]}
 
 
 # ---- in words
