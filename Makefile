@@ -52,6 +52,7 @@ bench: setup
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/scorecard_auc.py
 	$(BIN)/python benchmarks/batch_speed.py --customers 6
+	$(BIN)/python benchmarks/pdfa_cost.py
 
 # Dev-only: compare the ratio catalogue with FinanceToolkit's formulas (not a project dependency).
 crosscheck: setup
