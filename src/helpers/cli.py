@@ -27,7 +27,9 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="riskbook", description="Credit-risk workbook: notebooks to PDF risk reports.")
+    # no abbreviated options: the command a report records is read back by people and by _portable
+    p = argparse.ArgumentParser(prog="riskbook", description="Credit-risk workbook: notebooks to PDF risk reports.",
+                                allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True)
 
     def data_args(sp):
@@ -36,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--policy", default=None, help="policy.yaml (default: beside the data)")
         sp.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: today)")
 
-    b = sub.add_parser("batch", help="run the notebooks and render a PDF for every customer")
+    b = sub.add_parser("batch", help="run the notebooks and render a PDF for every customer", allow_abbrev=False)
     data_args(b)
     b.add_argument("--out", default=str(REPORTS_DIR), help="output folder (default: reports/)")
     b.add_argument("--customers", default=None, help="comma-separated customer ids (default: all)")
@@ -57,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="approved scorecard artifact (JSON) to score with; default: fit and validate one on the "
                         "data's outcome history first")
 
-    c = sub.add_parser("verify", help="re-check a riskbook PDF from the evidence attached inside it")
+    c = sub.add_parser("verify", help="re-check a riskbook PDF from the evidence attached inside it", allow_abbrev=False)
     c.add_argument("pdf", help="a customer report, model_validation.pdf or portfolio.pdf written by riskbook")
     c.add_argument("--data", default=None, help="re-run on this data source instead of the attached extract")
     c.add_argument("--policy", default=None, help="re-run under this policy file instead of the attached one")
@@ -66,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="language of the output (default: the report's)")
     c.add_argument("--json", action="store_true", help="print the result as JSON (checks, figures, differences)")
 
-    v = sub.add_parser("validate", help="check input data against the contract and list every problem")
+    v = sub.add_parser("validate", help="check input data against the contract and list every problem",
+                       allow_abbrev=False)
     data_args(v)
     v.add_argument("--warnings", action="store_true", help="also list warnings")
     return p

@@ -108,8 +108,10 @@ def _read_sql(url: str) -> dict[str, RawTable]:
 
 
 def redact(url: str) -> str:
-    """Hide a password in a database URL."""
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+    """Hide every password in a database URL: the user-info one (also with an empty user name) and a
+    ``password=`` query parameter (libpq reads it too)."""
+    url = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+    return re.sub(r"([?&](?:password|passwd|pwd)=)[^&#]*", r"\1***", url, flags=re.I)
 
 
 def source_label(data: str | Path, cwd: str | Path | None = None) -> str:

@@ -61,16 +61,19 @@ def frame_dtypes(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def read_frame(data: bytes, dtypes: dict[str, str]) -> pd.DataFrame:
-    """Read a :func:`csv_bytes` file back with the dtypes :func:`frame_dtypes` recorded."""
+    """Read a :func:`csv_bytes` file back with the dtypes :func:`frame_dtypes` recorded.
+
+    Text columns come back with their dtype (``str``: missing as NaN; ``object``: missing as None); CSV
+    cannot tell an empty text from a missing one, so both come back missing.
+    """
     text = {c for c, t in dtypes.items() if t in ("object", "string", "str")}
     frame = pd.read_csv(io.BytesIO(data), dtype={c: str for c in text}, keep_default_na=False,
                         na_values={c: [""] for c in dtypes if c not in text})
     for col, kind in dtypes.items():
         if col in text:
-            frame[col] = frame[col].astype(object).where(frame[col] != "", None)
-        elif kind == "bool":
-            frame[col] = frame[col].astype(bool)
-        elif kind.startswith(("int", "float")) and str(frame[col].dtype) != kind:
+            values = frame[col].astype(object).where(frame[col] != "", None)
+            frame[col] = values if kind == "object" else values.astype(kind)
+        elif str(frame[col].dtype) != kind:
             frame[col] = frame[col].astype(kind)
     return frame[list(dtypes)]
 
@@ -104,7 +107,8 @@ def normalize_notebook(path: str | Path, replacements: dict[str, str]) -> bytes:
     text = json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     for old in sorted(replacements, key=len, reverse=True):
         if old:
-            text = text.replace(json.dumps(old)[1:-1], json.dumps(replacements[old])[1:-1])
+            text = text.replace(json.dumps(old, ensure_ascii=False)[1:-1],
+                                json.dumps(replacements[old], ensure_ascii=False)[1:-1])
     data = text.encode("utf-8")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)

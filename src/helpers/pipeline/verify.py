@@ -177,8 +177,8 @@ def _integrity(result: Verification, files: dict[str, bytes], xmp: dict) -> None
 # ---- comparing results
 
 def _same(a, b) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a == b
+    if isinstance(a, bool) or isinstance(b, bool):  # True is not 1 here
+        return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
             return True

@@ -166,6 +166,7 @@ def write_pdfa(html: str, target: str | Path, *, base_url: str | Path, info: Doc
     done: dict = {}
 
     def finish(document, pdf):
+        _unique_af(pdf)
         fonts = _fonts(document)
         data = None
         if manifest is not None:
@@ -177,6 +178,8 @@ def write_pdfa(html: str, target: str | Path, *, base_url: str | Path, info: Doc
     options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
     try:
         document = HTML(string=html, base_url=str(base_url)).render(**options)
+        # the dates are the caller's, whatever the HTML head says (the PDF's and the XMP packet's alike)
+        document.metadata.created = document.metadata.modified = info.iso_date
         pdf = document.write_pdf(attachments=files, finisher=finish, **options)
     except Exception as exc:  # WeasyPrint raises many kinds
         raise RenderError(f"WeasyPrint could not render {target}: {exc}") from exc
@@ -199,6 +202,15 @@ def _fonts(document) -> list[dict]:
 
 
 _STYLES = {0: "normal", 1: "oblique", 2: "italic"}
+
+
+def _unique_af(pdf) -> None:
+    """List each associated file once in the catalogue's ``/AF`` (WeasyPrint adds each twice)."""
+    af = pdf.catalog.get("AF")
+    if af is not None:
+        seen = list(dict.fromkeys(af))
+        af.clear()
+        af.extend(seen)
 
 
 def _object(pdf, reference: bytes):
