@@ -884,3 +884,12 @@ def test_industry_benchmark_rules(sample, edit_csv, column, value, message):
     errors = errors_of(sample)
     p = one(errors, table="industry_benchmarks", row=2)
     assert message in p.message
+
+
+def test_header_only_assessments_table_validates(sample_dir, edit_csv):
+    """A customer without qualitative assessments (its extract's assessments table has only a header, as
+    ``riskbook verify`` loads it) validates: the age check of an empty date column used to raise TypeError."""
+    edit_csv(sample_dir, "assessments", lambda f: f.iloc[:0])
+    pf = load_portfolio(sample_dir, as_of="2026-09-30")
+    assert pf.tables["assessments"].empty
+    assert not any(w.table == "assessments" and w.code == "stale_assessment" for w in pf.warnings)

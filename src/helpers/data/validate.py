@@ -321,7 +321,8 @@ def _check_assessments(qa: pd.DataFrame, raw: RawTable, policy: Policy, as_of: p
     dates = qa["assessment_date"].where(qa["assessment_date"] <= as_of)
     latest = dates.groupby(qa["customer_id"]).transform("max")
     first = ~qa.assign(_d=dates).duplicated(["customer_id", "_d"]) & dates.notna() & (dates == latest)
-    old = first & dates.map(lambda d: pd.notna(d) and whole_months(d, as_of) > settings.max_age_months)
+    # astype(bool): mapping an empty date column keeps its datetime dtype (a table with only its header)
+    old = first & dates.map(lambda d: pd.notna(d) and whole_months(d, as_of) > settings.max_age_months).astype(bool)
     out.add("warning", raw, old, "assessment_date",
             f"the customer's latest assessment is older than the policy's {settings.max_age_months} months "
             "(assessment.max_age_months): it is shown but not scored", code="stale_assessment",
