@@ -103,7 +103,7 @@ MODEL_DEVELOPMENT = [
     ("code", "artifact = scorecard.to_json(out / \"scorecard.json\")\n"
              "save_result(out, \"model_validation\", pack)\n"
              "if validation_pdf != \"\":  # \"\": the batch renders it, with this executed notebook attached\n"
-             "    pdf = render_validation(out, validation_pdf, lang=lang)\n"
+             "    pdf = render_validation(out, validation_pdf, lang=lang, portfolio=portfolio)\n"
              "print(f\"model {scorecard.model_version_}: {artifact.name}\")"),
 ]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from helpers.cli import _portable
 from helpers.data.sources import source_label
-from helpers.pipeline.evidence import csv_bytes, frame_dtypes, normalize_notebook, read_frame
+from helpers.report.evidence import csv_bytes, frame_dtypes, normalize_notebook, read_frame
 from helpers.pipeline.verify import compare_json
 
 

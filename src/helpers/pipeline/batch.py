@@ -38,10 +38,10 @@ from ..report.formatting import check_language
 from ..report.context import merge_summaries
 from ..report.render import render_report, render_validation
 from ..report.pack import write_portfolio_pack
-from ..report.provenance import git_revision
+from ..report.evidence import customer_evidence, model_evidence, model_manifest, normalize_notebook
+from ..report.provenance import evidence_manifest, git_revision
 from ..scoring.scorecard import load_scorecard
 from .engines import ENGINES, execute_notebook, kernel_pool, notebook_path
-from .evidence import customer_evidence, evidence_manifest, model_evidence, normalize_notebook
 from .executors import make_executor
 from .isolation import peak_rss_mb
 from .manifest import MODEL_NOTEBOOK, PIPELINE, code_digest, library_report, riskbook_version, write_manifest
@@ -274,17 +274,8 @@ def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, lang: str = "e
         normalize_notebook(notebook, {str(staging): "<out>/model", str(out): "<out>", snapshot: "<snapshot>",
                                       str(PROJECT_ROOT): "<riskbook>"})
         files, facts = model_evidence(portfolio, staging)
-        code = code_digest((MODEL_NOTEBOOK,))
-
-        def manifest(fonts):
-            return evidence_manifest(
-                "model_validation", files, fonts, as_of=as_of, lang=lang,
-                parameters={"as_of": as_of, "lang": lang},
-                data={"source": portfolio.label, "tables_sha256": dict(portfolio.input_hashes)},
-                policy={"version": portfolio.policy.policy_version, "sha256": portfolio.policy.sha256},
-                model={"version": run.model_version, "checksum": run.checksum}, context=facts["context"],
-                code_sha256=code)
-
+        manifest = model_manifest(portfolio, files, facts, model_version=run.model_version, checksum=run.checksum,
+                                  lang=lang, code_sha256=code_digest((MODEL_NOTEBOOK,)))
         render_validation(staging, pdf_staging, lang=lang, evidence=files, manifest=manifest,
                           author=portfolio.policy.company)
     except NotebookError as exc:

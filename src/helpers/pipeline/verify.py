@@ -41,13 +41,13 @@ from ..data.store import json_bytes, read_json
 from ..data.validate import validate_tables
 from ..exceptions import RiskbookError
 from ..report.context import merge_summaries
+from ..report.evidence import CONTEXT_FILES, csv_bytes, read_frame
 from ..report.messages import catalogue, messages
 from ..report.pack import write_portfolio_pack
 from ..report.pdfa import MANIFEST_NAME
 from ..report.provenance import FORMAT
 from ..scoring.development import develop_scorecard, validation_pack
 from .engines import execute_notebook, kernel_pool
-from .evidence import CONTEXT_FILES, csv_bytes, read_frame
 from .manifest import MODEL_NOTEBOOK, code_digest
 
 __all__ = ["Check", "Figure", "Verification", "read_evidence", "verify_pdf", "verification_lines",

@@ -34,7 +34,7 @@ __all__ = ["PDF_VARIANT", "MANIFEST_NAME", "RELATIONSHIPS", "EvidenceFile", "Doc
            "sha256_hex"]
 
 PDF_VARIANT = "pdf/a-3b"
-#: The attachment that lists every other one with its SHA-256 (see :mod:`helpers.pipeline.evidence`).
+#: The attachment that lists every other one with its SHA-256 (see :mod:`helpers.report.evidence`).
 MANIFEST_NAME = "riskbook-evidence.json"
 #: The associated-file relationships PDF/A-3 allows (ISO 19005-3, 6.8).
 RELATIONSHIPS = ("Data", "Source", "Alternative", "Supplement", "Unspecified")

@@ -13,9 +13,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..config import TEMPLATES_DIR
-from ..data.store import atomic_write_bytes, load_results
+from ..data.store import atomic_write_bytes, load_results, read_json
 from ..exceptions import RenderError
 from .context import build_context, chart_uris, date_text, generated_at, html_lang
+from .evidence import model_evidence, model_manifest
 from .pdfa import DocumentInfo, EvidenceFile, write_pdfa
 from .formatting import DEFAULT_LANGUAGE, check_language, formatter
 from .localize import text_for, validation_text
@@ -101,7 +102,7 @@ def render_report(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
                   author: str = "") -> Path:
     """Render ``<customer_dir>/report.pdf`` from the customer's results, in ``lang``: PDF/A-3b, with the
     ``evidence`` attached and ``manifest(fonts)`` as its provenance manifest (see
-    :func:`helpers.pipeline.evidence.customer_evidence`)."""
+    :func:`helpers.report.evidence.customer_evidence`)."""
     customer_dir = Path(customer_dir)
     context = build_context(customer_dir, lang=lang, provenance=provenance)
     s = context["summary"]
@@ -121,7 +122,7 @@ def render_report(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
 
 def render_validation(model_dir: str | Path, target: str | Path | None = None, *, lang: str = DEFAULT_LANGUAGE,
                       templates: str | Path = TEMPLATES_DIR, evidence: list[EvidenceFile] = (), manifest=None,
-                      author: str = "") -> Path:
+                      author: str = "", portfolio=None) -> Path:
     """Render the model validation report from ``<model_dir>/results/model_validation.json``.
 
     Parameters
@@ -134,6 +135,10 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
         The report's language.
     evidence, manifest, author
         The attachments, the manifest builder and the author, as for :func:`render_report`.
+    portfolio : helpers.data.Portfolio, optional
+        When no ``evidence`` is given: the portfolio the model was developed on, whose outcome history,
+        current customers and policy are attached with the artifact and the pack (what a notebook run in
+        JupyterLab does; the batch attaches the executed notebook too).
     """
     lang = check_language(lang)
     model_dir = Path(model_dir)
@@ -141,6 +146,12 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
     if "model_validation" not in results:
         raise RenderError(f"{model_dir}: results/model_validation.json is missing; run model_development first")
     pack = results["model_validation"]
+    if portfolio is not None and not evidence:
+        artifact = read_json(model_dir / "scorecard.json")
+        evidence, facts = model_evidence(portfolio, model_dir, notebooks=False)
+        manifest = model_manifest(portfolio, evidence, facts, model_version=artifact.get("model_version", ""),
+                                  checksum=artifact.get("checksum", ""), lang=lang)
+        author = author or portfolio.policy.company
     as_of = pack.get("as_of") or (pack.get("model") or {}).get("as_of")
     date = generated_at(as_of)
     files = describe(list(evidence), lang)

@@ -37,11 +37,11 @@ from ..analysis.characteristics import portfolio_characteristics
 from ..analysis.ecl import portfolio_matrix
 from ..analysis.financial import analyse_portfolio
 from ..exceptions import RiskbookError
-from ..report.pdfa import EvidenceFile
-from ..report.provenance import FORMAT, evidence_manifest, git_revision
+from .pdfa import EvidenceFile
+from .provenance import FORMAT, evidence_manifest, git_revision
 
 __all__ = ["FORMAT", "MODEL_ATTACH_MAX_BYTES", "git_revision", "csv_bytes", "frame_dtypes", "read_frame",
-           "normalize_notebook", "customer_evidence", "model_evidence", "results_evidence", "evidence_manifest",
+           "normalize_notebook", "customer_evidence", "model_evidence", "model_manifest", "results_evidence", "evidence_manifest",
            "CONTEXT_FILES"]
 
 #: A scorecard artifact larger than this is recorded by its SHA-256 instead of attached.
@@ -116,14 +116,15 @@ def normalize_notebook(path: str | Path, replacements: dict[str, str]) -> bytes:
     return data
 
 
-def results_evidence(folder: Path) -> list[EvidenceFile]:
-    """``summary.json``, ``results/*.json`` and ``notebooks/*.ipynb`` of an output folder, as attachments."""
+def results_evidence(folder: Path, *, notebooks: bool = True) -> list[EvidenceFile]:
+    """``summary.json``, ``results/*.json`` and (unless ``notebooks`` is false) ``notebooks/*.ipynb`` of an
+    output folder, as attachments."""
     files = []
     if (folder / "summary.json").is_file():
         files.append(EvidenceFile("summary.json", (folder / "summary.json").read_bytes(), "Supplement", "summary"))
     for p in sorted((folder / "results").glob("*.json")):
         files.append(EvidenceFile(f"results/{p.name}", p.read_bytes(), "Supplement", "result"))
-    for p in sorted((folder / "notebooks").glob("*.ipynb")):
+    for p in sorted((folder / "notebooks").glob("*.ipynb")) if notebooks else ():
         files.append(EvidenceFile(f"notebooks/{p.name}", p.read_bytes(), "Source", "notebook"))
     return files
 
@@ -181,10 +182,11 @@ def customer_evidence(portfolio, customer_id: str, folder: str | Path, *, model:
     return files, facts
 
 
-def model_evidence(portfolio, folder: str | Path) -> tuple[list[EvidenceFile], dict]:
+def model_evidence(portfolio, folder: str | Path, *, notebooks: bool = True) -> tuple[list[EvidenceFile], dict]:
     """The files the model validation report attaches: the outcome history as read, the current customers'
     characteristics its stability section compares with, the policy, the artifact, the validation pack
-    and the executed notebook."""
+    and (unless ``notebooks`` is false: a notebook rendering its own report is not finished) the executed
+    notebook."""
     folder = Path(folder)
     files = []
     outcomes = portfolio.raw.get("outcomes")
@@ -195,5 +197,21 @@ def model_evidence(portfolio, folder: str | Path) -> tuple[list[EvidenceFile], d
     facts = {"context": {"characteristics": {"file": "context/characteristics.csv", "dtypes": frame_dtypes(current)}}}
     files.append(EvidenceFile("policy.yaml", portfolio.policy_bytes, "Data", "policy"))
     files.append(EvidenceFile("model/scorecard.json", (folder / "scorecard.json").read_bytes(), "Data", "model"))
-    files += results_evidence(folder)
+    files += results_evidence(folder, notebooks=notebooks)
     return files, facts
+
+
+def model_manifest(portfolio, files: list[EvidenceFile], facts: dict, *, model_version: str, checksum: str,
+                   lang: str, code_sha256: str = ""):
+    """The manifest builder (``fonts → dict``) of a model validation report."""
+    as_of = f"{portfolio.as_of:%Y-%m-%d}"
+
+    def manifest(fonts):
+        return evidence_manifest(
+            "model_validation", files, fonts, as_of=as_of, lang=lang, parameters={"as_of": as_of, "lang": lang},
+            data={"source": portfolio.label, "tables_sha256": dict(portfolio.input_hashes)},
+            policy={"version": portfolio.policy.policy_version, "sha256": portfolio.policy.sha256},
+            model={"version": model_version, "checksum": checksum}, context=facts["context"], code_sha256=code_sha256)
+
+    return manifest
+
