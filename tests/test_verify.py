@@ -162,7 +162,8 @@ def test_changed_input_is_named_and_moves_figures(out, sample_dir, edit_csv):
     assert [c.args["table"] for c in differs] == ["invoices"]
     detail = differs[0].args["detail"]
     assert detail["code"] == "input.cell" and detail["column"] == "paid_amount"
-    assert detail["old"] == changed["paid_amount"] and detail["new"] == "0"
+    # compared as validated values (a workbook's 36996 and a CSV's 36996.0 are the same amount)
+    assert float(detail["old"]) == float(changed["paid_amount"]) and float(detail["new"]) == 0.0
     assert {c.args["table"] for c in r.checks if c.code == "input.same"} >= {"customers", "financial_statements"}
     moved = [f for f in r.figures if f.key in ("verify.key.exposure", "verify.key.aging") and not f.ok]
     assert moved, "neither exposure nor aging changed"
@@ -189,12 +190,12 @@ def test_changed_policy_is_named_and_moves_monitoring(out, tmp_path):
 
 def test_model_validation_verifies(out):
     """The untouched model validation report verifies: the scorecard re-fitted from the attached
-    history reproduces the validation pack and the artifact's checksum."""
+    history reproduces the validation pack and the artifact (every leaf but its library versions)."""
     r = verify_pdf(out / "model_validation.pdf")
     assert r.kind == "model_validation"
     assert r.ok, [c for c in r.checks if not c.ok] + r.differences[:5]
     assert r.compared > 100
-    assert any(f.key == "verify.key.model_checksum" and f.ok and f.old for f in r.figures)
+    assert any(f.key == "verify.key.selected" and f.ok and f.old for f in r.figures)
 
 
 def test_portfolio_pack_verifies(out):
@@ -230,3 +231,33 @@ def test_pdf_without_manifest_cannot_be_checked(tmp_path, monkeypatch, capsys):
 def test_missing_file_is_usage_error(tmp_path, capsys):
     """A PDF path that does not exist is a usage error: exit 2, nothing re-run."""
     assert main(["verify", str(tmp_path / "nope.pdf")]) == 2
+
+
+def test_a_second_attachment_under_a_listed_name_is_refused(out, tmp_path):
+    """A PDF may hold two embedded files of one name; a reader could show either. A second summary.json
+    (grade 1, a huge limit) added beside the genuine one must not pass as the checked file."""
+    writer = PdfWriter(clone_from=PdfReader(str(out / "CASE1" / "report.pdf")))
+    writer.add_attachment("summary.json", b'{"grade": "1", "limit": 9999999}')
+    forged = tmp_path / "forged.pdf"
+    with open(forged, "wb") as fh:
+        writer.write(fh)
+    result = verify_pdf(forged)
+    assert not result.ok
+    assert any(c.code == "file.repeated" and c.args["name"] == "summary.json" for c in result.checks)
+
+
+def test_options_a_document_cannot_use_are_refused(out, monkeypatch, capsys):
+    """A portfolio pack is rebuilt from its attached summaries: ``--data`` would be silently ignored, so the
+    command refuses it (exit 2) instead of printing VERIFIED as if the data had been checked."""
+    code, text, _ = run_cli(monkeypatch, capsys, [out / "portfolio.pdf", "--data", DATA_SAMPLE])
+    assert code == 2
+    assert "--data" in text and "VERIFIED" not in text.replace("NOT VERIFIED", "")
+
+
+def test_verify_reruns_at_the_documents_date(out, monkeypatch):
+    """The model report's figures include its artifact's date: a verifier whose environment sets another
+    SOURCE_DATE_EPOCH still reproduces them, because the re-run is dated like the document."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790812800")  # 2026-10-01
+    result = verify_pdf(out / "model_validation.pdf")
+    assert result.ok, result.differences[:5]
+    assert __import__("os").environ["SOURCE_DATE_EPOCH"] == "1790812800"  # and the caller's setting is restored

@@ -86,31 +86,30 @@ def _load(args):
 
 
 _PATH_OPTIONS = ("--data", "--policy", "--model")
+#: The batch options that change what a report says; the others (which customers, how many workers,
+#: where the reports go, timeouts, the scheduler) change where or how fast, not the report.
+_REPORT_OPTIONS = _PATH_OPTIONS + ("--as-of", "--lang")
 
 
 def _portable(argv: list[str]) -> list[str]:
-    """The command line as a report records it: no ``--out`` (where the reports went does not change
-    them), data, policy and model named as :func:`helpers.data.sources.source_label` names them (no
-    machine path, no password), so two runs of the same inputs record the same command."""
-    out, skip = [], False
-    for i, a in enumerate(argv):
-        if skip:
-            skip = False
-            continue
+    """The command line as a report records it: the subcommand and the options that change a report
+    (data, policy, model, as-of date, language), with data, policy and model named as
+    :func:`helpers.data.sources.source_label` names them (no machine path, no password). Two runs of the
+    same inputs record the same command, whatever customers, workers or output folder they were given;
+    no other customer's id and no scheduler address is recorded."""
+    out = argv[:1]
+    i = 1
+    while i < len(argv):
+        a = argv[i]
         name, eq, value = a.partition("=")
-        if name == "--out":
-            skip = not eq
-            continue
-        if name in _PATH_OPTIONS:
-            if eq:
-                out.append(f"{name}={source_label(value)}")
-            elif i + 1 < len(argv):
-                out += [name, source_label(argv[i + 1])]
-                skip = True
-            else:
-                out.append(a)
-            continue
-        out.append(a)
+        takes_value = not eq and i + 1 < len(argv) and not argv[i + 1].startswith("--")
+        if name.startswith("--"):
+            if not eq and takes_value:
+                value, i = argv[i + 1], i + 1
+            if name in _REPORT_OPTIONS and (eq or takes_value):
+                value = source_label(value) if name in _PATH_OPTIONS else value
+                out += [f"{name}={value}"] if eq else [name, value]
+        i += 1
     return out
 
 
@@ -133,7 +132,7 @@ def _verify(args) -> int:
     else:
         for line in verification_lines(result, args.lang):
             print(line)
-    if not result.manifest:
+    if not result.manifest or result.failed("option"):
         return 2
     return 0 if result.ok else 1
 

@@ -22,7 +22,7 @@ from .contract import TABLES
 from .sources import is_url, read_tables, redact, source_label
 from .validate import normalize_statements, rates_to_base, validate_tables
 
-__all__ = ["Portfolio", "CustomerData", "load_portfolio", "customer_profile"]
+__all__ = ["Portfolio", "CustomerData", "load_portfolio", "load_snapshot", "customer_profile"]
 
 _SNAPSHOT_SUFFIX = ".portfolio.pkl"
 T = TypeVar("T")
@@ -171,13 +171,17 @@ class Portfolio:
         """
         if customer_id not in set(self.customer_ids):
             raise KeyError(f"customer {customer_id!r} is not in {self.label or self.source}")
+        if not self.raw:
+            raise InputError("this portfolio was loaded without its tables as read (a batch snapshot: load it "
+                             "with load_snapshot(path, raw=True))")
+        groups = self.derived("raw_by_customer", _raw_groups)  # each table split once, not scanned per customer
         out = {}
         for name, spec in TABLES.items():
             frame = self.raw.get(name)
             if frame is None or name == "outcomes":
                 continue
             if spec.has_customer:
-                frame = frame[frame["customer_id"] == customer_id] if "customer_id" in frame else frame.iloc[:0]
+                frame = groups[name].get(customer_id, frame.iloc[:0])
             out[name] = frame.reset_index(drop=True)
         return out
 
@@ -203,16 +207,41 @@ class Portfolio:
         return h.hexdigest()
 
     def save(self, path: str | Path) -> Path:
-        """Write a validated snapshot (a trusted cache for the batch's notebooks) atomically."""
+        """Write a validated snapshot (a trusted cache for the batch's notebooks) atomically.
+
+        The tables as read go to a file of their own beside it (``<path>.raw``): only the batch's workers
+        need them (to cut each report's evidence), not the notebooks, which would load them four times a
+        customer for nothing.
+        """
         path = Path(path)
         if not path.name.endswith(_SNAPSHOT_SUFFIX):
             raise ValueError(f"snapshot file names end in {_SNAPSHOT_SUFFIX}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
+        lean = Portfolio(self.tables, self.policy, self.warnings, self.source, self.as_of, self.input_hashes,
+                         label=self.label, policy_bytes=self.policy_bytes,
+                         _derived={k: v for k, v in self._derived.items() if k != "raw_by_customer"})
+        for target, obj in ((path.with_name(path.name + ".raw"), self.raw), (path, lean)):
+            tmp = target.with_name(target.name + ".tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(target)
         return path
+
+
+def _raw_groups(portfolio: "Portfolio") -> dict[str, dict[str, pd.DataFrame]]:
+    """Each per-customer table as read, split by customer once: ``{table: {customer_id: rows}}``."""
+    return {name: (dict(tuple(frame.groupby("customer_id", sort=False))) if "customer_id" in frame else {})
+            for name, frame in portfolio.raw.items() if TABLES.get(name) is not None and TABLES[name].has_customer}
+
+
+def load_snapshot(path: str | Path, *, raw: bool = False) -> Portfolio:
+    """A snapshot written by :meth:`Portfolio.save`; with ``raw``, also its tables as read."""
+    with open(path, "rb") as fh:
+        snap = pickle.load(fh)  # noqa: S301 - our own cache, written by Portfolio.save
+    if raw:
+        with open(Path(path).with_name(Path(path).name + ".raw"), "rb") as fh:
+            snap.raw = pickle.load(fh)  # noqa: S301 - the same
+    return snap
 
 
 def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy | None = None, *,
@@ -246,8 +275,7 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
     """
     data = DATA_SAMPLE if data is None else data
     if str(data).endswith(_SNAPSHOT_SUFFIX):
-        with open(data, "rb") as fh:
-            snap = pickle.load(fh)  # noqa: S301 - our own cache, written by Portfolio.save
+        snap = load_snapshot(data)
         if as_of is not None and pd.Timestamp(as_of) != snap.as_of:
             raise InputError(f"snapshot {data} was validated as of {snap.as_of:%Y-%m-%d}, not {as_of}")
         return snap

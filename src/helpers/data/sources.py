@@ -118,8 +118,8 @@ def source_label(data: str | Path, cwd: str | Path | None = None) -> str:
     """How a report names a data source: never a machine path, never a password.
 
     A folder or workbook inside the working folder is named relative to it (``data/sample``), one
-    outside it by its own name (``sample``); an SQL URL loses its password, and an SQLite file path
-    is shortened the same way. Two machines that read the same data the same way name it alike, so
+    outside it by its own name (``sample``); a database URL keeps its scheme, host and database only
+    (no user, password, port or query), and an SQLite file path is shortened like a folder. Two machines that read the same data the same way name it alike, so
     the name does not change a report's bytes.
     """
     text = str(data)
@@ -127,8 +127,12 @@ def source_label(data: str | Path, cwd: str | Path | None = None) -> str:
         url = redact(text)
         m = re.match(r"^(sqlite[^:]*:///)(.+)$", url)
         if m and not m.group(2).startswith((":memory:", "file:")):
-            return m.group(1) + _relative_name(Path(m.group(2)), cwd)
-        return url
+            return m.group(1) + _relative_name(Path(m.group(2).split("?")[0]), cwd)
+        if m:
+            return url
+        # a server: its scheme, host and database; no user, password, port or query (keys, options)
+        m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.\-]*://)(?:[^@/]*@)?([^:/?#]*)(?::\d+)?(/[^?#]*)?", url)
+        return f"{m.group(1)}{m.group(2)}{m.group(3) or ''}" if m else url
     return _relative_name(Path(text), cwd)
 
 

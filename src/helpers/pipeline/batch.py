@@ -31,7 +31,7 @@ from ..analysis.ecl import ledger_open_balance, portfolio_matrix
 from ..analysis.financial import analyse_portfolio
 from ..decisions.monitoring import ledger_ecl
 from ..config import PROJECT_ROOT, file_sha256, safe_name
-from ..data.portfolio import Portfolio, load_portfolio
+from ..data.portfolio import Portfolio, load_snapshot
 from ..data.store import load_results, read_json, write_json
 from ..exceptions import KernelError, NotebookError, PolicyError, RiskbookError
 from ..report.formatting import check_language
@@ -186,9 +186,9 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
     return run
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=1)
 def _load_snapshot(path: str, mtime_ns: int) -> Portfolio:
-    return load_portfolio(path)
+    return load_snapshot(path, raw=True)
 
 
 def _snapshot_portfolio(path: str) -> Portfolio:
@@ -269,7 +269,7 @@ def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, lang: str = "e
                           "lang": lang},
                          timeout=portfolio.policy.batch.notebook_timeout_seconds)
         sc = load_scorecard(staging / "scorecard.json")
-        run.status, run.model_version = "ok", sc.model_version_
+        run.model_version = sc.model_version_
         run.checksum = read_json(staging / "scorecard.json")["checksum"]
         normalize_notebook(notebook, {str(staging): "<out>/model", str(out): "<out>", snapshot: "<snapshot>",
                                       str(PROJECT_ROOT): "<riskbook>"})
@@ -278,6 +278,7 @@ def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, lang: str = "e
                                   lang=lang, code_sha256=code_digest((MODEL_NOTEBOOK,)))
         render_validation(staging, pdf_staging, lang=lang, evidence=files, manifest=manifest,
                           author=portfolio.policy.company)
+        run.status = "ok"  # only with its validation report: a model without one is rebuilt next time
     except NotebookError as exc:
         run.error, run.notebook, run.cell = str(exc), exc.notebook, exc.cell
     except Exception as exc:

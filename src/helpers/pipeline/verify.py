@@ -19,10 +19,12 @@ when every check passes. :func:`verification_lines` puts it into words (English 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import io
 import json
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -35,6 +37,7 @@ from pypdf.errors import PdfReadError
 
 from ..analysis.financial import analyse_portfolio
 from ..config import load_policy
+from ..data.contract import TABLES
 from ..data.portfolio import Portfolio, load_portfolio
 from ..data.sources import read_tables
 from ..data.store import json_bytes, read_json
@@ -63,7 +66,10 @@ SHOW_DIFFERENCES = 25
 _PROVENANCE = (re.compile(r"^summary\.json:(inputs_sha256|code_sha256)$"),
                re.compile(r"^results/profile\.json:provenance\."),
                re.compile(r"\bwarnings\[\d+\]\.(row|source)$"),
-               re.compile(r"^portfolio\.json:customers\[\d+\]\.report$"))
+               re.compile(r"^portfolio\.json:customers\[\d+\]\.report$"),
+               # the artifact records the library versions it was fitted with, and its checksum covers them:
+               # another machine's numpy build changes both, not one figure
+               re.compile(r"^model/scorecard\.json:(libraries\.|checksum$)"))
 
 
 @dataclass
@@ -137,6 +143,7 @@ def read_evidence(pdf: str | Path) -> tuple[dict[str, bytes], dict]:
     try:
         reader = PdfReader(str(pdf))
         files = {name: data[0] for name, data in reader.attachments.items()}
+        repeated = sorted(name for name, data in reader.attachments.items() if len(data) > 1)
         root = reader.trailer["/Root"]
         packet = root["/Metadata"].get_object().get_data().decode("utf-8", "replace") if "/Metadata" in root else ""
     except (OSError, PdfReadError, KeyError, ValueError) as exc:
@@ -147,7 +154,8 @@ def read_evidence(pdf: str | Path) -> tuple[dict[str, bytes], dict]:
         return m.group(1) if m else None
 
     return files, {"part": find("pdfaid:part"), "conformance": find("pdfaid:conformance"),
-                   "evidence_sha256": find("riskbook:evidenceSha256")}
+                   "evidence_sha256": find("riskbook:evidenceSha256"), "customer_id": find("riskbook:customerId"),
+                   "as_of": find("riskbook:asOf"), "repeated": repeated}
 
 
 def _sha(data: bytes) -> str:
@@ -162,6 +170,12 @@ def _integrity(result: Verification, files: dict[str, bytes], xmp: dict) -> None
     raw = files[MANIFEST_NAME]
     if xmp["evidence_sha256"] != _sha(raw):
         result.checks.append(Check("xmp", "xmp_mismatch", False, {"xmp": xmp["evidence_sha256"], "actual": _sha(raw)}))
+    for name in xmp.get("repeated", []):  # a second file under a listed name would go unchecked
+        result.checks.append(Check("file", "file.repeated", False, {"name": name}))
+    m = result.manifest
+    for key, value in (("customer_id", m.get("customer_id")), ("as_of", m.get("as_of"))):
+        if value is not None and xmp.get(key) not in (None, str(value)):
+            result.checks.append(Check("xmp", "xmp_field", False, {"field": key, "xmp": xmp.get(key), "manifest": value}))
     listed = {e["name"]: e for e in result.manifest.get("files", [])}
     for name, entry in sorted(listed.items()):
         if name not in files:
@@ -260,26 +274,38 @@ def _customer_figures(old: dict, new: dict) -> list[Figure]:
 
 # ---- re-running
 
-def _input_checks(result: Verification, attached: dict[str, bytes], extract: dict[str, pd.DataFrame]) -> None:
-    """Compare the data given (``--data``) with the report's extract, table by table."""
-    for name in sorted(n for n in attached if n.startswith("inputs/") and n.endswith(".csv")):
-        table = name[len("inputs/"):-len(".csv")]
-        if table not in extract:
+def _typed_rows(portfolio, customer_id: str, tables) -> dict[str, bytes]:
+    """The customer's validated rows of each table (the whole table for shared ones), as CSV: what the
+    analysis reads, so that two sources holding the same values in other formats compare equal."""
+    out = {}
+    for name in tables:
+        frame = portfolio.tables.get(name)
+        if frame is None:
+            continue
+        if TABLES[name].has_customer:
+            frame = frame[frame["customer_id"] == customer_id]
+        out[name] = csv_bytes(frame.reset_index(drop=True))
+    return out
+
+
+def _input_checks(result: Verification, old: dict[str, bytes], new: dict[str, bytes]) -> None:
+    """Compare the data given (``--data``) with the report's extract, table by table, as validated values."""
+    for table in sorted(old):
+        if table not in new:
             result.checks.append(Check("input", "input.absent", False, {"table": table}))
-            continue
-        new = csv_bytes(extract[table])
-        if new == attached[name]:
+        elif new[table] == old[table]:
             result.checks.append(Check("input", "input.same", True, {"table": table}))
-            continue
-        result.checks.append(Check("input", "input.differs", False, {"table": table,
-                                                                     "detail": _first_difference(attached[name], new)}))
+        else:
+            result.checks.append(Check("input", "input.differs", False, {
+                "table": table, "detail": _first_difference(old[table], new[table])}))
 
 
 def _first_difference(old: bytes, new: bytes) -> dict:
     a = pd.read_csv(io.BytesIO(old), dtype=str, keep_default_na=False)
     b = pd.read_csv(io.BytesIO(new), dtype=str, keep_default_na=False)
     if list(a.columns) != list(b.columns):
-        return {"code": "input.columns", "columns": ", ".join(sorted(set(a.columns) ^ set(b.columns)))}
+        return {"code": "input.columns", "columns": ", ".join(sorted(set(a.columns) ^ set(b.columns)))
+                or ", ".join(b.columns)}
     for i in range(min(len(a), len(b))):
         for col in a.columns:
             if a.at[i, col] != b.at[i, col]:
@@ -332,7 +358,8 @@ def _rerun_customer(result: Verification, files: dict[str, bytes], work: Path, d
     tables = tuple(n[len("inputs/"):-len(".csv")] for n in files if n.startswith("inputs/") and n.endswith(".csv"))
     portfolio = _load(files, work, policy_path, as_of, data, tables)
     if data is not None:
-        _input_checks(result, files, portfolio.customer_extract(cid))
+        reference = _load(files, work, policy_path, as_of, None, tables)
+        _input_checks(result, _typed_rows(reference, cid, tables), _typed_rows(portfolio, cid, tables))
     else:
         ctx = m.get("context") or {}
         peers = read_frame(files[CONTEXT_FILES["peers"]], ctx["peers"]["dtypes"])
@@ -479,7 +506,17 @@ def verify_pdf(pdf: str | Path, *, data: str | Path | None = None, policy: str |
         return result
     result.manifest, result.kind = manifest, manifest.get("kind", "")
     _integrity(result, files, xmp)
+    unused = {"portfolio_pack": {"--data": data, "--model": model}, "model_validation": {"--model": model}}
+    for option, value in unused.get(result.kind, {}).items():
+        if value is not None:  # say so rather than claim to have used it
+            result.checks.append(Check("option", "option.unused", False, {"option": option}))
+            return result
     tmp = Path(tempfile.mkdtemp(prefix="riskbook-verify-", dir=workdir))
+    # the re-run is dated like the document (the scorecard's and the pack's dates are among the figures)
+    saved_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    date = manifest.get("document_date")
+    if date:
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(dt.datetime.fromisoformat(date.replace("Z", "+00:00")).timestamp()))
     try:
         if result.kind == "customer_report":
             new = _rerun_customer(result, files, tmp, data, policy, model)
@@ -500,6 +537,10 @@ def verify_pdf(pdf: str | Path, *, data: str | Path | None = None, policy: str |
         result.checks.append(Check("rerun", "rerun_failed", False, {"error": f"{type(exc).__name__}: {exc}"}))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if saved_epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved_epoch
     return result
 
 
@@ -511,9 +552,10 @@ def _key_figures(kind: str, old: dict[str, bytes], new: dict[str, bytes]) -> lis
         figs = [Figure("verify.key.auc_test", {}, _get(a, "discrimination", "test", "auc", "value"),
                        _get(b, "discrimination", "test", "auc", "value")),
                 Figure("verify.key.psi", {}, _get(a, "stability", "psi", "value"), _get(b, "stability", "psi", "value"))]
-        if "model/scorecard.json" in old:
-            figs.append(Figure("verify.key.model_checksum", {}, json.loads(old["model/scorecard.json"]).get("checksum"),
-                               json.loads(new["model/scorecard.json"]).get("checksum")))
+        figs.append(Figure("verify.key.gini_test", {}, _get(a, "discrimination", "test", "gini", "value"),
+                           _get(b, "discrimination", "test", "gini", "value")))
+        figs.append(Figure("verify.key.selected", {}, ", ".join(_get(a, "model", "selected") or []),
+                           ", ".join(_get(b, "model", "selected") or [])))
         return figs
     a, b = json.loads(old["portfolio.json"]), json.loads(new["portfolio.json"])
     figs = [Figure("verify.key.customers", {}, len(a.get("customers", [])), len(b.get("customers", [])))]
@@ -580,7 +622,7 @@ def verification_lines(result: Verification, lang: str | None = None) -> list[st
     else:
         lines.append(t("verify.result.failed", files=len(result.failed("file")) + len(result.failed("xmp"))
                        + len(result.failed("pdfa")), inputs=len(result.failed("input")) + len(result.failed("policy"))
-                       + len(result.failed("model")), figures=len(result.differences)
+                       + len(result.failed("model")) + len(result.failed("option")), figures=len(result.differences)
                        + sum(not f.ok for f in result.figures)))
     return lines
 

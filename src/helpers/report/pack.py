@@ -565,12 +565,13 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     files = describe(_pack_evidence(out_dir, digests, previous_path if previous is not None else None,
                                     matrix_path if matrix else None, policy_bytes, pack_json), lang)
     context = {"pack": pack, "w": words, "generated": generated, "lang": lang, "sources": len(digests),
-               "evidence": evidence_rows(files, lang),
+               "evidence": _collapsed_rows(files, lang, tx),
                "document": document_meta(lang, date, author=policy_company,
                                          keywords=[tx.t("doc.keywords.pack"), pack.get("as_of")])}
     html = render_html(context, template="portfolio.html.j2", templates=templates)
     info = DocumentInfo("portfolio_pack", html_lang(lang), date, {"asOf": str(pack.get("as_of") or ""),
-                                                                   "policyVersion": str(pack["policy_version"] or "")})
+                                                                   "policyVersion": str(pack["policy_version"] or "")},
+                        tx.t("evidence.role.manifest"))
 
     def manifest(fonts):
         return evidence_manifest("portfolio_pack", files, fonts, as_of=pack.get("as_of"), lang=lang,
@@ -584,6 +585,18 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     atomic_write_bytes(paths["xlsx"], pack_workbook(pack, words, tx))
     atomic_write_bytes(paths["json"], pack_json)
     return paths
+
+
+def _collapsed_rows(files: list[EvidenceFile], lang: str, tx: Text) -> list[dict]:
+    """The appendix's rows of the pack's attachments, its customer summaries in one row (the manifest and
+    the pack's ``sources`` give each one's SHA-256): thousands of customers must not make thousands of rows."""
+    rows = evidence_rows([f for f in files if f.role != "customer_summary"], lang)
+    summaries = [f for f in files if f.role == "customer_summary"]
+    if summaries:
+        rows.insert(0, {"name": "customers/*/summary.json",
+                        "what": tx.t("evidence.role.customer_summaries", n=tx.f.number(len(summaries), 0)),
+                        "bytes": sum(len(f.data) for f in summaries), "sha256": tx.t("appendix.evidence.each_in_manifest")})
+    return rows
 
 
 def _pack_evidence(out_dir: Path, digests: dict[str, str], previous: Path | None, matrix: Path | None,

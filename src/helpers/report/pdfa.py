@@ -103,12 +103,15 @@ class DocumentInfo:
         The document's date (UTC): creation and modification date, and every attachment's date.
     properties : dict of str to str
         riskbook's own XMP properties (``customerId``, ``asOf``, ...); names are XML local names.
+    manifest_description : str
+        What a PDF reader shows beside the manifest attachment, in the document's language.
     """
 
     kind: str
     lang: str
     date: dt.datetime
     properties: dict[str, str] = field(default_factory=dict)
+    manifest_description: str = "riskbook provenance manifest"
 
     @property
     def iso_date(self) -> str:
@@ -161,7 +164,7 @@ def write_pdfa(html: str, target: str | Path, *, base_url: str | Path, info: Doc
     files = [Attachment(string=a.data, name=a.name, description=a.description, created=date, modified=date,
                         relationship=a.relationship) for a in attachments]
     if manifest is not None:
-        files.append(Attachment(string=placeholder, name=MANIFEST_NAME, description="riskbook provenance manifest",
+        files.append(Attachment(string=placeholder, name=MANIFEST_NAME, description=info.manifest_description,
                                 created=date, modified=date, relationship="Supplement"))
     done: dict = {}
 
@@ -170,7 +173,7 @@ def write_pdfa(html: str, target: str | Path, *, base_url: str | Path, info: Doc
         fonts = _fonts(document)
         data = None
         if manifest is not None:
-            done["manifest"] = manifest(fonts)
+            done["manifest"] = {**manifest(fonts), "document_date": info.iso_date}
             data = (json.dumps(done["manifest"], indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
             _replace_attachment(pdf, placeholder, data)
         _extend_xmp(pdf, info, sha256_hex(data) if data is not None else "")

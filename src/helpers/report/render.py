@@ -115,7 +115,8 @@ def render_report(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
     info = DocumentInfo("customer_report", html_lang(lang), date,
                         {"customerId": str(s.get("customer_id", "")), "asOf": str(s.get("as_of", "")),
                          "modelVersion": str(s.get("model_version") or ""),
-                         "policyVersion": str(context["profile"]["provenance"].get("policy_version") or "")})
+                         "policyVersion": str(context["profile"]["provenance"].get("policy_version") or "")},
+                        text_for(lang).t("evidence.role.manifest"))
     return render_pdf(html, customer_dir / "report.pdf", base_url=templates, info=info, attachments=files,
                       manifest=manifest)
 
@@ -162,5 +163,6 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
     html = render_html(context, template="model_validation.html.j2", templates=templates)
     target = Path(target) if target else model_dir.parent / "model_validation.pdf"
     info = DocumentInfo("model_validation", html_lang(lang), date,
-                        {"modelVersion": str((pack.get("model") or {}).get("version") or ""), "asOf": str(as_of or "")})
+                        {"modelVersion": str((pack.get("model") or {}).get("version") or ""), "asOf": str(as_of or "")},
+                        text_for(lang).t("evidence.role.manifest"))
     return render_pdf(html, target, base_url=templates, info=info, attachments=files, manifest=manifest)
