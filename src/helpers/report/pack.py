@@ -565,7 +565,7 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
     files = describe(_pack_evidence(out_dir, digests, previous_path if previous is not None else None,
                                     matrix_path if matrix else None, policy_bytes, pack_json), lang)
     context = {"pack": pack, "w": words, "generated": generated, "lang": lang, "sources": len(digests),
-               "evidence": _collapsed_rows(files, lang, tx),
+               "evidence": _collapsed_rows(files, lang, tx), "evidence_count": len(files),
                "document": document_meta(lang, date, author=policy_company,
                                          keywords=[tx.t("doc.keywords.pack"), pack.get("as_of")])}
     html = render_html(context, template="portfolio.html.j2", templates=templates)
