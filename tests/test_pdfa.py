@@ -340,7 +340,7 @@ def _small_document(target: Path) -> Path:
     from helpers.report.render import document_meta, render_html, render_pdf
 
     date = generated_at(AS_OF)
-    html = render_html({"lang": "en", "document": document_meta("en", date, author="Test Co", keywords=["k"])},
+    html = render_html({"lang": "en", "document": document_meta("en", author="Test Co", keywords=["k"])},
                        template="base.html.j2")
     info = DocumentInfo("document", "en", date)
     return render_pdf(html, target, info=info, attachments=[EvidenceFile("a.txt", b"x", "Data", "input")])

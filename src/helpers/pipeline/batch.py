@@ -38,8 +38,9 @@ from ..report.formatting import check_language
 from ..report.context import merge_summaries
 from ..report.render import render_report, render_validation
 from ..report.pack import write_portfolio_pack
-from ..report.evidence import customer_evidence, model_evidence, model_manifest, normalize_notebook
-from ..report.provenance import evidence_manifest, git_revision
+from ..report.evidence import (customer_evidence, customer_manifest, model_evidence, model_manifest,
+                               normalize_notebook)
+from ..report.provenance import git_revision
 from ..scoring.scorecard import load_scorecard
 from .engines import ENGINES, execute_notebook, kernel_pool, notebook_path
 from .executors import make_executor
@@ -139,8 +140,8 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
         summary.update(status="ok", lang=lang, inputs_sha256=inputs_sha256, code_sha256=code_sha256)
         write_json(staging / "summary.json", summary)
         t0 = time.perf_counter()
-        names = {str(staging): f"<out>/{target.name}", str(out_dir): "<out>", snapshot: "<snapshot>",
-                 str(PROJECT_ROOT): "<riskbook>", **({model: "<model>"} if model else {})}
+        names = _logical_paths(out_dir, snapshot, {str(staging): f"<out>/{target.name}",
+                                                   **({model: "<model>"} if model else {})})
         for item in executed:
             normalize_notebook(staging / "notebooks" / item["name"], names)
         portfolio = _snapshot_portfolio(snapshot)
@@ -148,17 +149,9 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
                                          previous=params["previous"])
         provenance = {"code_sha256": code_sha256, "riskbook_version": riskbook_version(),
                       "git_revision": git_revision(), "libraries": library_report(), "command": command}
-
-        def manifest(fonts, files=files):
-            return evidence_manifest(
-                "customer_report", files, fonts, customer_id=customer_id, name=name, as_of=as_of, lang=lang,
-                parameters={"customer_id": customer_id, "as_of": as_of, "lang": lang,
-                            "notebooks": [item["name"] for item in executed]},
-                data={"source": portfolio.label, "tables_sha256": dict(portfolio.input_hashes),
-                      "report_inputs_sha256": inputs_sha256},
-                policy={"version": portfolio.policy.policy_version, "sha256": portfolio.policy.sha256},
-                model=facts["model"], context=facts["context"], code_sha256=code_sha256, command=command)
-
+        manifest = customer_manifest(portfolio, files, facts, customer_id=customer_id, name=name, lang=lang,
+                                     notebooks=[item["name"] for item in executed],
+                                     report_inputs_sha256=inputs_sha256, code_sha256=code_sha256, command=command)
         pdf = render_report(staging, lang=lang, provenance=provenance, evidence=files, manifest=manifest,
                             author=portfolio.policy.company)
         run.timings["render"] = round(time.perf_counter() - t0, 3)
@@ -184,6 +177,12 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
     else:
         _swap_into_place(staging, target)
     return run
+
+
+def _logical_paths(out: Path, snapshot: str, extra: dict[str, str]) -> dict[str, str]:
+    """Machine path → logical name, for the executed notebooks a report attaches (see
+    :func:`helpers.report.evidence.normalize_notebook`)."""
+    return {str(out): "<out>", snapshot: "<snapshot>", str(PROJECT_ROOT): "<riskbook>", **extra}
 
 
 @lru_cache(maxsize=1)
@@ -271,8 +270,7 @@ def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, lang: str = "e
         sc = load_scorecard(staging / "scorecard.json")
         run.model_version = sc.model_version_
         run.checksum = read_json(staging / "scorecard.json")["checksum"]
-        normalize_notebook(notebook, {str(staging): "<out>/model", str(out): "<out>", snapshot: "<snapshot>",
-                                      str(PROJECT_ROOT): "<riskbook>"})
+        normalize_notebook(notebook, _logical_paths(out, snapshot, {str(staging): "<out>/model"}))
         files, facts = model_evidence(portfolio, staging)
         manifest = model_manifest(portfolio, files, facts, model_version=run.model_version, checksum=run.checksum,
                                   lang=lang, code_sha256=code_digest((MODEL_NOTEBOOK,)))

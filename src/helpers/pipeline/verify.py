@@ -45,7 +45,7 @@ from ..data.validate import validate_tables
 from ..exceptions import RiskbookError
 from ..report.context import merge_summaries
 from ..report.evidence import CONTEXT_FILES, csv_bytes, read_frame
-from ..report.messages import catalogue, messages
+from ..report.messages import messages
 from ..report.pack import write_portfolio_pack
 from ..report.pdfa import MANIFEST_NAME
 from ..report.provenance import FORMAT
@@ -406,29 +406,24 @@ def read_results(folder: Path) -> dict:
 
 
 def _rerun_model(result: Verification, files: dict[str, bytes], work: Path, data, policy) -> dict[str, bytes]:
-
     m = result.manifest
     as_of = m["as_of"]
     policy_path = _policy(result, work, files, policy)
     pol = load_policy(policy_path)
-    if data is not None:
+    folder = work / "data"
+    folder.mkdir()
+    (folder / "outcomes.csv").write_bytes(files["inputs/outcomes.csv"])
+    raw, _ = read_tables(folder)
+    tables, problems = validate_tables(raw, pol, as_of=as_of, source="outcomes.csv")
+    bad = [p for p in problems if p.severity == "error" and p.table == "outcomes"]
+    if bad:
+        raise RiskbookError("; ".join(str(p) for p in bad[:5]))
+    history = Portfolio(tables, pol, [], "outcomes.csv", pd.Timestamp(as_of), {})
+    if data is not None:  # the data given, compared with the attached history as validated values
         portfolio = load_portfolio(data, policy_path, as_of=as_of)
-        new_history = csv_bytes(portfolio.raw["outcomes"])
-        if new_history != files.get("inputs/outcomes.csv"):
-            result.checks.append(Check("input", "input.differs", False, {
-                "table": "outcomes", "detail": _first_difference(files["inputs/outcomes.csv"], new_history)}))
-        else:
-            result.checks.append(Check("input", "input.same", True, {"table": "outcomes"}))
+        _input_checks(result, _typed_rows(history, "", ("outcomes",)), _typed_rows(portfolio, "", ("outcomes",)))
     else:
-        folder = work / "data"
-        folder.mkdir()
-        (folder / "outcomes.csv").write_bytes(files["inputs/outcomes.csv"])
-        raw, _ = read_tables(folder)
-        tables, problems = validate_tables(raw, pol, as_of=as_of, source="outcomes.csv")
-        bad = [p for p in problems if p.severity == "error" and p.table == "outcomes"]
-        if bad:
-            raise RiskbookError("; ".join(str(p) for p in bad[:5]))
-        portfolio = Portfolio(tables, pol, [], "outcomes.csv", pd.Timestamp(as_of), {})
+        portfolio = history
         ctx = (m.get("context") or {})["characteristics"]
         current = read_frame(files[ctx["file"]], ctx["dtypes"]).set_index("customer_id")
         portfolio.preset("characteristics", current)
@@ -606,7 +601,7 @@ def verification_lines(result: Verification, lang: str | None = None) -> list[st
     if result.figures:
         lines.append(t("verify.figures.title"))
         for f in result.figures:
-            label = t(f.key, **f.args) if f.key in _known(lang) else f.key
+            label = t(f.key, **f.args) if f.key in t else f.key
             mark = t("verify.figure.ok") if f.ok else t("verify.figure.differs")
             lines.append(f"  {mark:<8} {label}: {_show(f.old)} → {_show(f.new)}")
     if result.compared:
@@ -625,10 +620,6 @@ def verification_lines(result: Verification, lang: str | None = None) -> list[st
                        + len(result.failed("model")) + len(result.failed("option")), figures=len(result.differences)
                        + sum(not f.ok for f in result.figures)))
     return lines
-
-
-def _known(lang: str) -> set:
-    return set(catalogue(lang))
 
 
 def _show(value) -> str:

@@ -41,7 +41,7 @@ from .pdfa import EvidenceFile
 from .provenance import FORMAT, evidence_manifest, git_revision
 
 __all__ = ["FORMAT", "MODEL_ATTACH_MAX_BYTES", "git_revision", "csv_bytes", "frame_dtypes", "read_frame",
-           "normalize_notebook", "customer_evidence", "model_evidence", "model_manifest", "results_evidence", "evidence_manifest",
+           "normalize_notebook", "customer_evidence", "customer_manifest", "model_evidence", "model_manifest", "results_evidence", "evidence_manifest",
            "CONTEXT_FILES"]
 
 #: A scorecard artifact larger than this is recorded by its SHA-256 instead of attached.
@@ -201,17 +201,38 @@ def model_evidence(portfolio, folder: str | Path, *, notebooks: bool = True) -> 
     return files, facts
 
 
+def _source_facts(portfolio) -> dict:
+    """What every manifest says of the data and policy a document rests on."""
+    return {"data": {"source": portfolio.label, "tables_sha256": dict(portfolio.input_hashes)},
+            "policy": {"version": portfolio.policy.policy_version, "sha256": portfolio.policy.sha256}}
+
+
+def customer_manifest(portfolio, files: list[EvidenceFile], facts: dict, *, customer_id: str, name: str, lang: str,
+                      notebooks: list[str], report_inputs_sha256: str, code_sha256: str, command: str):
+    """The manifest builder (``fonts → dict``) of a customer report; ``facts`` from :func:`customer_evidence`."""
+    as_of = f"{portfolio.as_of:%Y-%m-%d}"
+    source = _source_facts(portfolio)
+    source["data"]["report_inputs_sha256"] = report_inputs_sha256
+
+    def manifest(fonts):
+        return evidence_manifest(
+            "customer_report", files, fonts, customer_id=customer_id, name=name, as_of=as_of, lang=lang,
+            parameters={"customer_id": customer_id, "as_of": as_of, "lang": lang, "notebooks": notebooks},
+            **source, model=facts["model"], context=facts["context"], code_sha256=code_sha256, command=command)
+
+    return manifest
+
+
 def model_manifest(portfolio, files: list[EvidenceFile], facts: dict, *, model_version: str, checksum: str,
                    lang: str, code_sha256: str = ""):
-    """The manifest builder (``fonts → dict``) of a model validation report."""
+    """The manifest builder (``fonts → dict``) of a model validation report; ``facts`` from :func:`model_evidence`."""
     as_of = f"{portfolio.as_of:%Y-%m-%d}"
 
     def manifest(fonts):
         return evidence_manifest(
             "model_validation", files, fonts, as_of=as_of, lang=lang, parameters={"as_of": as_of, "lang": lang},
-            data={"source": portfolio.label, "tables_sha256": dict(portfolio.input_hashes)},
-            policy={"version": portfolio.policy.policy_version, "sha256": portfolio.policy.sha256},
-            model={"version": model_version, "checksum": checksum}, context=facts["context"], code_sha256=code_sha256)
+            **_source_facts(portfolio), model={"version": model_version, "checksum": checksum},
+            context=facts["context"], code_sha256=code_sha256)
 
     return manifest
 

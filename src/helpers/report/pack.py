@@ -566,7 +566,7 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
                                     matrix_path if matrix else None, policy_bytes, pack_json), lang)
     context = {"pack": pack, "w": words, "generated": generated, "lang": lang, "sources": len(digests),
                "evidence": _collapsed_rows(files, lang, tx), "evidence_count": len(files),
-               "document": document_meta(lang, date, author=policy_company,
+               "document": document_meta(lang, author=policy_company,
                                          keywords=[tx.t("doc.keywords.pack"), pack.get("as_of")])}
     html = render_html(context, template="portfolio.html.j2", templates=templates)
     info = DocumentInfo("portfolio_pack", html_lang(lang), date, {"asOf": str(pack.get("as_of") or ""),
@@ -590,7 +590,7 @@ def write_portfolio_pack(out_dir: str | Path, *, lang: str, base_currency: str, 
 def _collapsed_rows(files: list[EvidenceFile], lang: str, tx: Text) -> list[dict]:
     """The appendix's rows of the pack's attachments, its customer summaries in one row (the manifest and
     the pack's ``sources`` give each one's SHA-256): thousands of customers must not make thousands of rows."""
-    rows = evidence_rows([f for f in files if f.role != "customer_summary"], lang)
+    rows = evidence_rows([f for f in files if f.role != "customer_summary"])
     summaries = [f for f in files if f.role == "customer_summary"]
     if summaries:
         rows.insert(0, {"name": "customers/*/summary.json",

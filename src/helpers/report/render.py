@@ -6,7 +6,6 @@ language's :class:`~helpers.report.formatting.Formatter`, and ``t()`` looks up t
 """
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,16 +84,15 @@ def describe(files: list[EvidenceFile], lang: str) -> list[EvidenceFile]:
     return out
 
 
-def evidence_rows(files: list[EvidenceFile], lang: str) -> list[dict]:
-    """The appendix's table of attachments: file, what it is, size and SHA-256."""
-    return [{"name": f.name, "what": f.description, "bytes": len(f.data), "sha256": f.sha256}
-            for f in describe(files, lang)]
+def evidence_rows(files: list[EvidenceFile]) -> list[dict]:
+    """The appendix's table of attachments (already through :func:`describe`): file, what it is, size and SHA-256."""
+    return [{"name": f.name, "what": f.description, "bytes": len(f.data), "sha256": f.sha256} for f in files]
 
 
-def document_meta(lang: str, date: dt.datetime, *, author: str, keywords: list[str]) -> dict:
-    """What the HTML head declares for the PDF's metadata: author, keywords and the document date."""
-    iso = date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"author": author or text_for(lang).t("doc.brand"), "keywords": [k for k in keywords if k], "date": iso}
+def document_meta(lang: str, *, author: str, keywords: list[str]) -> dict:
+    """What the HTML head declares for the PDF's metadata: author and keywords (the dates are the
+    :class:`~helpers.report.pdfa.DocumentInfo`'s, set by :func:`~helpers.report.pdfa.write_pdfa`)."""
+    return {"author": author or text_for(lang).t("doc.brand"), "keywords": [k for k in keywords if k]}
 
 
 def render_report(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, provenance: dict | None = None,
@@ -107,10 +105,10 @@ def render_report(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
     context = build_context(customer_dir, lang=lang, provenance=provenance)
     s = context["summary"]
     date = generated_at(s.get("as_of"))
-    context["document"] = document_meta(lang, date, author=author, keywords=[
+    context["document"] = document_meta(lang, author=author, keywords=[
         text_for(lang).t("doc.keywords.report"), s.get("customer_id"), s.get("grade"), s.get("as_of")])
     files = describe(list(evidence), lang)
-    context["evidence"] = evidence_rows(files, lang)
+    context["evidence"] = evidence_rows(files)
     html = render_html(context, templates=templates)
     info = DocumentInfo("customer_report", html_lang(lang), date,
                         {"customerId": str(s.get("customer_id", "")), "asOf": str(s.get("as_of", "")),
@@ -157,8 +155,8 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
     date = generated_at(as_of)
     files = describe(list(evidence), lang)
     context = {"pack": validation_text(pack, text_for(lang)), "charts": chart_uris(model_dir),
-               "generated": date_text(date, lang), "lang": lang, "evidence": evidence_rows(files, lang),
-               "document": document_meta(lang, date, author=author, keywords=[
+               "generated": date_text(date, lang), "lang": lang, "evidence": evidence_rows(files),
+               "document": document_meta(lang, author=author, keywords=[
                    text_for(lang).t("doc.keywords.validation"), (pack.get("model") or {}).get("version")])}
     html = render_html(context, template="model_validation.html.j2", templates=templates)
     target = Path(target) if target else model_dir.parent / "model_validation.pdf"
