@@ -83,3 +83,6 @@ def scorecard(portfolio):
     from helpers.scoring.development import develop_scorecard
 
     return develop_scorecard(portfolio)[0]
+
+
+from servers import browser, page, postgres_db, postgres_url  # noqa: E402,F401  real servers, see tests/servers.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["RiskbookError", "PolicyError", "InputError", "Problem", "ValidationError",
-           "NotebookError", "KernelError", "RenderError", "ModelError"]
+           "NotebookError", "KernelError", "RenderError", "ModelError", "OrderError", "DecisionLogError"]
 
 
 class RiskbookError(Exception):
@@ -110,3 +110,18 @@ class RenderError(RiskbookError):
 
 class ModelError(RiskbookError):
     """A scoring model cannot be fitted, or its artifact cannot be trusted."""
+
+
+class OrderError(RiskbookError):
+    """An order check, release or rejection cannot be done as asked. ``code`` is stable
+    (``unknown_customer``, ``invalid_amount``, ``unknown_currency``, ``invalid_due_days``, ``invalid_id``,
+    ``unknown_entry``, ``not_pending``, ``reason_required``, ``unknown_order``, ...); ``args`` are its
+    figures; the text is made in the caller's language from the message catalogue (``error.<code>``)."""
+
+    def __init__(self, code: str, message: str = "", **args):
+        self.code, self.args_ = code, args
+        super().__init__(message or code)
+
+
+class DecisionLogError(RiskbookError):
+    """The decision log database cannot be opened or has a schema this riskbook does not know."""

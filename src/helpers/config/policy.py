@@ -17,7 +17,8 @@ from ..exceptions import PolicyError
 from .paths import file_sha256
 
 __all__ = ["Policy", "Industry", "Threshold", "Text", "TEXT_LANGUAGES", "WARNING_RULES", "RISKS", "MonitoringSettings",
-           "AssessmentSettings", "RiskProfileSettings", "LevelThreshold", "load_policy"]
+           "AssessmentSettings", "RiskProfileSettings", "LevelThreshold", "OrderCheckSettings", "OrderRule",
+           "ORDER_RULES", "load_policy"]
 
 #: The languages every text of the policy carries (grade names, option labels, clauses, ...).
 TEXT_LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -588,6 +589,53 @@ class Threshold(_Strict):
         return "red" if value > self.max else "amber" if value > self.warn else "green"
 
 
+class OrderRule(_Strict):
+    """One rule of the order-entry check: whether it is on, what a firing does, and its parameter.
+
+    ``action``: ``hold`` (a credit manager may release the order) or ``escalate`` (it needs a credit
+    manager's decision and counts as an override when released). Parameters a rule does not use are
+    ignored; :mod:`helpers.decisions.order_check` says what each rule reads (``share``, ``days``,
+    ``severity``).
+    """
+
+    enabled: bool = True
+    action: Literal["hold", "escalate"] = "hold"
+    share: float | None = Field(None, gt=0)
+    days: float | None = Field(None, ge=0)
+    severity: Severity | None = None
+
+
+#: The order-entry rules riskbook knows (the policy's ``order_check.rules`` keys).
+ORDER_RULES = ("no_report", "over_limit", "far_over_limit", "large_order", "beyond_terms", "overdue_items",
+               "long_overdue_items", "severe_warnings", "review_overdue")
+
+
+class OrderCheckSettings(_Strict):
+    """The credit check at order entry (``riskbook check-order``, ``riskbook serve``).
+
+    ``report_max_days``: a customer's report older than this many days (its as-of date to the day of
+    the order) is not current. ``recent_days``: how far back the reports list the order log's holds,
+    releases and rejections.
+    """
+
+    report_max_days: int = Field(92, ge=1)
+    recent_days: int = Field(90, ge=1)
+    rules: dict[str, OrderRule] = {}
+
+    @model_validator(mode="after")
+    def _known(self) -> "OrderCheckSettings":
+        unknown = sorted(set(self.rules) - set(ORDER_RULES))
+        if unknown:
+            raise ValueError(f"unknown order-check rule(s) {', '.join(unknown)}; known: {', '.join(ORDER_RULES)}")
+        needs = {"far_over_limit": "share", "overdue_items": "days", "long_overdue_items": "days",
+                 "severe_warnings": "severity"}
+        lacking = [f"{name} ({field})" for name, field in needs.items()
+                   if name in self.rules and self.rules[name].enabled and getattr(self.rules[name], field) is None]
+        if lacking:
+            raise ValueError(f"order-check rule(s) {', '.join(lacking)} need their parameter")
+        return self
+
+
 class BatchSettings(_Strict):
     """How the batch runs notebooks: the longest one notebook may take before its customer fails."""
 
@@ -616,6 +664,7 @@ class Policy(_Strict):
     assessment: AssessmentSettings | None = None
     risk_profile: RiskProfileSettings = RiskProfileSettings()
     batch: BatchSettings = BatchSettings()
+    order_check: OrderCheckSettings = OrderCheckSettings()
     source: str = ""
     sha256: str = ""
 

@@ -1,0 +1,361 @@
+"""The order decision log: every order check and every credit manager's release or rejection, in a
+database (SQLite by default, PostgreSQL through an SQLAlchemy URL).
+
+Tables (schema version :data:`SCHEMA_VERSION`, created and checked when the log opens):
+
+``riskbook_schema``
+    the schema version, one row per version applied.
+``order_log``
+    the log itself, **append-only**: riskbook only inserts, and database triggers refuse ``UPDATE``,
+    ``DELETE`` (and on PostgreSQL ``TRUNCATE``) from anyone. One row per event: ``check`` (outcome
+    ``approve``, ``hold`` or ``escalate``), ``release`` and ``reject`` (by a credit manager, with the
+    mandatory reason, referring to the check), ``close`` (the order was ``invoiced`` or ``cancelled``).
+``open_orders``
+    a projection of the log: the credit part of every order approved (or released) and not yet closed.
+    It is rebuilt from the log by :meth:`DecisionLog.rebuild_open_orders`, which the tests compare.
+``credit_exposure``
+    one row per customer that a writer locks (``SELECT … FOR UPDATE`` on PostgreSQL) for the length of
+    its transaction, so that two checks of the same customer never both count the same headroom. On
+    SQLite every writing transaction starts with ``BEGIN IMMEDIATE``, which takes the database's one
+    write lock (WAL journal, ``synchronous=FULL``: a commit is on disk before the answer leaves).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, func, insert,
+                        inspect, select, text)
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from ..exceptions import DecisionLogError
+
+__all__ = ["DecisionLog", "SCHEMA_VERSION", "KINDS", "default_log_url", "utc_now"]
+
+SCHEMA_VERSION = 1
+#: Kinds of log entry and their outcomes.
+KINDS = {"check": ("approve", "hold", "escalate"), "release": ("released",), "reject": ("rejected",),
+         "close": ("invoiced", "cancelled")}
+PENDING = ("hold", "escalate")
+
+_meta = MetaData()
+_schema = Table("riskbook_schema", _meta, Column("version", Integer, primary_key=True),
+                Column("applied_at", String(40), nullable=False))
+_log = Table(
+    "order_log", _meta,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),            # ISO 8601, UTC, microseconds: sorts as it reads
+    Column("kind", String(16), nullable=False),
+    Column("order_id", String(64), nullable=False, index=True),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("amount", Float), Column("currency", String(3)), Column("due_days", Float),
+    Column("credit_amount", Float), Column("limit_currency", String(3)),
+    Column("refers_to", Integer, index=True),          # the check a release, rejection or close answers
+    Column("actor", String(128), nullable=False),
+    Column("note", Text),                               # a credit manager's reason
+    Column("reasons", Text, nullable=False),            # JSON list of {code, action, args}
+    Column("figures", Text, nullable=False),            # JSON dict of the numbers
+    Column("report_as_of", String(10)), Column("policy_version", String(64)), Column("model_version", String(64)),
+)
+_open = Table("open_orders", _meta,
+              Column("order_id", String(64), primary_key=True),
+              Column("customer_id", String(64), nullable=False, index=True),
+              Column("credit_amount", Float, nullable=False),
+              Column("limit_currency", String(3)),
+              Column("entry_id", Integer, nullable=False))
+_exposure = Table("credit_exposure", _meta, Column("customer_id", String(64), primary_key=True),
+                  Column("last_entry_id", Integer))
+
+_SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS order_log_no_{op.lower()} BEFORE {op} ON order_log "
+    f"BEGIN SELECT RAISE(ABORT, 'order_log is append-only'); END" for op in ("UPDATE", "DELETE")]
+_PG_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION riskbook_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'order_log is append-only'; END $$",
+    "CREATE TRIGGER order_log_no_change BEFORE UPDATE OR DELETE ON order_log "
+    "FOR EACH ROW EXECUTE FUNCTION riskbook_append_only()",
+    "CREATE TRIGGER order_log_no_truncate BEFORE TRUNCATE ON order_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION riskbook_append_only()",
+]
+
+
+def utc_now() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _stamp(at: dt.datetime) -> str:
+    if at.tzinfo is None:
+        raise DecisionLogError("log times must be timezone-aware")
+    return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def default_log_url(out: str | Path) -> str:
+    """The default decision log: ``<out>/decisions.sqlite``."""
+    return f"sqlite:///{Path(out).resolve() / 'decisions.sqlite'}"
+
+
+def _row(r) -> dict:
+    d = dict(r._mapping)
+    for key in ("reasons", "figures"):
+        if key in d and isinstance(d[key], str):
+            d[key] = json.loads(d[key])
+    return d
+
+
+class LogTransaction:
+    """What a writer may do inside :meth:`DecisionLog.transaction` (the customer's row is locked)."""
+
+    def __init__(self, conn: Connection, customer_id: str, at: dt.datetime):
+        self.conn, self.customer_id, self.at = conn, customer_id, at
+
+    def open_orders(self, exclude_order: str | None = None) -> float:
+        """Σ credit part of the customer's open orders (approved or released, not closed), leaving out
+        ``exclude_order`` (an order being re-checked replaces its earlier approval)."""
+        q = select(func.coalesce(func.sum(_open.c.credit_amount), 0.0)).where(_open.c.customer_id == self.customer_id)
+        if exclude_order is not None:
+            q = q.where(_open.c.order_id != exclude_order)
+        return float(self.conn.execute(q).scalar_one())
+
+    def open_order(self, order_id: str) -> dict | None:
+        """The open-order row of ``order_id``, or None."""
+        r = self.conn.execute(select(_open).where(_open.c.order_id == order_id)).first()
+        return dict(r._mapping) if r else None
+
+    def entry(self, entry_id: int) -> dict | None:
+        """One log entry, or None."""
+        r = self.conn.execute(select(_log).where(_log.c.entry_id == entry_id)).first()
+        return _row(r) if r else None
+
+    def answers(self, entry_id: int) -> list[dict]:
+        """Entries that answer check ``entry_id`` (its release, rejection or close)."""
+        rows = self.conn.execute(select(_log).where(_log.c.refers_to == entry_id).order_by(_log.c.entry_id))
+        return [_row(r) for r in rows]
+
+    def latest_check(self, order_id: str) -> dict | None:
+        """The order's latest check, or None."""
+        r = self.conn.execute(select(_log).where((_log.c.order_id == order_id) & (_log.c.kind == "check"))
+                              .order_by(_log.c.entry_id.desc()).limit(1)).first()
+        return _row(r) if r else None
+
+    def append(self, *, kind: str, order_id: str, outcome: str, actor: str, reasons=(), figures=None,
+               amount=None, currency=None, due_days=None, credit_amount=None, limit_currency=None,
+               refers_to=None, note=None, report_as_of=None, policy_version=None, model_version=None) -> int:
+        """Append one entry for the locked customer; returns its ``entry_id``."""
+        if outcome not in KINDS.get(kind, ()):
+            raise DecisionLogError(f"outcome {outcome!r} is not one of {kind!r}'s {KINDS.get(kind)}")
+        row = dict(at=_stamp(self.at), kind=kind, order_id=order_id, customer_id=self.customer_id, outcome=outcome,
+                   amount=amount, currency=currency, due_days=due_days, credit_amount=credit_amount,
+                   limit_currency=limit_currency, refers_to=refers_to, actor=actor, note=note,
+                   reasons=json.dumps(list(reasons), ensure_ascii=False, sort_keys=True),
+                   figures=json.dumps(figures or {}, ensure_ascii=False, sort_keys=True, allow_nan=False),
+                   report_as_of=report_as_of, policy_version=policy_version, model_version=model_version)
+        entry_id = int(self.conn.execute(insert(_log).returning(_log.c.entry_id), row).scalar_one())
+        self.conn.execute(_exposure.update().where(_exposure.c.customer_id == self.customer_id)
+                          .values(last_entry_id=entry_id))
+        return entry_id
+
+    def open(self, order_id: str, credit_amount: float, limit_currency: str | None, entry_id: int) -> None:
+        """Count ``order_id`` in the customer's open orders (replacing an earlier count of it)."""
+        self.close(order_id)
+        self.conn.execute(insert(_open), dict(order_id=order_id, customer_id=self.customer_id,
+                                              credit_amount=float(credit_amount), limit_currency=limit_currency,
+                                              entry_id=entry_id))
+
+    def close(self, order_id: str) -> bool:
+        """Stop counting ``order_id``; True when it was counted."""
+        return self.conn.execute(_open.delete().where(_open.c.order_id == order_id)).rowcount > 0
+
+
+class DecisionLog:
+    """The decision log at an SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://…``).
+
+    Opening it creates the schema in an empty database, or checks the version of an existing one.
+
+    Raises
+    ------
+    DecisionLogError
+        When the database cannot be reached, is not a riskbook log, or has another schema version.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 8):
+        self.url = str(url)
+        try:
+            parsed = make_url(self.url)
+        except Exception as exc:  # noqa: BLE001 - sqlalchemy raises ArgumentError and ValueError
+            raise DecisionLogError(f"not a database URL: {exc}") from None
+        self.dialect = parsed.get_backend_name()
+        self._lock = threading.Lock() if self.dialect == "sqlite" else None
+        try:
+            if self.dialect == "sqlite":
+                if parsed.database and parsed.database != ":memory:":
+                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                self._writer = self._sqlite_engine(parsed, immediate=True)
+                self._reader = self._sqlite_engine(parsed, immediate=False)
+            else:
+                self._writer = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+                self._reader = self._writer
+            self._ensure_schema()
+        except SQLAlchemyError as exc:
+            raise DecisionLogError(f"cannot open the decision log {self.label}: {type(exc).__name__}: "
+                                   f"{str(exc).splitlines()[0]}") from None
+
+    @property
+    def label(self) -> str:
+        """The URL without a password."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @staticmethod
+    def _sqlite_engine(url, *, immediate: bool) -> Engine:
+        engine = create_engine(url, poolclass=NullPool if url.database in (None, "", ":memory:") else None,
+                               connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # riskbook issues BEGIN itself (below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    def _ensure_schema(self) -> None:
+        with self._write() as conn:
+            if self.dialect == "postgresql":  # two services starting at once create the schema once
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+            names = set(inspect(conn).get_table_names())
+            if "riskbook_schema" not in names:
+                stray = names & {t.name for t in _meta.sorted_tables}
+                if stray:
+                    raise DecisionLogError(f"{self.label} has table(s) {', '.join(sorted(stray))} but no "
+                                           "riskbook_schema: not a riskbook decision log")
+                _meta.create_all(conn)
+                for sql in (_SQLITE_TRIGGERS if self.dialect == "sqlite" else _PG_TRIGGERS):
+                    conn.exec_driver_sql(sql)
+                conn.execute(insert(_schema), dict(version=SCHEMA_VERSION, applied_at=_stamp(utc_now())))
+                return
+            version = conn.execute(select(func.max(_schema.c.version))).scalar()
+            if version != SCHEMA_VERSION:
+                raise DecisionLogError(f"{self.label} has decision-log schema version {version}; this riskbook "
+                                       f"reads version {SCHEMA_VERSION}")
+            missing = {t.name for t in _meta.sorted_tables} - names
+            if missing:
+                raise DecisionLogError(f"{self.label} lacks table(s) {', '.join(sorted(missing))}")
+
+    @contextmanager
+    def _write(self):
+        if self._lock is not None:
+            with self._lock, self._writer.begin() as conn:
+                yield conn
+        else:
+            with self._writer.begin() as conn:
+                yield conn
+
+    @contextmanager
+    def transaction(self, customer_id: str, at: dt.datetime | None = None):
+        """A writing transaction with ``customer_id``'s exposure row locked until it commits.
+
+        Yields
+        ------
+        LogTransaction
+        """
+        at = at or utc_now()
+        with self._write() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("INSERT INTO credit_exposure (customer_id) VALUES (:c) ON CONFLICT DO NOTHING"),
+                             {"c": customer_id})
+            elif self.dialect == "sqlite":
+                conn.execute(text("INSERT OR IGNORE INTO credit_exposure (customer_id) VALUES (:c)"),
+                             {"c": customer_id})
+            else:  # pragma: no cover - other databases: plain insert when absent
+                if conn.execute(select(_exposure.c.customer_id).where(_exposure.c.customer_id == customer_id)).first() is None:
+                    conn.execute(insert(_exposure), {"customer_id": customer_id})
+            conn.execute(select(_exposure.c.customer_id).where(_exposure.c.customer_id == customer_id)
+                         .with_for_update()).first()
+            yield LogTransaction(conn, customer_id, at)
+
+    # ----------------------------------------------------------------------------------------- reading
+    def _read(self, query) -> list[dict]:
+        with self._reader.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def entries(self, customer_id: str | None = None, *, since: dt.datetime | None = None,
+                until: dt.datetime | None = None, kinds: tuple[str, ...] | None = None) -> list[dict]:
+        """Log entries, oldest first, of one customer (or all) with ``since <= at < until``."""
+        q = select(_log).order_by(_log.c.entry_id)
+        if customer_id is not None:
+            q = q.where(_log.c.customer_id == customer_id)
+        if since is not None:
+            q = q.where(_log.c.at >= _stamp(since))
+        if until is not None:
+            q = q.where(_log.c.at < _stamp(until))
+        if kinds is not None:
+            q = q.where(_log.c.kind.in_(kinds))
+        return self._read(q)
+
+    def entry(self, entry_id: int) -> dict | None:
+        """One log entry, or None."""
+        rows = self._read(select(_log).where(_log.c.entry_id == int(entry_id)))
+        return rows[0] if rows else None
+
+    def latest_check(self, order_id: str) -> dict | None:
+        """The latest check of ``order_id``, or None."""
+        rows = self._read(select(_log).where((_log.c.order_id == order_id) & (_log.c.kind == "check"))
+                          .order_by(_log.c.entry_id.desc()).limit(1))
+        return rows[0] if rows else None
+
+    def pending(self) -> list[dict]:
+        """The credit manager's queue: checks that held or escalated an order, not yet released,
+        rejected or closed, and not replaced by a later check of the same order; oldest first."""
+        answer = _log.alias("answer")
+        later = _log.alias("later")
+        q = (select(_log).where((_log.c.kind == "check") & _log.c.outcome.in_(PENDING))
+             .where(~select(answer.c.entry_id).where(answer.c.refers_to == _log.c.entry_id).exists())
+             .where(~select(later.c.entry_id).where((later.c.order_id == _log.c.order_id)
+                                                    & (later.c.entry_id > _log.c.entry_id)
+                                                    & later.c.kind.in_(("check", "close"))).exists())
+             .order_by(_log.c.entry_id))
+        return self._read(q)
+
+    def open_orders(self, customer_id: str | None = None) -> list[dict]:
+        """Rows of the open-order projection."""
+        q = select(_open).order_by(_open.c.entry_id)
+        if customer_id is not None:
+            q = q.where(_open.c.customer_id == customer_id)
+        return self._read(q)
+
+    def rebuild_open_orders(self) -> dict[str, float]:
+        """Open orders recomputed from the log alone: order → credit part. An order is open after a
+        check that approved it or a release of its check, until a later check that did not approve it,
+        a rejection or a close."""
+        out: dict[str, tuple[float, str]] = {}
+        checks: dict[int, dict] = {}
+        for e in self.entries():
+            if e["kind"] == "check":
+                checks[e["entry_id"]] = e
+                out.pop(e["order_id"], None)
+                if e["outcome"] == "approve":
+                    out[e["order_id"]] = e["credit_amount"]
+            elif e["kind"] == "release":
+                out[e["order_id"]] = checks[e["refers_to"]]["credit_amount"]
+            elif e["kind"] in ("reject", "close"):
+                out.pop(e["order_id"], None)
+        return dict(out)
+
+    def dispose(self) -> None:
+        """Close the database connections."""
+        self._writer.dispose()
+        if self._reader is not self._writer:
+            self._reader.dispose()
