@@ -84,7 +84,7 @@ def _has_server_programs(bindir: str | os.PathLike) -> bool:
     return all(os.access(Path(bindir) / name, os.X_OK) for name in ("initdb", "pg_ctl", "postgres"))
 
 
-def _postgres_bindir() -> Path | None:
+def postgres_bindir() -> Path | None:
     """The directory of ``initdb``/``pg_ctl``/``postgres``: ``pg_config --bindir`` if it holds
     them (Debian's libpq-dev ``pg_config`` may answer ``/usr/bin``, which does not), else the
     newest ``/usr/lib/postgresql/<version>/bin``."""
@@ -112,7 +112,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class _PostgresServer:
+class PostgresServer:
     """One private cluster: ``initdb``, ``start``, ``stop``; run as ``postgres`` under root."""
 
     def __init__(self, bindir: Path):
@@ -218,7 +218,7 @@ def postgres_url():
     """SQLAlchemy URL of the empty database ``riskbook_test`` on a private PostgreSQL server
     started for this session (see the module docstring)."""
     pytest.importorskip("psycopg", reason="psycopg (3) is needed to talk to the PostgreSQL test server")
-    bindir = _postgres_bindir()
+    bindir = postgres_bindir()
     if bindir is None:
         pytest.skip(f"PostgreSQL server programs (initdb, pg_ctl) not found: {_SETUP_HINT}")
     if os.geteuid() == 0:
@@ -228,7 +228,7 @@ def postgres_url():
             pytest.skip(f"running as root, but there is no '{SUPERUSER}' system user to run "
                         f"PostgreSQL as: {_SETUP_HINT}")
 
-    server = _PostgresServer(bindir)
+    server = PostgresServer(bindir)
     try:
         server.initdb()
         server.start()

@@ -12,7 +12,8 @@ import helpers
 
 PACKAGE = Path(helpers.__file__).resolve().parent
 #: Bottom first. A module may import from its own layer and from the layers before it.
-LAYERS = ("exceptions", "config", "data", "analysis", "scoring", "decisions", "report", "pipeline", "cli")
+LAYERS = ("exceptions", "config", "data", "analysis", "scoring", "decisions", "report", "pipeline", "service",
+          "cli")
 
 
 def _module_name(path: Path) -> str:

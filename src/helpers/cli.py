@@ -7,21 +7,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
 
 import pandas as pd
+import uvicorn
 
 from .config import DATA_SAMPLE, REPORTS_DIR
 from .data import load_portfolio
 from .data.sources import source_label
-from .exceptions import RiskbookError, ValidationError
+from .exceptions import OrderError, RiskbookError, ValidationError
 from .pipeline import run_batch
+from .pipeline.order_desk import OrderDesk
 from .pipeline.verify import verification_lines, verification_record, verify_pdf
 from .report.messages import messages
-from .report.formatting import LANGUAGES
+from .report.formatting import LANGUAGES, formatter
+from .report.orders import check_text, error_text
+from .service import create_app, load_keys, new_key
 
 __all__ = ["main"]
 
@@ -72,6 +78,38 @@ def _parser() -> argparse.ArgumentParser:
                        allow_abbrev=False)
     data_args(v)
     v.add_argument("--warnings", action="store_true", help="also list warnings")
+
+    def desk_args(sp):
+        sp.add_argument("--reports", default=str(REPORTS_DIR),
+                        help="the batch output to read the customers' state from (default: reports/)")
+        sp.add_argument("--data", default=None, help="data source for the ledger (default: the batch's)")
+        sp.add_argument("--policy", default=None, help="policy.yaml (default: beside the data)")
+        sp.add_argument("--log", default=None, help="decision log, an SQLAlchemy URL "
+                        "(default: sqlite:///<reports>/decisions.sqlite; PostgreSQL: postgresql+psycopg://…)")
+        sp.add_argument("--date", default=None, help="day of the orders YYYY-MM-DD (default: today)")
+        sp.add_argument("--lang", choices=sorted(LANGUAGES), default=None, help="language of the texts (default: en)")
+
+    o = sub.add_parser("check-order", help="credit check of one order at entry: approve, hold or escalate",
+                       allow_abbrev=False)
+    o.add_argument("customer", help="customer id")
+    o.add_argument("amount", help="order value")
+    o.add_argument("--currency", default=None, help="ISO 4217 currency of the amount (default: the customer's)")
+    o.add_argument("--due-days", default=None, help="days to the due date (default: the agreed terms)")
+    o.add_argument("--order-id", default=None, help="the ERP's order number (default: a new id)")
+    o.add_argument("--user", default=None, help="who asks, for the log (default: the login name)")
+    o.add_argument("--json", action="store_true", help="print the result as JSON")
+    desk_args(o)
+
+    s = sub.add_parser("serve", help="the order-check HTTP service and the credit manager's page", allow_abbrev=False)
+    desk_args(s)
+    s.add_argument("--keys", default=None, help="API key file (YAML; default: $RISKBOOK_KEYS); required")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+
+    k = sub.add_parser("key", help="make an API key for the service and add it to the key file", allow_abbrev=False)
+    k.add_argument("name", help="who holds the key (recorded as the actor of what it does)")
+    k.add_argument("--role", choices=("erp", "manager"), required=True, help="erp: check orders; manager: also release")
+    k.add_argument("--keys", required=True, help="the key file to add it to (created when absent)")
     return p
 
 
@@ -137,10 +175,91 @@ def _verify(args) -> int:
     return 0 if result.ok else 1
 
 
+def _day(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SystemExit(_fail(f"--date must be a date YYYY-MM-DD, not {value!r}")) from None
+
+
+def _check_order(args) -> int:
+    """``riskbook check-order``: 0 approved, 1 held or escalated, 2 the check could not be made."""
+    lang = args.lang or "en"
+    try:
+        on = _day(args.date)
+        desk = OrderDesk(args.reports, data=args.data, policy=args.policy, log=args.log)
+    except SystemExit as exc:
+        return int(exc.code)
+    except RiskbookError as exc:
+        return _fail(str(exc))
+    try:
+        result = desk.check(args.customer, args.amount, args.currency, args.due_days, args.order_id, on=on,
+                            actor=args.user or getpass.getuser())
+    except OrderError as exc:
+        return _fail(error_text(exc.code, exc.args_, lang))
+    finally:
+        desk.log.dispose()
+    shown = check_text(result, lang)
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False, indent=1, default=str))
+    else:
+        t, f, fig = messages(lang), formatter(lang), result["figures"]
+        ccy = fig.get("limit_currency") or result["currency"]
+        print(t("cli.order.outcome", outcome=shown["outcome_label"], headline=shown["headline"]))
+        if shown["reasons"]:
+            print(t("cli.order.reasons"))
+            for r in shown["reasons"]:
+                print(f"  [{r['code']}, {r['action_label']}] {r['text']}")
+        print(t("cli.order.figures", open_invoices=f.amount(fig["open_invoices"], ccy),
+                open_orders=f.amount(fig["open_orders"], ccy), credit=f.amount(fig["credit_amount"], ccy),
+                exposure_after=f.amount(fig["exposure_after"], ccy), limit=f.amount(fig["limit"], ccy)))
+        print(t("cli.order.entry", entry_id=result["entry_id"], log=desk.log.label))
+    return 0 if result["outcome"] == "approve" else 1
+
+
+def _serve(args) -> int:
+    """``riskbook serve``: runs until stopped."""
+    keys_file = args.keys or os.environ.get("RISKBOOK_KEYS")
+    if not keys_file:
+        return _fail("riskbook serve needs API keys (--keys FILE or $RISKBOOK_KEYS); make one with "
+                     "riskbook key NAME --role manager --keys FILE")
+    try:
+        on = _day(args.date)
+        keys = load_keys(keys_file)
+        desk = OrderDesk(args.reports, data=args.data, policy=args.policy, log=args.log)
+    except SystemExit as exc:
+        return int(exc.code)
+    except RiskbookError as exc:
+        return _fail(str(exc))
+    app = create_app(desk, keys, lang=args.lang or "en", today=(lambda: on) if on else dt.date.today)
+    print(f"riskbook serve: {len(desk.state.states)} customer reports from {args.reports}, decision log "
+          f"{desk.log.label}; http://{args.host}:{args.port}/manager", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _key(args) -> int:
+    try:
+        secret = new_key(args.keys, args.name, args.role)
+    except RiskbookError as exc:
+        return _fail(str(exc))
+    print(f"API key for {args.name} ({args.role}), shown once; its SHA-256 is now in {args.keys}:")
+    print(secret)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``riskbook`` command; returns the exit code."""
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
+    if args.command == "check-order":
+        return _check_order(args)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "key":
+        return _key(args)
     if getattr(args, "workers", None) is not None and args.workers < 1:
         return _fail("--workers must be at least 1")
     if getattr(args, "timeout", None) is not None and args.timeout <= 0:

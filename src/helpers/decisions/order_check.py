@@ -116,7 +116,8 @@ def _round(x: float) -> float:
 
 def evaluate_order(state: CustomerState | None, *, amount_limit_ccy: float, amount_base_ccy: float,
                    due_days: float, on: dt.date, items: OpenItems | None, open_orders: float,
-                   settings: OrderCheckSettings, large: LargeTransactionSettings) -> OrderCheck:
+                   settings: OrderCheckSettings, large: LargeTransactionSettings,
+                   base_currency: str = "") -> OrderCheck:
     """Apply the order-entry rules (see the module) to one order.
 
     Parameters
@@ -135,6 +136,8 @@ def evaluate_order(state: CustomerState | None, *, amount_limit_ccy: float, amou
         Credit part of the orders approved and not yet invoiced, in the limit's currency.
     settings, large : policy sections
         ``order_check`` and ``monitoring.large_transactions``.
+    base_currency : str
+        The policy's base currency (named in a large-order reason).
 
     Returns
     -------
@@ -183,7 +186,8 @@ def evaluate_order(state: CustomerState | None, *, amount_limit_ccy: float, amou
             tests["median"] = large.median_multiple
         if tests:
             fire("large_order", tests=sorted(tests), amount=_round(amount_limit_ccy),
-                 currency=state.limit_currency if state else None, **{f"{k}_threshold": v for k, v in tests.items()})
+                 currency=state.limit_currency if state else None, base_currency=base_currency,
+                 **{f"{k}_threshold": v for k, v in tests.items()})
     rule = _rule(settings, "beyond_terms")
     if rule and state is not None and due_days > state.terms_days + (rule.days or 0.0):
         fire("beyond_terms", due_days=due_days, terms_days=state.terms_days, tolerance_days=rule.days or 0.0)

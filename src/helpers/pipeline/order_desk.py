@@ -264,7 +264,7 @@ class OrderDesk:
             value = math.nan
         if isinstance(amount, bool) or not math.isfinite(value) or not 0 < value <= MAX_AMOUNT:
             raise OrderError("invalid_amount", f"amount must be a number above 0 and at most {MAX_AMOUNT:g}",
-                             value=str(amount)[:40], max=MAX_AMOUNT)
+                             value=str(amount)[:40], max=f"{MAX_AMOUNT:,.0f}")
         state = st.states.get(cid)
         currency = (currency or st.customers[cid]["currency"]).strip().upper()
         limit_ccy = state.limit_currency if state else st.customers[cid]["currency"]
@@ -291,7 +291,8 @@ class OrderDesk:
             result = evaluate_order(state, amount_limit_ccy=value * to_limit, amount_base_ccy=value * to_base,
                                     due_days=int(days), on=on, items=st.items.get(cid) if state else None,
                                     open_orders=open_orders, settings=settings,
-                                    large=st.policy.monitoring.large_transactions)
+                                    large=st.policy.monitoring.large_transactions,
+                                    base_currency=st.base_currency)
             figures = {**result.figures, "fx_rate": to_limit, "on": on.isoformat()}
             reasons = [r.to_dict() for r in result.reasons]
             entry_id = tx.append(kind="check", order_id=order_id, outcome=result.outcome, actor=actor,
