@@ -213,10 +213,11 @@ MONITORING = [
            "date it monitors."),
     ("params", 'customer_id = "CASE1"  # a customers.customer_id\n' + COMMON +
      '\nprevious = None  # summary.json of the previous run (grade downgrade, overdue review); None: none\n'
+     'order_log = None  # the batch\'s extract of the decision log (order holds, releases); None: no log\n'
      'lang = "en"  # language of the tables, charts and PDF: "en" or "zh"'),
     ("code", "import pandas as pd\n"
              "from IPython.display import display\n\n"
-             "from helpers import (charts, customer_output_dir, load_portfolio, load_previous, load_results,\n"
+             "from helpers import (charts, customer_output_dir, load_order_log, load_portfolio, load_previous, load_results,\n"
              "                     monitoring_section, monitoring_text, risk_profile, risk_profile_text, show_chart,\n"
              "                     save_result)"),
     ("md", "Load the data and the sections this one monitors (credit grade, limit, terms, insurance, review date)."),
@@ -224,7 +225,7 @@ MONITORING = [
              "out = customer_output_dir(output_dir, customer_id)\n"
              "saved = load_results(out)\n"
              "section = monitoring_section(portfolio, customer_id, saved[\"credit_scoring\"], saved[\"scenario_cases\"],\n"
-             "                             previous=load_previous(previous))\n"
+             "                             previous=load_previous(previous), order_log=load_order_log(order_log))\n"
              "words = monitoring_text(section, lang)  # the section in words, in the report's language"),
     ("md", "Receivables by aging bucket, and how the customer paid: DSO, days beyond terms, the payment index."),
     ("code", "display(pd.DataFrame(words[\"aging\"]).set_index(\"label\"))\n"

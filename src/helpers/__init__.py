@@ -14,7 +14,7 @@ kernel does not import Papermill, nbformat and jsonschema (whose format checkers
 """
 from .config import Policy, load_policy
 from .exceptions import InputError, NotebookError, PolicyError, Problem, RenderError, RiskbookError, ValidationError
-from .data import (CustomerData, Portfolio, customer_output_dir, customer_profile, load_portfolio, load_previous, load_results,
+from .data import (CustomerData, Portfolio, customer_output_dir, customer_profile, load_order_log, load_portfolio, load_previous, load_results,
                    model_output_dir, model_path, save_chart, save_result, show_chart)
 from .analysis import (CATALOGUE, altman_z, analyse_portfolio, compute_ratios, financial_section, policy_scenarios,
                        ratio_table, statement_summary, statement_table)
@@ -26,7 +26,7 @@ from .report import (charts, credit_text, decision_text, risk_profile_text, fina
 
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
            "NotebookError", "RenderError", "CustomerData", "Portfolio", "customer_profile", "load_portfolio",
-           "customer_output_dir", "model_output_dir", "model_path", "load_results", "load_previous", "save_chart", "show_chart", "save_result",
+           "customer_output_dir", "model_output_dir", "model_path", "load_results", "load_previous", "load_order_log", "save_chart", "show_chart", "save_result",
            "CATALOGUE", "compute_ratios", "altman_z", "analyse_portfolio", "financial_section", "ratio_frame",
            "ratio_table", "statement_summary", "statement_table", "policy_scenarios", "credit_section",
            "final_credit", "develop_scorecard", "load_scorecard", "validation_pack", "decision_section",

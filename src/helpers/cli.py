@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="approved scorecard artifact (JSON) to score with; default: fit and validate one on the "
                         "data's outcome history first")
 
+    b.add_argument("--log", default=None,
+                   help="order-check decision log (SQLAlchemy URL) whose recent holds and releases the reports show "
+                        "(default: <out>/decisions.sqlite when it exists)")
+
     c = sub.add_parser("verify", help="re-check a riskbook PDF from the evidence attached inside it", allow_abbrev=False)
     c.add_argument("pdf", help="a customer report, model_validation.pdf or portfolio.pdf written by riskbook")
     c.add_argument("--data", default=None, help="re-run on this data source instead of the attached extract")
@@ -297,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run_batch(portfolio, args.out, customers=customers, workers=args.workers, force=args.force,
                            progress=not args.no_progress, command=command, model=args.model, lang=args.lang,
-                           scheduler=args.scheduler, timeout=args.timeout,
+                           scheduler=args.scheduler, timeout=args.timeout, order_log=args.log,
                            engine="fresh" if args.fresh_kernels else "warm")
     except KeyError as exc:
         return _fail(str(exc.args[0]))

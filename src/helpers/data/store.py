@@ -20,7 +20,7 @@ import pandas as pd
 from ..config import REPORTS_DIR, safe_name
 
 __all__ = ["customer_output_dir", "model_output_dir", "model_path", "to_jsonable", "json_bytes", "write_json", "read_json", "save_result", "save_chart", "show_chart", "load_results",
-           "atomic_write_bytes", "load_previous"]
+           "atomic_write_bytes", "load_previous", "load_order_log"]
 
 
 def to_jsonable(obj):
@@ -140,6 +140,15 @@ def load_results(output_dir: str | Path) -> dict:
     """Load every ``results/*.json`` of a customer folder as ``{section: data}``."""
     folder = Path(output_dir) / "results"
     return {p.stem: read_json(p) for p in sorted(folder.glob("*.json"))}
+
+
+def load_order_log(path: str | Path | None) -> dict | None:
+    """The batch's extract of the decision log for one customer (``order_log.json``), or None when the
+    batch had no decision log (``path`` empty)."""
+    if not path:
+        return None
+    data = read_json(path)
+    return data if isinstance(data, dict) and isinstance(data.get("entries"), list) else None
 
 
 def load_previous(path: str | Path | None) -> dict | None:

@@ -41,6 +41,7 @@ from ..analysis.monitoring import (aging, bucket_lower_bound, contact_summary, c
 from ..analysis.peers import latest_rows
 from ..config.policy import WarningRule
 from ..data.portfolio import Portfolio
+from .order_check import order_log_block
 from .terms import retained_loss
 
 __all__ = ["SEVERITY_ORDER", "early_warnings", "review_schedule", "customer_ecl", "ledger_ecl", "monitoring_section"]
@@ -277,7 +278,7 @@ def _recheck(warnings: list[dict], contacts: dict, bank_report_age: int | None, 
 
 
 def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, decision: dict,
-                       previous: dict | None = None) -> dict:
+                       previous: dict | None = None, order_log: dict | None = None) -> dict:
     """Everything the monitoring part of the report shows, as JSON-able data.
 
     Parameters
@@ -288,6 +289,9 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
     previous : dict, optional
         The customer's ``summary.json`` of the previous run in the same output folder: its grade and
         review date give the downgrade signal and an overdue review.
+    order_log : dict, optional
+        The batch's extract of the decision log for this customer (:func:`order_log_block`): the order
+        checks, holds, releases and overrides of the recent days.
     """
     policy, as_of = portfolio.policy, portfolio.as_of
     mon = policy.monitoring
@@ -348,6 +352,7 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
     ecl["group"] = group
     ecl["labels"] = {s["scenario"]: s.get("label") for s in decision["scenarios"]}
     ecl["base_rate"] = rates[c.currency]
+    orders = order_log_block(order_log)
     summary = {
         "aging": {r["bucket"]: r["amount"] for r in ag.to_dict(orient="records")},
         "dbt": {f"{d['months']}m": d["value"] for d in dbt},
@@ -362,6 +367,10 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
         "account_manager": c.record.get("account_manager"),
         "ecl": {"weighted": ecl["weighted"], "open": ecl["open"],
                 "scenarios": {s: v["ecl"] for s, v in ecl["scenarios"].items()}, "base_rate": rates[c.currency]},
+        "orders": None if orders is None else {
+            "counts": orders["counts"], "since": orders["since"], "until": orders["until"], "days": orders["days"],
+            # for the portfolio pack: the overrides and the orders still waiting
+            "notable": [e for e in orders["entries"] if (e["figures"] or {}).get("override") or e["pending"]][:5]},
     }
     return {"currency": c.currency, "as_of": as_of, "grade": grade, "buckets": list(ag["bucket"]),
             "aging": ag.to_dict(orient="records"), "dso": ledger_dso(inv, as_of, policy.days_in_year), "dbt": dbt,
@@ -377,7 +386,8 @@ def monitoring_section(portfolio: Portfolio, customer_id: str, credit: dict, dec
                          "as_of": (previous or {}).get("as_of")} if previous else None,
             "ecl": ecl, "ecl_matrix": own.to_dict(orient="records"),
             "ecl_settings": mon.ecl.model_dump(), "days_in_year": policy.days_in_year,
-            "payment_index_min_experiences": mon.payment_index_min_experiences, "summary": summary}
+            "payment_index_min_experiences": mon.payment_index_min_experiences, "orders": orders,
+            "summary": summary}
 
 
 def _previous_review(previous: dict | None):

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from ..analysis.open_items import OpenItems
 from ..config.policy import LargeTransactionSettings, OrderCheckSettings
 
-__all__ = ["CustomerState", "OrderCheck", "Reason", "evaluate_order", "OUTCOMES", "SEVERITY_RANK"]
+__all__ = ["CustomerState", "OrderCheck", "Reason", "evaluate_order", "order_log_block", "OUTCOMES", "SEVERITY_RANK"]
 
 #: From the mildest to the strictest outcome.
 OUTCOMES = ("approve", "hold", "escalate")
@@ -227,3 +227,51 @@ def evaluate_order(state: CustomerState | None, *, amount_limit_ccy: float, amou
         "review_date": state.review_date.isoformat() if state and state.review_date else None,
     }
     return OrderCheck(outcome=outcome, reasons=tuple(reasons), figures=figures)
+
+
+def order_log_block(extract: dict | None, *, max_rows: int = 12) -> dict | None:
+    """The report's block on the order log: what the credit check at order entry did for the customer.
+
+    Parameters
+    ----------
+    extract : dict or None
+        The batch's extract of the decision log for one customer: ``since``, ``until`` (the window, the
+        policy's ``order_check.recent_days`` up to the as-of date), ``days``, ``source`` and ``entries``
+        (log rows, oldest first). None when the batch had no decision log.
+    max_rows : int
+        Entries listed, newest first: held and escalated checks, releases, rejections (approvals are
+        counted, not listed).
+
+    Returns
+    -------
+    dict or None
+        ``counts`` (checks, approvals, holds = held or escalated checks, releases, overrides = releases of
+        an escalated order or beyond the limit, rejections, pending = holds not yet answered), ``entries``
+        (the listed rows), ``total`` (rows that could be listed), ``since``, ``until``, ``days``, ``source``.
+    """
+    if extract is None:
+        return None
+    entries = list(extract.get("entries") or [])
+    checks = [e for e in entries if e["kind"] == "check"]
+    answered = {e.get("refers_to") for e in entries if e["kind"] in ("release", "reject")}
+    latest = {}
+    for e in checks:
+        latest[e["order_id"]] = e["entry_id"]
+    holds = [e for e in checks if e["outcome"] in ("hold", "escalate")]
+    releases = [e for e in entries if e["kind"] == "release"]
+    counts = {"checks": len(checks), "approvals": sum(e["outcome"] == "approve" for e in checks),
+              "holds": len(holds), "releases": len(releases),
+              "overrides": sum(bool((e.get("figures") or {}).get("override")) for e in releases),
+              "rejections": sum(e["kind"] == "reject" for e in entries),
+              "pending": sum(e["entry_id"] not in answered and latest[e["order_id"]] == e["entry_id"] for e in holds)}
+    # (pending: a held check with no release or rejection in the window, and not replaced by a later check)
+    notable = [e for e in entries if (e["kind"] == "check" and e["outcome"] != "approve")
+               or e["kind"] in ("release", "reject")]
+    keep = ("entry_id", "at", "kind", "order_id", "outcome", "amount", "currency", "actor", "note", "reasons",
+            "refers_to")
+    waiting = {e["entry_id"] for e in holds if e["entry_id"] not in answered and latest[e["order_id"]] == e["entry_id"]}
+    rows = [{**{k: e.get(k) for k in keep}, "pending": e["entry_id"] in waiting,
+             "figures": {k: (e.get("figures") or {}).get(k) for k in ("override", "beyond_limit", "exposure_after", "limit")}}
+            for e in reversed(notable)][:max_rows]
+    return {"counts": counts, "entries": rows, "total": len(notable), "since": extract.get("since"),
+            "until": extract.get("until"), "days": extract.get("days"), "source": extract.get("source")}

@@ -502,7 +502,33 @@ def portfolio_pack(summaries: list[dict], *, base_currency: str, previous: dict 
         "failed": [{k: r[k] for k in ("customer_id", "name", "as_of", "error", "notebook", "cell")} for r in failed],
         "missing_rate": [r["customer_id"] for r in ok if r["base_rate"] is None],
         "changes": pack_changes(rows, previous, grades),
+        "orders": order_log_totals(summaries),
     }
+
+
+def order_log_totals(summaries: list[dict]) -> dict | None:
+    """The order check's holds, releases and overrides over the portfolio, from the summaries' ``orders``
+    (written when the batch had a decision log; None when no summary has one).
+
+    Returns
+    -------
+    dict or None
+        ``counts`` (Σ of every customer's counts), ``since``/``until`` (the window), ``customers``: one row
+        per customer with any hold, release, rejection or pending order (``customer_id``, ``name``, its
+        ``counts``, ``notable``: its overrides and orders still waiting), most pending first.
+    """
+    blocks = [(s, s["orders"]) for s in summaries if s.get("status") == "ok" and s.get("orders")]
+    if not blocks:
+        return None
+    keys = ("checks", "approvals", "holds", "releases", "overrides", "rejections", "pending")
+    counts = {k: sum(int(b["counts"].get(k, 0)) for _, b in blocks) for k in keys}
+    rows = [{"customer_id": s["customer_id"], "name": s.get("name", ""), "grade": s.get("grade"),
+             "counts": b["counts"], "notable": b.get("notable") or []}
+            for s, b in blocks if any(b["counts"].get(k) for k in ("holds", "releases", "rejections", "pending"))]
+    rows.sort(key=lambda r: (-r["counts"].get("pending", 0), -r["counts"].get("overrides", 0), r["customer_id"]))
+    return {"counts": counts, "since": min(b["since"] for _, b in blocks), "until": max(b["until"] for _, b in blocks),
+            "days": max(int(b.get("days") or 0) for _, b in blocks) if all("days" in b for _, b in blocks) else None,
+            "customers": rows}
 
 
 def ledger_reconciliation(open_in_pack: float | None, ledger: dict | None, *, ledger_as_of: str | None = None,

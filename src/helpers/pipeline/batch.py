@@ -31,7 +31,9 @@ from ..analysis.ecl import ledger_open_balance, portfolio_matrix
 from ..analysis.financial import analyse_portfolio
 from ..decisions.monitoring import ledger_ecl
 from ..config import PROJECT_ROOT, file_sha256, safe_name
+from ..data.decision_log import DecisionLog, default_log_url
 from ..data.portfolio import Portfolio, load_snapshot
+from ..data.sources import source_label
 from ..data.store import load_results, read_json, write_json
 from ..exceptions import KernelError, NotebookError, PolicyError, RiskbookError
 from ..report.formatting import check_language
@@ -83,7 +85,7 @@ def _swap_into_place(staging: Path, target: Path) -> None:
 def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang: str = "en", name: str = "",
                  inputs_sha256: str = "", command: str = "", code_sha256: str = "", model: str = "",
                  engine: str = "warm", timeout: float | None = None,
-                 pipeline: tuple = PIPELINE) -> CustomerRun:
+                 pipeline: tuple = PIPELINE, order_log: str | None = None) -> CustomerRun:
     """Run the pipeline notebooks for one customer and render its PDF.
 
     Parameters
@@ -95,6 +97,8 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
         Seconds one cell may run before the customer fails.
     pipeline : tuple of str or Path
         The notebooks to run, in order (default: :data:`PIPELINE`); tests give their own.
+    order_log : str, optional
+        The customer's extract of the decision log (JSON) for the monitoring notebook.
 
     Never raises for a customer's own failure: the returned :class:`CustomerRun` says what
     failed where, and ``<out>/<id>/summary.json`` carries the same status. A kernel that dies or cannot
@@ -106,7 +110,8 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
         with kernel_pool().kernel() if engine == "warm" else nullcontext(None) as kernel:
             run = _run_customer_once(customer_id, kernel, snapshot=snapshot, out=out, as_of=as_of, lang=lang, name=name,
                                      inputs_sha256=inputs_sha256, command=command, code_sha256=code_sha256,
-                                     model=model, timeout=timeout, pipeline=pipeline, last=attempt == 2)
+                                     model=model, timeout=timeout, pipeline=pipeline, last=attempt == 2,
+                                     order_log=order_log)
         run.timings["attempts"] = attempt
         if not run.kernel_failed:
             break
@@ -115,7 +120,7 @@ def run_customer(customer_id: str, *, snapshot: str, out: str, as_of: str, lang:
 
 def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_of: str, lang: str, name: str,
                        inputs_sha256: str, command: str, code_sha256: str, model: str,
-                       timeout: float | None, pipeline: tuple, last: bool) -> CustomerRun:
+                       timeout: float | None, pipeline: tuple, last: bool, order_log: str | None = None) -> CustomerRun:
     out_dir = Path(out).resolve()
     target = out_dir / safe_name(customer_id)
     if target.parent != out_dir:  # defence in depth: never write outside --out
@@ -128,7 +133,8 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
     try:
         previous = target / "summary.json"  # the last run's, read before this run replaces it
         params = {"customer_id": customer_id, "data": snapshot, "output_dir": str(staging), "as_of": as_of,
-                  "model": model, "lang": lang, "previous": str(previous) if previous.is_file() else None}
+                  "model": model, "lang": lang, "previous": str(previous) if previous.is_file() else None,
+                  "order_log": order_log}
         for nb in pipeline:
             stem = notebook_path(nb).stem
             path = staging / "notebooks" / f"{stem}.ipynb"
@@ -141,12 +147,13 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
         write_json(staging / "summary.json", summary)
         t0 = time.perf_counter()
         names = _logical_paths(out_dir, snapshot, {str(staging): f"<out>/{target.name}",
+                                                   **({order_log: "<order_log>"} if order_log else {}),
                                                    **({model: "<model>"} if model else {})})
         for item in executed:
             normalize_notebook(staging / "notebooks" / item["name"], names)
         portfolio = _snapshot_portfolio(snapshot)
         files, facts = customer_evidence(portfolio, customer_id, staging, model=model or None,
-                                         previous=params["previous"])
+                                         previous=params["previous"], order_log=order_log)
         provenance = {"code_sha256": code_sha256, "riskbook_version": riskbook_version(),
                       "git_revision": git_revision(), "libraries": library_report(), "command": command}
         manifest = customer_manifest(portfolio, files, facts, customer_id=customer_id, name=name, lang=lang,
@@ -310,7 +317,7 @@ class BatchResult:
 def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None, workers: int | None = None,
               force: bool = False, progress: bool = True, command: str = "", model: str | Path | None = None,
               lang: str | None = None, executor: str | None = None, scheduler=None, engine: str = "warm",
-              timeout: float | None = None) -> BatchResult:
+              timeout: float | None = None, order_log: str | None = None) -> BatchResult:
     """Run the pipeline for many customers and write ``<out>/manifest.json``.
 
     Parameters
@@ -347,6 +354,11 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     timeout : float, optional
         Seconds one notebook cell may run before its customer fails (default: the policy's
         ``batch.notebook_timeout_seconds``).
+    order_log : str, optional
+        The order-check decision log (SQLAlchemy URL) whose recent holds, releases and overrides the
+        reports show (default: ``<out>/decisions.sqlite`` when it exists; none otherwise). Each customer's
+        entries of the policy's ``order_check.recent_days`` up to the as-of date are extracted once,
+        attached to its report as evidence and part of its up-to-date digest.
 
     Raises
     ------
@@ -385,10 +397,13 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     else:
         model_run = run_model(portfolio, out, snapshot=str(snapshot), as_of=as_of, lang=lang, force=force)
     names = dict(zip(portfolio.customers["customer_id"], portfolio.customers["name"]))
+    extracts = _order_log_extracts(order_log, out, portfolio, ids)
     runs: dict[str, CustomerRun] = {}
     todo = []
     for cid in ids:
-        digest = hashlib.sha256((portfolio.customer_digest(cid) + code + model_run.checksum + lang).encode()).hexdigest()
+        log_sha = file_sha256(extracts[cid]) if cid in extracts else ""
+        digest = hashlib.sha256((portfolio.customer_digest(cid) + code + model_run.checksum + lang + log_sha)
+                                .encode()).hexdigest()
         pdf_hash = None if force else _up_to_date(out / safe_name(cid), digest)
         if pdf_hash:
             runs[cid] = CustomerRun(cid, names[cid], "skipped", inputs_sha256=digest, pdf_sha256=pdf_hash,
@@ -398,7 +413,8 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     timeout = timeout or portfolio.policy.batch.notebook_timeout_seconds
     kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "lang": lang, "command": command,
               "code_sha256": code, "model": model_run.artifact, "engine": engine, "timeout": timeout}
-    jobs = [(cid, {**kwargs, "name": names[cid], "inputs_sha256": digest}) for cid, digest in todo]
+    jobs = [(cid, {**kwargs, "name": names[cid], "inputs_sha256": digest,
+                   "order_log": str(extracts[cid]) if cid in extracts else None}) for cid, digest in todo]
     name = executor or ("dask" if scheduler is not None else
                         "serial" if (workers == 1 or len(todo) <= 1) else "processes")
     options = {"workers": workers, "engine": engine}
@@ -428,6 +444,38 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
                                              "workers": pool.workers if pool else 0, "timeout_seconds": timeout})
     _write_portfolio(out, portfolio, lang, manifest)
     return BatchResult(ordered, manifest, seconds, model_run)
+
+
+def _order_log_extracts(url: str | None, out: Path, portfolio, ids: list[str]) -> dict[str, Path]:
+    """Write each customer's entries of the decision log in the report's window to
+    ``<out>/.cache/order_log-<as_of>/<id>.json``; {} when there is no log. The window is the policy's
+    ``order_check.recent_days`` days up to the end of the as-of date (UTC)."""
+    if url is None:
+        default = out / "decisions.sqlite"
+        if not default.is_file():
+            return {}
+        url = default_log_url(out)
+    as_of = portfolio.as_of.date()
+    days = portfolio.policy.order_check.recent_days
+    until = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+    since = until - dt.timedelta(days=days)
+    log = DecisionLog(url)
+    try:
+        entries = log.entries(since=since, until=until)
+    finally:
+        log.dispose()
+    by_customer: dict[str, list] = {}
+    for e in entries:
+        by_customer.setdefault(e["customer_id"], []).append(e)
+    folder = out / ".cache" / f"order_log-{as_of:%Y-%m-%d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for cid in ids:
+        paths[cid] = folder / f"{safe_name(cid)}.json"
+        write_json(paths[cid], {"customer_id": cid, "source": source_label(url),
+                                "since": since.date().isoformat(), "until": as_of.isoformat(), "days": days,
+                                "entries": by_customer.get(cid, [])})
+    return paths
 
 
 def _write_portfolio(out: Path, portfolio, lang: str, manifest: Path) -> dict:

@@ -381,6 +381,10 @@ def _rerun_customer(result: Verification, files: dict[str, bytes], work: Path, d
         return {}
     out = work / "out" / "customer"
     (out / "notebooks").mkdir(parents=True)
+    order_log = None
+    if "inputs/order_log.json" in files:  # the decision log as the batch extracted it
+        order_log = work / "order_log.json"
+        order_log.write_bytes(files["inputs/order_log.json"])
     previous = None
     if "inputs/previous_summary.json" in files:
         previous = work / "previous_summary.json"
@@ -389,7 +393,8 @@ def _rerun_customer(result: Verification, files: dict[str, bytes], work: Path, d
     notebooks = tuple(Path(n).stem for n in (m.get("parameters") or {}).get("notebooks", []))
     _code_check(result, code_digest(notebooks) if notebooks else "")
     params = {"customer_id": cid, "data": str(snapshot), "output_dir": str(out), "as_of": as_of,
-              "model": str(artifact), "lang": lang, "previous": str(previous) if previous else None}
+              "model": str(artifact), "lang": lang, "previous": str(previous) if previous else None,
+              "order_log": str(order_log) if order_log else None}
     with kernel_pool().kernel() as kernel:  # the batch's warm kernel, reset between notebooks
         for nb in notebooks:
             execute_notebook(nb, out / "notebooks" / f"{nb}.ipynb", params, kernel=kernel)

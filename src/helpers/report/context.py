@@ -9,6 +9,7 @@ from ..config import document_date
 from ..data.store import load_results, read_json
 from ..exceptions import RenderError
 from .formatting import DEFAULT_LANGUAGE, LANGUAGES, check_language, formatter
+from .orders import order_log_section
 from .localize import (Text, credit_text, decision_text, financial_text, monitoring_text, profile_text,
                        risk_profile_text, text_for)
 
@@ -91,6 +92,7 @@ def build_context(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
         "credit": credit_text(credit, tx) if credit else None,
         "decision": decision_text(decision, tx) if decision else None,
         "monitoring": monitoring_text(monitoring, tx) if monitoring else None,
+        "orders": order_log_section(monitoring.get("orders"), tx) if monitoring else None,
         "risk_profile": risk_profile_text(profile_of_risks, tx) if profile_of_risks else None,
         "financial": financial,
         "cover_facts": _cover_facts(financial, tx),

@@ -10,6 +10,8 @@ file                           relationship  what it is
 ``context/peers.csv``          Data          the customer's peer statistics (from the whole portfolio)
 ``context/provision_matrix.csv`` Data        the portfolio's ECL provision matrix
 ``inputs/previous_summary.json`` Data        the previous report's summary, when monitoring read one
+``inputs/order_log.json``        Data        the decision log's entries of the customer (order checks, holds,
+                                             releases) of the recent days, when the batch had a decision log
 ``policy.yaml``                Data          the credit policy file
 ``model/scorecard.json``       Data          the scorecard artifact (its checksum only, when large)
 ``results/<section>.json``     Supplement    every notebook's results
@@ -130,7 +132,8 @@ def results_evidence(folder: Path, *, notebooks: bool = True) -> list[EvidenceFi
 
 
 def customer_evidence(portfolio, customer_id: str, folder: str | Path, *, model: str | Path | None = None,
-                      previous: str | Path | None = None) -> tuple[list[EvidenceFile], dict]:
+                      previous: str | Path | None = None,
+                      order_log: str | Path | None = None) -> tuple[list[EvidenceFile], dict]:
     """The files a customer's report attaches, and the manifest's facts about them.
 
     Parameters
@@ -145,6 +148,8 @@ def customer_evidence(portfolio, customer_id: str, folder: str | Path, *, model:
         The scorecard artifact the scoring used.
     previous : str or Path, optional
         The previous run's ``summary.json`` the monitoring read.
+    order_log : str or Path, optional
+        The batch's extract of the decision log for the customer, which the monitoring read.
 
     Returns
     -------
@@ -165,6 +170,8 @@ def customer_evidence(portfolio, customer_id: str, folder: str | Path, *, model:
         facts["context"][key] = {"file": CONTEXT_FILES[key], "dtypes": frame_dtypes(frame)}
     if previous and Path(previous).is_file():
         files.append(EvidenceFile("inputs/previous_summary.json", Path(previous).read_bytes(), "Data", "previous"))
+    if order_log and Path(order_log).is_file():
+        files.append(EvidenceFile("inputs/order_log.json", Path(order_log).read_bytes(), "Data", "order_log"))
     if not portfolio.policy_bytes:
         raise RiskbookError("the portfolio carries no policy file to attach (a snapshot from an older riskbook?)")
     files.append(EvidenceFile("policy.yaml", portfolio.policy_bytes, "Data", "policy"))

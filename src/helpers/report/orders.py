@@ -99,6 +99,7 @@ def order_log_section(block: dict | None, tx: "Text | str" = "en") -> dict | Non
     tx = text_for(tx)
     counts = block.get("counts") or {}
     return {**block, "entries": [log_entry_text(e, tx) for e in block.get("entries", [])],
+            "until_text": tx.f.date(block.get("until")),
             "intro": tx.t("orderlog.intro", days=block.get("days"), since=tx.f.date(block.get("since")),
                           until=tx.f.date(block.get("until")), checks=counts.get("checks", 0),
                           holds=counts.get("holds", 0), releases=counts.get("releases", 0),

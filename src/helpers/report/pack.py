@@ -28,6 +28,7 @@ from ..config.policy import RISKS
 from ..decisions.portfolio import PROFILE_LEVELS, SEVERITIES, ledger_reconciliation, portfolio_pack
 from .formatting import check_language
 from .localize import Text, matrix_text, text_for
+from .orders import log_entry_text
 from .context import date_text, generated_at, html_lang
 from .pdfa import DocumentInfo, EvidenceFile, sha256_hex
 from .provenance import evidence_manifest
@@ -230,6 +231,17 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
                  for r in pack.get("risk_profile", [])]
     qa = pack.get("assessments") or {}
     mixed = len(pack["as_of_dates"]) > 1
+    orders = None
+    if pack.get("orders"):
+        o, oc = pack["orders"], pack["orders"]["counts"]
+        orders = {"intro": t("orderlog.pack_intro", days=o.get("days") or "", until=f.date(o["until"]),
+                             holds=oc["holds"], releases=oc["releases"], overrides=oc["overrides"],
+                             rejections=oc["rejections"], pending=oc["pending"]),
+                  "customers": [{**r, "notable_text": [
+                      t("orderlog.notable.waiting" if e.get("pending") else "orderlog.notable.done",
+                        what=log_entry_text(e, tx)["what"], order_id=e["order_id"], date=f.date(e["at"][:10]),
+                        amount=f.amount(e["amount"], e["currency"] or ""), actor=e.get("actor") or "")
+                      for e in r["notable"]]} for r in o["customers"]]}
     return {
         "company": company or t("pack.doc.portfolio"),
         "currency": cur,
@@ -255,6 +267,7 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
         if mixed else "",
         "missing_rate": t("pack.cover.missing_rate", ids=sep.join(pack["missing_rate"]))
         if pack["missing_rate"] else "",
+        "orders": orders,
     }
 
 
