@@ -5,8 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 KERNEL := riskbook
 # Debian packages the PDF reports need: Pango for WeasyPrint, HarfBuzz's subsetter for fast
-# font embedding, a CJK font for Chinese names, poppler-utils for pdffonts/pdftoppm checks.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core poppler-utils
+# font embedding, a CJK font for Chinese names, poppler-utils for pdffonts/pdftoppm checks;
+# and the real servers the order-check tests start themselves: PostgreSQL (the decision log) and
+# Chromium (the credit manager's page, driven by Playwright pointed at /usr/bin/chromium).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core poppler-utils \
+                   postgresql chromium
 STAMP := $(VENV)/.riskbook-installed
 # In pipeline order: the model notebook writes the artifact the scoring notebook reads.
 NOTEBOOKS := notebooks/model_development.ipynb notebooks/financial_analysis.ipynb notebooks/credit_scoring.ipynb \
@@ -53,6 +56,7 @@ bench: setup
 	$(BIN)/python benchmarks/scorecard_auc.py
 	$(BIN)/python benchmarks/batch_speed.py --customers 6
 	$(BIN)/python benchmarks/pdfa_cost.py
+	$(BIN)/python benchmarks/order_check.py
 
 # Dev-only: compare the ratio catalogue with FinanceToolkit's formulas (not a project dependency).
 crosscheck: setup

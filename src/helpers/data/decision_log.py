@@ -13,11 +13,15 @@ Tables (schema version :data:`SCHEMA_VERSION`, created and checked when the log 
 ``open_orders``
     a projection of the log: the credit part of every order approved (or released) and not yet closed.
     It is rebuilt from the log by :meth:`DecisionLog.rebuild_open_orders`, which the tests compare.
+``order_owner``
+    the customer each order id belongs to (its first check claims it), so that one order id never
+    belongs to two customers, also when two of them are checked at the same moment.
 ``credit_exposure``
-    one row per customer that a writer locks (``SELECT … FOR UPDATE`` on PostgreSQL) for the length of
-    its transaction, so that two checks of the same customer never both count the same headroom. On
-    SQLite every writing transaction starts with ``BEGIN IMMEDIATE``, which takes the database's one
-    write lock (WAL journal, ``synchronous=FULL``: a commit is on disk before the answer leaves).
+    one row per customer that a writer on PostgreSQL locks for the length of its transaction (an upsert
+    that inserts or touches the row), so that two checks of the same customer never both count the
+    same headroom, while checks of other customers go on in parallel. On SQLite every writing
+    transaction starts with ``BEGIN IMMEDIATE``, which takes the database's one write lock (WAL journal,
+    ``synchronous=FULL``: a commit is on disk before the answer leaves).
 """
 from __future__ import annotations
 
@@ -27,8 +31,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, func, insert,
-                        inspect, select, text)
+from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, bindparam, create_engine, event, func,
+                        insert, inspect, select, text)
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -71,6 +75,8 @@ _open = Table("open_orders", _meta,
               Column("entry_id", Integer, nullable=False))
 _exposure = Table("credit_exposure", _meta, Column("customer_id", String(64), primary_key=True),
                   Column("last_entry_id", Integer))
+_owner = Table("order_owner", _meta, Column("order_id", String(64), primary_key=True),
+               Column("customer_id", String(64), nullable=False))
 
 _SQLITE_TRIGGERS = [
     f"CREATE TRIGGER IF NOT EXISTS order_log_no_{op.lower()} BEFORE {op} ON order_log "
@@ -83,6 +89,12 @@ _PG_TRIGGERS = [
     "CREATE TRIGGER order_log_no_truncate BEFORE TRUNCATE ON order_log "
     "FOR EACH STATEMENT EXECUTE FUNCTION riskbook_append_only()",
 ]
+
+
+# Insert the row when absent, then lock it: one round trip. ON CONFLICT DO UPDATE (a no-op update) locks
+# the row whether it was just inserted or already there, until the transaction ends.
+_LOCK_PG = text("INSERT INTO credit_exposure (customer_id) VALUES (:c) "
+                "ON CONFLICT (customer_id) DO UPDATE SET last_entry_id = credit_exposure.last_entry_id")
 
 
 def utc_now() -> dt.datetime:
@@ -109,6 +121,25 @@ def _row(r) -> dict:
     return d
 
 
+# The statements of a check, built once (a check runs thousands of times a minute; building the
+# expression each time costs more than running it).
+_Q_OPEN_SUM = select(func.coalesce(func.sum(_open.c.credit_amount), 0.0)).where(
+    _open.c.customer_id == bindparam("c"))
+_Q_OPEN_SUM_EXCEPT = _Q_OPEN_SUM.where(_open.c.order_id != bindparam("o"))
+_Q_OPEN_ROW = select(_open).where(_open.c.order_id == bindparam("o"))
+_Q_ENTRY = select(_log).where(_log.c.entry_id == bindparam("e"))
+_Q_ANSWERS = select(_log).where(_log.c.refers_to == bindparam("e")).order_by(_log.c.entry_id)
+_Q_LATEST_CHECK = (select(_log).where((_log.c.order_id == bindparam("o")) & (_log.c.kind == "check"))
+                   .order_by(_log.c.entry_id.desc()).limit(1))
+_Q_INSERT = insert(_log).returning(_log.c.entry_id)
+_Q_OPEN_DELETE = _open.delete().where(_open.c.order_id == bindparam("o"))
+_Q_OPEN_INSERT = insert(_open)
+_Q_OWNER = select(_owner.c.customer_id).where(_owner.c.order_id == bindparam("o"))
+_CLAIM = {"postgresql": text("INSERT INTO order_owner (order_id, customer_id) VALUES (:o, :c) "
+                             "ON CONFLICT (order_id) DO NOTHING"),
+          "sqlite": text("INSERT OR IGNORE INTO order_owner (order_id, customer_id) VALUES (:o, :c)")}
+
+
 class LogTransaction:
     """What a writer may do inside :meth:`DecisionLog.transaction` (the customer's row is locked)."""
 
@@ -118,30 +149,39 @@ class LogTransaction:
     def open_orders(self, exclude_order: str | None = None) -> float:
         """Σ credit part of the customer's open orders (approved or released, not closed), leaving out
         ``exclude_order`` (an order being re-checked replaces its earlier approval)."""
-        q = select(func.coalesce(func.sum(_open.c.credit_amount), 0.0)).where(_open.c.customer_id == self.customer_id)
-        if exclude_order is not None:
-            q = q.where(_open.c.order_id != exclude_order)
-        return float(self.conn.execute(q).scalar_one())
+        if exclude_order is None:
+            return float(self.conn.execute(_Q_OPEN_SUM, {"c": self.customer_id}).scalar_one())
+        return float(self.conn.execute(_Q_OPEN_SUM_EXCEPT, {"c": self.customer_id, "o": exclude_order}).scalar_one())
+
+    def claim(self, order_id: str) -> str:
+        """Make the locked customer the owner of ``order_id`` unless another customer already is; return
+        the owner. On PostgreSQL a concurrent claim of the same id waits on the primary key until the
+        first commits, so one order id never belongs to two customers."""
+        dialect = self.conn.dialect.name
+        if dialect in _CLAIM:
+            self.conn.execute(_CLAIM[dialect], {"o": order_id, "c": self.customer_id})
+        elif self.conn.execute(_Q_OWNER, {"o": order_id}).first() is None:  # pragma: no cover
+            self.conn.execute(insert(_owner), {"order_id": order_id, "customer_id": self.customer_id})
+        return self.conn.execute(_Q_OWNER, {"o": order_id}).scalar_one()
 
     def open_order(self, order_id: str) -> dict | None:
         """The open-order row of ``order_id``, or None."""
-        r = self.conn.execute(select(_open).where(_open.c.order_id == order_id)).first()
+        r = self.conn.execute(_Q_OPEN_ROW, {"o": order_id}).first()
         return dict(r._mapping) if r else None
 
     def entry(self, entry_id: int) -> dict | None:
         """One log entry, or None."""
-        r = self.conn.execute(select(_log).where(_log.c.entry_id == entry_id)).first()
+        r = self.conn.execute(_Q_ENTRY, {"e": entry_id}).first()
         return _row(r) if r else None
 
     def answers(self, entry_id: int) -> list[dict]:
         """Entries that answer check ``entry_id`` (its release, rejection or close)."""
-        rows = self.conn.execute(select(_log).where(_log.c.refers_to == entry_id).order_by(_log.c.entry_id))
+        rows = self.conn.execute(_Q_ANSWERS, {"e": entry_id})
         return [_row(r) for r in rows]
 
     def latest_check(self, order_id: str) -> dict | None:
         """The order's latest check, or None."""
-        r = self.conn.execute(select(_log).where((_log.c.order_id == order_id) & (_log.c.kind == "check"))
-                              .order_by(_log.c.entry_id.desc()).limit(1)).first()
+        r = self.conn.execute(_Q_LATEST_CHECK, {"o": order_id}).first()
         return _row(r) if r else None
 
     def append(self, *, kind: str, order_id: str, outcome: str, actor: str, reasons=(), figures=None,
@@ -156,21 +196,18 @@ class LogTransaction:
                    reasons=json.dumps(list(reasons), ensure_ascii=False, sort_keys=True),
                    figures=json.dumps(figures or {}, ensure_ascii=False, sort_keys=True, allow_nan=False),
                    report_as_of=report_as_of, policy_version=policy_version, model_version=model_version)
-        entry_id = int(self.conn.execute(insert(_log).returning(_log.c.entry_id), row).scalar_one())
-        self.conn.execute(_exposure.update().where(_exposure.c.customer_id == self.customer_id)
-                          .values(last_entry_id=entry_id))
-        return entry_id
+        return int(self.conn.execute(_Q_INSERT, row).scalar_one())
 
     def open(self, order_id: str, credit_amount: float, limit_currency: str | None, entry_id: int) -> None:
         """Count ``order_id`` in the customer's open orders (replacing an earlier count of it)."""
         self.close(order_id)
-        self.conn.execute(insert(_open), dict(order_id=order_id, customer_id=self.customer_id,
+        self.conn.execute(_Q_OPEN_INSERT, dict(order_id=order_id, customer_id=self.customer_id,
                                               credit_amount=float(credit_amount), limit_currency=limit_currency,
                                               entry_id=entry_id))
 
     def close(self, order_id: str) -> bool:
         """Stop counting ``order_id``; True when it was counted."""
-        return self.conn.execute(_open.delete().where(_open.c.order_id == order_id)).rowcount > 0
+        return self.conn.execute(_Q_OPEN_DELETE, {"o": order_id}).rowcount > 0
 
 
 class DecisionLog:
@@ -184,7 +221,7 @@ class DecisionLog:
         When the database cannot be reached, is not a riskbook log, or has another schema version.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 8):
+    def __init__(self, url: str, *, pool_size: int = 24):
         self.url = str(url)
         try:
             parsed = make_url(self.url)
@@ -199,7 +236,7 @@ class DecisionLog:
                 self._writer = self._sqlite_engine(parsed, immediate=True)
                 self._reader = self._sqlite_engine(parsed, immediate=False)
             else:
-                self._writer = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+                self._writer = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600)
                 self._reader = self._writer
             self._ensure_schema()
         except SQLAlchemyError as exc:
@@ -213,8 +250,10 @@ class DecisionLog:
 
     @staticmethod
     def _sqlite_engine(url, *, immediate: bool) -> Engine:
+        # every writing transaction ends in commit or rollback (engine.begin()): no reset on return needed
         engine = create_engine(url, poolclass=NullPool if url.database in (None, "", ":memory:") else None,
-                               connect_args={"check_same_thread": False, "timeout": 30})
+                               connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_reset_on_return=None if immediate else "rollback")
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn, _record):
@@ -273,17 +312,14 @@ class DecisionLog:
         """
         at = at or utc_now()
         with self._write() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(text("INSERT INTO credit_exposure (customer_id) VALUES (:c) ON CONFLICT DO NOTHING"),
-                             {"c": customer_id})
-            elif self.dialect == "sqlite":
-                conn.execute(text("INSERT OR IGNORE INTO credit_exposure (customer_id) VALUES (:c)"),
-                             {"c": customer_id})
-            else:  # pragma: no cover - other databases: plain insert when absent
+            if self.dialect == "postgresql":  # the customer's row, locked until commit
+                conn.execute(_LOCK_PG, {"c": customer_id})
+            elif self.dialect != "sqlite":  # pragma: no cover - another database: insert when absent, lock
                 if conn.execute(select(_exposure.c.customer_id).where(_exposure.c.customer_id == customer_id)).first() is None:
                     conn.execute(insert(_exposure), {"customer_id": customer_id})
-            conn.execute(select(_exposure.c.customer_id).where(_exposure.c.customer_id == customer_id)
-                         .with_for_update()).first()
+                conn.execute(select(_exposure.c.customer_id).where(_exposure.c.customer_id == customer_id)
+                             .with_for_update()).first()
+            # SQLite: BEGIN IMMEDIATE has taken the database's write lock, which covers every customer
             yield LogTransaction(conn, customer_id, at)
 
     # ----------------------------------------------------------------------------------------- reading

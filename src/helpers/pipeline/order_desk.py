@@ -283,10 +283,10 @@ class OrderDesk:
         on = on or dt.date.today()
         settings = st.policy.order_check
         with self.log.transaction(cid, at) as tx:
-            previous = tx.latest_check(order_id)
-            if previous is not None and previous["customer_id"] != cid:
-                raise OrderError("order_of_other_customer", f"order {order_id} was checked for customer "
-                                 f"{previous['customer_id']}", order_id=order_id, customer_id=previous["customer_id"])
+            owner = tx.claim(order_id)
+            if owner != cid:
+                raise OrderError("order_of_other_customer", f"order {order_id} was checked for customer {owner}",
+                                 order_id=order_id, customer_id=owner)
             open_orders = tx.open_orders(exclude_order=order_id)
             result = evaluate_order(state, amount_limit_ccy=value * to_limit, amount_base_ccy=value * to_base,
                                     due_days=int(days), on=on, items=st.items.get(cid) if state else None,
