@@ -24,6 +24,8 @@ from .report import (charts, credit_text, decision_text, risk_profile_text, fina
                      render_report,
                      render_validation, selection_log_text, validation_text)
 
+from .pipeline.order_desk import OrderDesk, check_order
+
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
            "NotebookError", "RenderError", "CustomerData", "Portfolio", "customer_profile", "load_portfolio",
            "customer_output_dir", "model_output_dir", "model_path", "load_results", "load_previous", "load_order_log", "save_chart", "show_chart", "save_result",
@@ -31,4 +33,4 @@ __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError"
            "ratio_table", "statement_summary", "statement_table", "policy_scenarios", "credit_section",
            "final_credit", "develop_scorecard", "load_scorecard", "validation_pack", "decision_section",
            "run_scenarios", "monitoring_section", "risk_profile", "charts", "credit_text", "decision_text", "monitoring_text", "risk_profile_text", "financial_text", "profile_text",
-           "validation_text", "selection_log_text", "render_report", "render_validation"]
+           "validation_text", "selection_log_text", "render_report", "render_validation", "OrderDesk", "check_order"]

@@ -89,6 +89,8 @@ def log_entry_text(entry: dict, tx: "Text | str" = "en") -> dict:
             "amount": f.amount(entry.get("amount"), entry.get("currency") or "", 0),
             "actor": entry.get("actor") or "", "note": entry.get("note") or "",
             "reasons": [reason_text(r, tx) for r in reasons] if kind == "check" else [],
+            "short": tx.t("common.list_separator").join(tx.t(f"order.short.{r['code'].split('.', 1)[1]}")
+                                                        for r in reasons) if kind == "check" else "",
             "codes": [r["code"] for r in reasons]}
 
 
