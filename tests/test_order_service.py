@@ -256,3 +256,26 @@ def test_page_rejects_a_post_without_its_form_token(service, page):
     page.click("button[type=submit]")
     r = page.request.post(f"{base}/manager/checks/1", form={"decision": "release", "reason": "no token here"})
     assert r.status == 403 and json.loads(r.text())["error"]["code"] == "forbidden"
+
+
+def test_a_new_batch_is_picked_up_without_a_restart(reports, tmp_path):
+    """The desk reloads when manifest.json changes (a new batch landed), in the background, and the next
+    checks use the new limit; until then the old state serves."""
+    import shutil
+
+    copy = tmp_path / "reports"
+    shutil.copytree(reports, copy, ignore=shutil.ignore_patterns("decisions.sqlite*"))
+    desk = OrderDesk(copy, log=f"sqlite:///{tmp_path / 'log.sqlite'}", refresh_seconds=0)
+    first = desk.check("C005", 20000, on=ON)
+    assert first["figures"]["limit"] == 1550000 and first["outcome"] == "approve"
+    summary = read_json(copy / "C005" / "summary.json")
+    summary["limit"] = 1000.0
+    (copy / "C005" / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    manifest = copy / "manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8"), encoding="utf-8")  # a new batch: a new mtime
+    deadline = time.monotonic() + 30
+    while desk.state.states["C005"].limit != 1000.0:
+        assert time.monotonic() < deadline, f"no reload ({desk.reload_error})"
+        time.sleep(0.1)
+    second = desk.check("C005", 20000, on=ON)
+    assert second["figures"]["limit"] == 1000.0 and "order.over_limit" in [r["code"] for r in second["reasons"]]
