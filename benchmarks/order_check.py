@@ -4,9 +4,10 @@ SQLite and on PostgreSQL.
 1. **In process** (``OrderDesk.check`` after a warm-up): p50/p99/max per check, against the baseline of
    the same run: the rules alone (``evaluate_order``, no database).
 2. **Over HTTP** (``riskbook serve`` in its own process on loopback, this process as the load
-   generator with keep-alive connections, closed loop, for a fixed time; it stops by itself):
-   throughput and p50/p99 of ``POST /orders/check``, against the baseline of the same run: the read-only
-   ``GET /customers/{id}``.
+   generator with keep-alive connections, for a fixed time; it stops by itself): the most checks per
+   second the server answers (closed loop) with their p50/p99, against the baseline of the same run, the
+   read-only ``GET /customers/{id}``; then checks paced at ``--rate`` per second (open loop, latency from
+   each request's planned send time, so queueing behind a slow answer counts).
 
 The customers are the sample portfolio's, from a batch the benchmark runs first (about 45 s) unless
 ``--reports`` names one. PostgreSQL is a private server started for the benchmark (Debian's
@@ -85,17 +86,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def _load(port: int, key: str, seconds: float, connections: int, kind: str) -> tuple[list[float], int]:
-    stop = time.perf_counter() + seconds
+async def _load(port: int, key: str, seconds: float, connections: int, kind: str,
+                rate: float | None = None) -> tuple[list[float], int]:
+    """Closed loop (``rate`` None: every connection sends its next request when the answer arrives, the
+    server's most) or open loop at ``rate`` requests per second (each request has its planned send time;
+    its latency counts from then, so a late start — all connections busy — counts as waiting too)."""
+    start = time.perf_counter()
+    stop = start + seconds
     latencies: list[float] = []
     errors = 0
+    slot = 0
     length_re = re.compile(rb"content-length:\s*(\d+)", re.I)
 
     async def client(c: int):
-        nonlocal errors
+        nonlocal errors, slot
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         rng, i = random.Random(c), 0
         while time.perf_counter() < stop:
+            planned = None
+            if rate is not None:
+                planned = start + slot / rate
+                slot += 1
+                if planned >= stop:
+                    break
+                await asyncio.sleep(max(0.0, planned - time.perf_counter()))
             cid = CUSTOMERS[rng.randrange(len(CUSTOMERS))]
             if kind == "check":
                 body = json.dumps({"customer_id": cid, "amount": rng.choice([500, 2000, 5000, 20000, 250000]),
@@ -106,7 +120,7 @@ async def _load(port: int, key: str, seconds: float, connections: int, kind: str
             else:
                 req = (b"GET /customers/" + cid.encode() + b" HTTP/1.1\r\nHost: x\r\nX-API-Key: " + key.encode()
                        + b"\r\n\r\n")
-            t = time.perf_counter()
+            t = planned if planned is not None else time.perf_counter()
             writer.write(req)
             await writer.drain()
             head = await reader.readuntil(b"\r\n\r\n")
@@ -121,10 +135,12 @@ async def _load(port: int, key: str, seconds: float, connections: int, kind: str
     return latencies, errors
 
 
-def over_http(reports: Path, url: str, keys: Path, key: str, seconds: float, connections: int) -> dict:
+def over_http(reports: Path, url: str, keys: Path, key: str, seconds: float, connections: int,
+              rate: float, workers: int) -> dict:
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "helpers.cli", "serve", "--reports", str(reports),
-                               "--log", url, "--keys", str(keys), "--port", str(port), "--date", ON.isoformat()],
+                               "--log", url, "--keys", str(keys), "--port", str(port), "--date", ON.isoformat(),
+                               "--workers", str(workers)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -141,6 +157,8 @@ def over_http(reports: Path, url: str, keys: Path, key: str, seconds: float, con
         for kind in ("read", "check"):
             lat, errors = asyncio.run(_load(port, key, seconds, connections, kind))
             out[kind] = {**_percentiles(lat), "per_second": len(lat) / seconds, "errors": errors}
+        lat, errors = asyncio.run(_load(port, key, seconds, 4 * connections, "check", rate=rate))
+        out["paced"] = {**_percentiles(lat), "per_second": len(lat) / seconds, "errors": errors}
         return out
     finally:
         server.terminate()
@@ -152,6 +170,8 @@ def main() -> None:
     ap.add_argument("--reports", default=None, help="a batch output to use (default: run one on the sample)")
     ap.add_argument("--seconds", type=float, default=10.0, help="load per measurement (default 10)")
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--rate", type=float, default=500.0, help="checks per second of the paced run (default 500)")
+    ap.add_argument("--workers", default="1,2", help="server worker processes to measure, comma-separated")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -173,7 +193,7 @@ def main() -> None:
             server.initdb()
             server.start()
             conn = server.connect()
-            for name in ("inproc", "http"):
+            for name in ("inproc", "http1", "http2", "http3", "http4"):
                 conn.execute(f'CREATE DATABASE "{name}"')
             conn.close()
             logs["postgresql"] = lambda name: server.url(name)
@@ -188,15 +208,21 @@ def main() -> None:
                     x = r[what]
                     label = "rules alone (base)" if what == "rules_only" else "check + log"
                     print(f"{db:12s}{label:22s}{x['n']:6d}{x['p50_ms']:9.3f}{x['p99_ms']:9.3f}{x['max_ms']:9.3f}")
-            print(f"\nOver HTTP, {args.connections} keep-alive connections, {args.seconds:g} s each, "
-                  f"server and load generator on one machine ({len(CUSTOMERS)} customers)")
-            print(f"{'log':12s}{'request':26s}{'per s':>8s}{'p50 ms':>9s}{'p99 ms':>9s}{'max ms':>9s}{'errors':>8s}")
+            print(f"\nOver HTTP, {args.seconds:g} s each, server and load generator on one machine "
+                  f"({len(CUSTOMERS)} customers): as fast as the server answers on {args.connections} keep-alive "
+                  f"connections, then paced at {args.rate:g} checks/s on up to {4 * args.connections} "
+                  "(latency from the planned send time)")
+            print(f"{'log':12s}{'workers':>8s}  {'request':26s}{'per s':>8s}{'p50 ms':>9s}{'p99 ms':>9s}"
+                  f"{'max ms':>9s}{'errors':>8s}")
             for db, url in logs.items():
-                r = over_http(reports, url("http"), keys, key, args.seconds, args.connections)
-                for what, label in (("read", "GET /customers (base)"), ("check", "POST /orders/check")):
-                    x = r[what]
-                    print(f"{db:12s}{label:26s}{x['per_second']:8.0f}{x['p50_ms']:9.2f}{x['p99_ms']:9.2f}"
-                          f"{x['max_ms']:9.2f}{x['errors']:8d}")
+                for workers in (int(w) for w in args.workers.split(",")):
+                    r = over_http(reports, url(f"http{workers}"), keys, key, args.seconds, args.connections,
+                                  args.rate, workers)
+                    for what, label in (("read", "GET /customers (base)"), ("check", "POST /orders/check"),
+                                        ("paced", f"POST, paced {args.rate:g}/s")):
+                        x = r[what]
+                        print(f"{db:12s}{workers:8d}  {label:26s}{x['per_second']:8.0f}{x['p50_ms']:9.2f}"
+                              f"{x['p99_ms']:9.2f}{x['max_ms']:9.2f}{x['errors']:8d}")
         finally:
             if server is not None:
                 server.stop()

@@ -279,3 +279,41 @@ def test_a_new_batch_is_picked_up_without_a_restart(reports, tmp_path):
         time.sleep(0.1)
     second = desk.check("C005", 20000, on=ON)
     assert second["figures"]["limit"] == 1000.0 and "order.over_limit" in [r["code"] for r in second["reasons"]]
+
+
+def test_serve_refuses_to_run_open(reports, capsys, monkeypatch):
+    monkeypatch.delenv("RISKBOOK_KEYS", raising=False)
+    assert main(["serve", "--reports", str(reports)]) == 2
+    assert "needs API keys" in capsys.readouterr().err
+
+
+def test_riskbook_serve_with_two_workers_shares_the_manager_session(reports, tmp_path):
+    """The command as an operator runs it: two worker processes; a manager signed in on one is signed in
+    on the other (the session cookie is signed with the service's shared secret, not kept in memory)."""
+    import subprocess
+    import sys
+
+    keys = tmp_path / "keys.yaml"
+    manager = new_key(keys, "王芳", "manager")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.cli", "serve", "--reports", str(reports), "--keys",
+                             str(keys), "--log", f"sqlite:///{tmp_path / 'log.sqlite'}", "--port", str(port),
+                             "--date", ON.isoformat(), "--workers", "2"], stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/manager", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else ""
+                time.sleep(0.3)
+        with httpx.Client(base_url=base, timeout=10) as c:
+            assert c.post("/manager/login", data={"key": manager}).status_code == 303
+            # a new connection each time: the kernel hands them to either worker
+            pages = [c.get("/manager", headers={"Connection": "close"}) for _ in range(20)]
+        assert all(p.status_code == 200 and "Signed in as 王芳" in p.text for p in pages)
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -10,6 +10,7 @@ import datetime as dt
 import getpass
 import json
 import os
+import secrets
 import shlex
 import sys
 from pathlib import Path
@@ -27,7 +28,8 @@ from .pipeline.verify import verification_lines, verification_record, verify_pdf
 from .report.messages import messages
 from .report.formatting import LANGUAGES, formatter
 from .report.orders import check_text, error_text
-from .service import create_app, load_keys, new_key
+from .service import load_keys, new_key
+from .service.app import CONFIG_ENV
 
 __all__ = ["main"]
 
@@ -109,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--keys", default=None, help="API key file (YAML; default: $RISKBOOK_KEYS); required")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    s.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: 1 with an SQLite log, which one process writes at a time "
+                        "anyway; with PostgreSQL the cores, at most 4)")
 
     k = sub.add_parser("key", help="make an API key for the service and add it to the key file", allow_abbrev=False)
     k.add_argument("name", help="who holds the key (recorded as the actor of what it does)")
@@ -229,18 +234,26 @@ def _serve(args) -> int:
     if not keys_file:
         return _fail("riskbook serve needs API keys (--keys FILE or $RISKBOOK_KEYS); make one with "
                      "riskbook key NAME --role manager --keys FILE")
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be at least 1")
     try:
-        on = _day(args.date)
-        keys = load_keys(keys_file)
-        desk = OrderDesk(args.reports, data=args.data, policy=args.policy, log=args.log)
+        _day(args.date)
+        load_keys(keys_file)
+        desk = OrderDesk(args.reports, data=args.data, policy=args.policy, log=args.log)  # fails here, not in a worker
     except SystemExit as exc:
         return int(exc.code)
     except RiskbookError as exc:
         return _fail(str(exc))
-    app = create_app(desk, keys, lang=args.lang or "en", today=(lambda: on) if on else dt.date.today)
+    desk.log.dispose()
+    workers = args.workers or (1 if desk.log.dialect == "sqlite" else max(1, min(os.cpu_count() or 1, 4)))
+    os.environ[CONFIG_ENV] = json.dumps({
+        "reports": str(Path(args.reports).resolve()), "data": args.data, "policy": args.policy, "log": args.log,
+        "keys": str(Path(keys_file).resolve()), "lang": args.lang, "date": args.date,
+        "session_secret": secrets.token_hex(32)})
     print(f"riskbook serve: {len(desk.state.states)} customer reports from {args.reports}, decision log "
-          f"{desk.log.label}; http://{args.host}:{args.port}/manager", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+          f"{desk.log.label}, {workers} worker(s); http://{args.host}:{args.port}/manager", file=sys.stderr)
+    uvicorn.run("helpers.service.app:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=workers, log_level="warning", access_log=False)
     return 0
 
 

@@ -135,9 +135,16 @@ _Q_INSERT = insert(_log).returning(_log.c.entry_id)
 _Q_OPEN_DELETE = _open.delete().where(_open.c.order_id == bindparam("o"))
 _Q_OPEN_INSERT = insert(_open)
 _Q_OWNER = select(_owner.c.customer_id).where(_owner.c.order_id == bindparam("o"))
-_CLAIM = {"postgresql": text("INSERT INTO order_owner (order_id, customer_id) VALUES (:o, :c) "
-                             "ON CONFLICT (order_id) DO NOTHING"),
-          "sqlite": text("INSERT OR IGNORE INTO order_owner (order_id, customer_id) VALUES (:o, :c)")}
+# Both databases (SQLite >= 3.35) take these upserts; one round trip each. The no-op update makes the claim
+# return the owner whether the row was just inserted or already there.
+_CLAIM = text("INSERT INTO order_owner (order_id, customer_id) VALUES (:o, :c) "
+              "ON CONFLICT (order_id) DO UPDATE SET order_id = excluded.order_id RETURNING customer_id")
+_OPEN_UPSERT = text("INSERT INTO open_orders (order_id, customer_id, credit_amount, limit_currency, entry_id) "
+                    "VALUES (:order_id, :customer_id, :credit_amount, :limit_currency, :entry_id) "
+                    "ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, "
+                    "credit_amount = excluded.credit_amount, limit_currency = excluded.limit_currency, "
+                    "entry_id = excluded.entry_id")
+_UPSERTS = ("postgresql", "sqlite")
 
 
 class LogTransaction:
@@ -157,10 +164,9 @@ class LogTransaction:
         """Make the locked customer the owner of ``order_id`` unless another customer already is; return
         the owner. On PostgreSQL a concurrent claim of the same id waits on the primary key until the
         first commits, so one order id never belongs to two customers."""
-        dialect = self.conn.dialect.name
-        if dialect in _CLAIM:
-            self.conn.execute(_CLAIM[dialect], {"o": order_id, "c": self.customer_id})
-        elif self.conn.execute(_Q_OWNER, {"o": order_id}).first() is None:  # pragma: no cover
+        if self.conn.dialect.name in _UPSERTS:
+            return self.conn.execute(_CLAIM, {"o": order_id, "c": self.customer_id}).scalar_one()
+        if self.conn.execute(_Q_OWNER, {"o": order_id}).first() is None:  # pragma: no cover - other databases
             self.conn.execute(insert(_owner), {"order_id": order_id, "customer_id": self.customer_id})
         return self.conn.execute(_Q_OWNER, {"o": order_id}).scalar_one()
 
@@ -200,10 +206,13 @@ class LogTransaction:
 
     def open(self, order_id: str, credit_amount: float, limit_currency: str | None, entry_id: int) -> None:
         """Count ``order_id`` in the customer's open orders (replacing an earlier count of it)."""
-        self.close(order_id)
-        self.conn.execute(_Q_OPEN_INSERT, dict(order_id=order_id, customer_id=self.customer_id,
-                                              credit_amount=float(credit_amount), limit_currency=limit_currency,
-                                              entry_id=entry_id))
+        row = dict(order_id=order_id, customer_id=self.customer_id, credit_amount=float(credit_amount),
+                   limit_currency=limit_currency, entry_id=entry_id)
+        if self.conn.dialect.name in _UPSERTS:
+            self.conn.execute(_OPEN_UPSERT, row)
+        else:  # pragma: no cover - other databases
+            self.close(order_id)
+            self.conn.execute(_Q_OPEN_INSERT, row)
 
     def close(self, order_id: str) -> bool:
         """Stop counting ``order_id``; True when it was counted."""

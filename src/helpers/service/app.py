@@ -26,9 +26,14 @@ reject with a mandatory reason.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import logging
+import os
 import secrets
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
@@ -45,13 +50,14 @@ from ..pipeline.order_desk import OrderDesk
 from ..report.formatting import formatter
 from ..report.localize import text_for
 from ..report.orders import check_text, error_text, log_entry_text, reason_text
-from .keys import ApiKey, KeyRing
+from .keys import ApiKey, KeyRing, load_keys
 
-__all__ = ["create_app", "CheckRequest", "CloseRequest", "DecisionRequest"]
+__all__ = ["create_app", "app_from_env", "CONFIG_ENV", "CheckRequest", "CloseRequest", "DecisionRequest"]
 
 log = logging.getLogger("riskbook.service")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "riskbook_session"
+SESSION_SECONDS = 8 * 3600   # a manager signs in again after a working day
 _STATUS = {"unknown_customer": 404, "unknown_entry": 404, "unknown_order": 404, "not_pending": 409,
            "not_open": 409, "order_of_other_customer": 409}
 
@@ -98,7 +104,8 @@ def _lang(request: Request, default: str) -> str:
 
 
 def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
-               today: Callable[[], dt.date] = dt.date.today) -> FastAPI:
+               today: Callable[[], dt.date] = dt.date.today, checks_at_once: int = 4,
+               session_secret: str | None = None) -> FastAPI:
     """The service on ``desk``, open only to the holders of ``keys``.
 
     Parameters
@@ -109,13 +116,20 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         Language of the texts when the request does not ask for one.
     today : callable
         The day of the orders (``riskbook serve --date`` fixes it for a sample or a test).
+    checks_at_once : int
+        Order checks that run at the same time in this process; the others wait their turn.
+    session_secret : str, optional
+        Key of the page's signed session cookies; worker processes of one service share it (default: a
+        new random one, so sessions end with the process).
     """
     app = FastAPI(title="riskbook order check", version="1", docs_url=None, redoc_url=None, openapi_url=None,
                   description="Credit check at order entry: approve, hold or escalate, with the reasons; "
                               "every decision in the decision log.")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    sessions: dict[str, tuple[ApiKey, str]] = {}   # cookie → (key, form token)
-    lock = threading.Lock()
+    secret = (session_secret or secrets.token_hex(32)).encode()
+    # A few checks at a time: more threads only fight over the GIL (the database does the waiting; with
+    # SQLite one writes at a time anyway), which made the tail latency on PostgreSQL four times longer.
+    running = threading.BoundedSemaphore(checks_at_once)
 
     def error(request: Request, status: int, code: str, args: dict | None = None, **extra) -> JSONResponse:
         args = {k: v for k, v in (args or {}).items()}
@@ -171,8 +185,9 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
 
     @app.post("/orders/check", summary="Check an order at entry", tags=["orders"])
     def post_check(body: CheckRequest, request: Request, key: ApiKey = Depends(needs("check"))) -> JSONResponse:
-        result = desk.check(body.customer_id, body.amount, body.currency, body.due_days, body.order_id,
-                            on=today(), actor=key.name)
+        with running:
+            result = desk.check(body.customer_id, body.amount, body.currency, body.due_days, body.order_id,
+                                on=today(), actor=key.name)
         return JSONResponse(check_text(result, _lang(request, lang)))  # plain JSON: no response-model pass
 
     @app.get("/customers/{customer_id}", summary="A customer's current state", tags=["customers"])
@@ -199,10 +214,24 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         return desk.reject(entry_id, actor=key.name, reason=body.reason, on=today())
 
     # ------------------------------------------------------------------------------------ the page
+    def _sign(text: str) -> str:
+        return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
+
     def _session(request: Request) -> tuple[ApiKey, str] | None:
-        token = request.cookies.get(SESSION_COOKIE)
-        with lock:
-            return sessions.get(token) if token else None
+        """The signed-in manager and the form token of the session cookie ``<key digest>.<expiry>.<sig>``
+        (stateless, so that every worker process knows it), or None."""
+        token = request.cookies.get(SESSION_COOKIE) or ""
+        try:
+            digest, expiry, sig = token.split(".")
+            alive = int(expiry) > time.time()
+        except ValueError:
+            return None
+        if not (alive and hmac.compare_digest(sig, _sign(f"{digest}.{expiry}"))):
+            return None
+        key = next((k for k in keys.keys if hmac.compare_digest(k.sha256, digest)), None)
+        if key is None or not key.may("decide"):
+            return None
+        return key, _sign(f"form:{token}")
 
     def _page(name: str, request: Request, status: int = 200, **context) -> HTMLResponse:
         lg = _lang(request, lang)
@@ -244,18 +273,15 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         found = keys.find(key)
         if found is None or not found.may("decide"):
             return _page("login.html", request, status=401, failed=True)
-        token = secrets.token_urlsafe(32)
-        with lock:
-            sessions[token] = (found, secrets.token_urlsafe(24))
+        expiry = str(int(time.time()) + SESSION_SECONDS)
+        token = f"{found.sha256}.{expiry}.{_sign(f'{found.sha256}.{expiry}')}"
         response = RedirectResponse(f"/manager?lang={_lang(request, lang)}", status_code=303)
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/")
+        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
+                            max_age=SESSION_SECONDS)
         return response
 
     @app.post("/manager/logout", include_in_schema=False)
     def logout(request: Request):
-        token = request.cookies.get(SESSION_COOKIE)
-        with lock:
-            sessions.pop(token, None)
         response = RedirectResponse(f"/manager?lang={_lang(request, lang)}", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -296,3 +322,17 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
 
 def _q(text: str) -> str:
     return quote(text, safe="")
+
+
+#: The environment variable through which ``riskbook serve`` hands its settings to worker processes.
+CONFIG_ENV = "RISKBOOK_SERVE_CONFIG"
+
+
+def app_from_env() -> FastAPI:
+    """The service as ``riskbook serve`` configured it (JSON in :data:`CONFIG_ENV`): uvicorn calls this
+    factory in every worker process."""
+    cfg = json.loads(os.environ[CONFIG_ENV])
+    desk = OrderDesk(cfg["reports"], data=cfg.get("data"), policy=cfg.get("policy"), log=cfg.get("log"))
+    day = dt.date.fromisoformat(cfg["date"]) if cfg.get("date") else None
+    return create_app(desk, load_keys(cfg["keys"]), lang=cfg.get("lang") or "en",
+                      today=(lambda: day) if day else dt.date.today, session_secret=cfg["session_secret"])
