@@ -4,6 +4,8 @@ the open-order projection against its rebuild from the log, and concurrent check
 that must never share headroom."""
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import json
 import threading
@@ -384,8 +386,18 @@ def test_desk_sequence_keeps_projection_and_rebuild_equal(reports, log_url):
         step({"SO-1": 10000.0, "SO-2": 25000.0})
         desk.reject(d["entry_id"], actor="manager", reason="over the limit", on=ON)
         assert log.pending() == []
-        desk.close("SO-1", "invoiced", actor="erp")
+        desk.close("SO-1", "invoiced", actor="erp", on=ON)
         step({"SO-2": 25000.0})
+        # invoiced after the ledger's last day: the ledger does not hold its invoice yet, so it still counts
+        held = desk.check("C005", 5000, order_id="SO-5", on=ON)
+        assert held["outcome"] == "hold" and held["figures"]["open_orders"] == 35000.0
+        desk.close("SO-5", "cancelled", actor="erp")  # a held order waiting in the queue can be withdrawn
+        assert log.pending() == []
+        with pytest.raises(OrderError) as err:  # an invoiced order is not checked again
+            desk.check("C005", 100, order_id="SO-1", on=ON)
+        assert err.value.code == "order_invoiced"
+        # a later ledger that covers the invoice day (as the next export would): SO-1 leaves the open orders
+        desk._state = dataclasses.replace(desk.state, ledger_day=ON.isoformat())
         e = desk.check("C005", 5000, order_id="SO-3", on=ON)  # 25 000 + 5 000 = 30 000: at the limit, approved
         assert e["outcome"] == "approve" and e["figures"]["headroom_after"] == 0.0
         step({"SO-2": 25000.0, "SO-3": 5000.0})
@@ -435,7 +447,7 @@ def _race(url, customer, *, read_inside: bool):
             with log.transaction(customer) as tx:
                 start = time.monotonic()
                 if read_inside:
-                    seen = tx.open_orders()
+                    seen, _ = tx.open_orders()
                 time.sleep(0.02)  # widen the race window
                 order = f"{customer}-O{i}"
                 ok = seen + ORDER <= LIMIT

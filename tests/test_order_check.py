@@ -501,3 +501,35 @@ def test_a_larger_order_is_never_treated_better(st_, its, a, b, open_orders, act
     second = check(st_, large, s, its=its, open_orders=open_orders)
     assert rank[second.outcome] >= rank[first.outcome]
     assert set(first.codes) <= set(second.codes)
+
+
+# ---------------------------------------------------------------------------------------------- the report block
+def _e(entry_id, kind, order, outcome, refers_to=None, **figures):
+    return {"entry_id": entry_id, "at": "2026-09-20T02:00:00.000000Z", "kind": kind, "order_id": order,
+            "outcome": outcome, "amount": 100.0, "currency": "CNY", "actor": "a", "note": None, "reasons": [],
+            "refers_to": refers_to, "figures": figures}
+
+
+def test_order_log_block_counts_and_lists_what_an_auditor_looks_for():
+    from helpers.decisions.order_check import order_log_block
+
+    entries = [_e(1, "check", "A", "approve"), _e(2, "check", "B", "hold"), _e(3, "check", "C", "escalate"),
+               _e(4, "release", "C", "released", refers_to=3, override=True), _e(5, "check", "D", "hold"),
+               _e(6, "reject", "D", "rejected", refers_to=5), _e(7, "check", "E", "hold"),
+               _e(8, "check", "E", "approve")]  # E re-checked and approved: no longer waiting
+    block = order_log_block({"since": "2026-07-03", "until": "2026-09-30", "days": 90, "entries": entries})
+    assert block["counts"] == {"checks": 6, "approvals": 2, "holds": 4, "releases": 1, "overrides": 1,
+                               "rejections": 1, "pending": 1}
+    # listed newest first: holds, releases, rejections; approvals only counted
+    assert [e["entry_id"] for e in block["entries"]] == [7, 6, 5, 4, 3, 2]
+    assert [e["entry_id"] for e in block["entries"] if e["pending"]] == [2]
+    assert order_log_block(None) is None
+    assert order_log_block({"entries": []})["counts"]["checks"] == 0
+
+
+def test_order_log_block_keeps_a_release_whose_hold_is_before_the_window():
+    from helpers.decisions.order_check import order_log_block
+
+    block = order_log_block({"entries": [_e(9, "release", "Z", "released", refers_to=1, override=True)]})
+    assert block["counts"]["checks"] == 0 and block["counts"]["overrides"] == 1
+    assert [e["entry_id"] for e in block["entries"]] == [9]  # the report shows it (not "no order checked")

@@ -193,7 +193,7 @@ def test_openapi_describes_the_check(service):
     assert not any(p.startswith("/manager") for p in spec["paths"])
 
 
-def test_release_needs_a_reason_and_happens_once_and_close_frees_the_exposure(service):
+def test_release_needs_a_reason_happens_once_and_closes_count_as_they_should(service):
     with _client(service) as c, _client(service, "manager") as m:
         held = c.post("/orders/check", json={"customer_id": "C005", "amount": 900000, "order_id": "ERP-9"}).json()
         assert held["outcome"] in ("hold", "escalate") and "order.large_order" in [x["code"] for x in held["reasons"]]
@@ -206,8 +206,15 @@ def test_release_needs_a_reason_and_happens_once_and_close_frees_the_exposure(se
         assert not any(e["order_id"] == "ERP-9" for e in m.get("/queue").json())
         before = c.get("/customers/C005").json()["open_orders"]
         assert c.post("/orders/ERP-9/close", json={"outcome": "invoiced"}).status_code == 200
-        assert c.get("/customers/C005").json()["open_orders"] == pytest.approx(before - 900000)
+        # invoiced today, after the ledger's last day: it counts until a ledger with its invoice is loaded
+        assert c.get("/customers/C005").json()["open_orders"] == pytest.approx(before)
         assert c.post("/orders/ERP-9/close", json={"outcome": "invoiced"}).json()["error"]["code"] == "not_open"
+        # the invoiced order still counts: the next one is over the limit, and held; the ERP withdraws it
+        nxt = c.post("/orders/check", json={"customer_id": "C005", "amount": 1000, "order_id": "ERP-10"}).json()
+        assert nxt["outcome"] != "approve" and "order.over_limit" in [x["code"] for x in nxt["reasons"]]
+        assert c.post("/orders/ERP-10/close", json={"outcome": "cancelled"}).status_code == 200
+        assert not any(e["order_id"] == "ERP-10" for e in m.get("/queue").json())
+        assert c.get("/customers/C005").json()["open_orders"] == pytest.approx(before)
     log = DecisionLog(service["log"])
     kinds = [(e["kind"], e["outcome"]) for e in log.entries() if e["order_id"] == "ERP-9"]
     assert kinds == [("check", held["outcome"]), ("release", "released"), ("close", "invoiced")]
@@ -256,6 +263,13 @@ def test_page_rejects_a_post_without_its_form_token(service, page):
     page.click("button[type=submit]")
     r = page.request.post(f"{base}/manager/checks/1", form={"decision": "release", "reason": "no token here"})
     assert r.status == 403 and json.loads(r.text())["error"]["code"] == "forbidden"
+    # a crafted link cannot put its own text on the page (only messages the service signed are shown)
+    page.goto(f"{base}/manager?failed=Your+key+expired%2C+mail+it+to+evil%40example.com&sig=00")
+    assert page.locator("#failed").count() == 0 and "evil" not in page.content()
+    # a forged session cookie is no session
+    page.context.add_cookies([{"name": "riskbook_session", "value": "ab.9999999999.cd", "url": base}])
+    page.goto(f"{base}/manager")
+    assert page.locator("#key").count() == 1
 
 
 def test_a_new_batch_is_picked_up_without_a_restart(reports, tmp_path):
@@ -317,3 +331,45 @@ def test_riskbook_serve_with_two_workers_shares_the_manager_session(reports, tmp
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+# ---------------------------------------------------------------------------------------------- in the reports
+def test_reports_and_pack_show_the_order_log_and_verify_with_it(reports, tmp_path):
+    """A batch over a decision log: the customer's report lists its holds, releases and overrides of the
+    window (by order day), the pack lists the customer, the extract is attached and verify re-runs with it;
+    entries outside the window are left out."""
+    import shutil
+
+    from pypdf import PdfReader
+
+    from helpers.pipeline import verify_pdf
+
+    out = tmp_path / "reports"
+    shutil.copytree(reports, out, ignore=shutil.ignore_patterns("decisions.sqlite*"))
+    log = f"sqlite:///{tmp_path / 'orders.sqlite'}"
+    desk = OrderDesk(out, log=log)
+    day = dt.date(2026, 9, 20)
+    at = dt.datetime(2026, 9, 20, 2, 0, tzinfo=dt.timezone.utc)
+    big = desk.check("CASE1", 600000, order_id="SO-1001", on=day, at=at)
+    small = desk.check("CASE1", 8000, order_id="SO-1002", on=day, at=at)
+    desk.release(small["entry_id"], actor="王芳", reason="Half prepaid; the rest guaranteed by the director",
+                 on=day, at=at)
+    desk.reject(big["entry_id"], actor="王芳", reason="Far over the limit, items 500 days overdue", on=day, at=at)
+    desk.check("CASE1", 9000, order_id="SO-1003", on=day, at=at)                       # still waiting
+    desk.check("CASE1", 7000, order_id="SO-OLD", on=dt.date(2026, 5, 1), at=at)        # before the window
+    desk.check("CASE1", 7000, order_id="SO-LATE", on=dt.date(2026, 10, 2), at=at)      # after the as-of date
+    desk.log.dispose()
+    assert main(["batch", "--out", str(out), "--customers", "CASE1", "--as-of", AS_OF, "--no-progress",
+                 "--log", log]) == 0
+    orders = read_json(out / "CASE1" / "results" / "monitoring.json")["orders"]
+    assert orders["counts"] == {"checks": 3, "approvals": 0, "holds": 3, "releases": 1, "overrides": 1,
+                                "rejections": 1, "pending": 1}
+    assert {e["order_id"] for e in orders["entries"]} == {"SO-1001", "SO-1002", "SO-1003"}
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "CASE1" / "report.pdf").pages).split())
+    assert "Order holds and releases" in text and "Half prepaid; the rest guaranteed by the director" in text
+    assert "Released (override)" in text and "SO-OLD" not in text and "SO-LATE" not in text
+    pack = " ".join(" ".join(p.extract_text() for p in PdfReader(out / "portfolio.pdf").pages).split())
+    assert "Order holds and overrides" in pack and "SO-1003" in pack
+    result = verify_pdf(out / "CASE1" / "report.pdf")
+    assert result.ok, [c for c in result.checks if not c.ok][:3]
+    assert "inputs/order_log.json" in [f["name"] for f in result.manifest["files"]]

@@ -54,6 +54,7 @@ _log = Table(
     "order_log", _meta,
     Column("entry_id", Integer, primary_key=True, autoincrement=True),
     Column("at", String(40), nullable=False),            # ISO 8601, UTC, microseconds: sorts as it reads
+    Column("order_day", String(10), nullable=False, index=True),  # the business day of the order or decision
     Column("kind", String(16), nullable=False),
     Column("order_id", String(64), nullable=False, index=True),
     Column("customer_id", String(64), nullable=False, index=True),
@@ -72,7 +73,9 @@ _open = Table("open_orders", _meta,
               Column("customer_id", String(64), nullable=False, index=True),
               Column("credit_amount", Float, nullable=False),
               Column("limit_currency", String(3)),
-              Column("entry_id", Integer, nullable=False))
+              Column("entry_id", Integer, nullable=False),
+              # set when the order is invoiced: it counts until the ledger the desk reads covers that day
+              Column("invoiced_on", String(10)))
 _exposure = Table("credit_exposure", _meta, Column("customer_id", String(64), primary_key=True),
                   Column("last_entry_id", Integer))
 _owner = Table("order_owner", _meta, Column("order_id", String(64), primary_key=True),
@@ -123,9 +126,14 @@ def _row(r) -> dict:
 
 # The statements of a check, built once (a check runs thousands of times a minute; building the
 # expression each time costs more than running it).
-_Q_OPEN_SUM = select(func.coalesce(func.sum(_open.c.credit_amount), 0.0)).where(
-    _open.c.customer_id == bindparam("c"))
-_Q_OPEN_SUM_EXCEPT = _Q_OPEN_SUM.where(_open.c.order_id != bindparam("o"))
+# Σ credit of the customer's open orders by currency, leaving out order :o and the invoiced orders the
+# ledger (up to day :l) already holds; and whether :o itself was invoiced.
+_Q_OPEN_SUM = text(
+    "SELECT limit_currency, "
+    "COALESCE(SUM(CASE WHEN order_id <> :o AND (invoiced_on IS NULL OR invoiced_on > :l) "
+    "THEN credit_amount ELSE 0 END), 0), "
+    "MAX(CASE WHEN order_id = :o AND invoiced_on IS NOT NULL THEN 1 ELSE 0 END) "
+    "FROM open_orders WHERE customer_id = :c GROUP BY limit_currency")
 _Q_OPEN_ROW = select(_open).where(_open.c.order_id == bindparam("o"))
 _Q_ENTRY = select(_log).where(_log.c.entry_id == bindparam("e"))
 _Q_ANSWERS = select(_log).where(_log.c.refers_to == bindparam("e")).order_by(_log.c.entry_id)
@@ -133,6 +141,7 @@ _Q_LATEST_CHECK = (select(_log).where((_log.c.order_id == bindparam("o")) & (_lo
                    .order_by(_log.c.entry_id.desc()).limit(1))
 _Q_INSERT = insert(_log).returning(_log.c.entry_id)
 _Q_OPEN_DELETE = _open.delete().where(_open.c.order_id == bindparam("o"))
+_Q_OPEN_INVOICED = _open.update().where(_open.c.order_id == bindparam("o")).values(invoiced_on=bindparam("d"))
 _Q_OPEN_INSERT = insert(_open)
 _Q_OWNER = select(_owner.c.customer_id).where(_owner.c.order_id == bindparam("o"))
 # Both databases (SQLite >= 3.35) take these upserts; one round trip each. The no-op update makes the claim
@@ -143,7 +152,7 @@ _OPEN_UPSERT = text("INSERT INTO open_orders (order_id, customer_id, credit_amou
                     "VALUES (:order_id, :customer_id, :credit_amount, :limit_currency, :entry_id) "
                     "ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, "
                     "credit_amount = excluded.credit_amount, limit_currency = excluded.limit_currency, "
-                    "entry_id = excluded.entry_id")
+                    "entry_id = excluded.entry_id, invoiced_on = NULL")
 _UPSERTS = ("postgresql", "sqlite")
 
 
@@ -153,12 +162,31 @@ class LogTransaction:
     def __init__(self, conn: Connection, customer_id: str, at: dt.datetime):
         self.conn, self.customer_id, self.at = conn, customer_id, at
 
-    def open_orders(self, exclude_order: str | None = None) -> float:
-        """Σ credit part of the customer's open orders (approved or released, not closed), leaving out
-        ``exclude_order`` (an order being re-checked replaces its earlier approval)."""
-        if exclude_order is None:
-            return float(self.conn.execute(_Q_OPEN_SUM, {"c": self.customer_id}).scalar_one())
-        return float(self.conn.execute(_Q_OPEN_SUM_EXCEPT, {"c": self.customer_id, "o": exclude_order}).scalar_one())
+    def open_orders(self, exclude_order: str | None = None, *, ledger_day: str = "",
+                    rates: dict[str, float] | None = None, currency: str | None = None) -> tuple[float, bool]:
+        """Σ credit part of the customer's open orders: approved or released, not cancelled or rejected,
+        and, when invoiced, invoiced after ``ledger_day`` (the ledger does not hold that invoice yet);
+        leaving out ``exclude_order`` (an order being re-checked replaces its earlier approval). Amounts
+        in another currency than ``currency`` (the customer's limit currency changed between batches)
+        are converted with ``rates`` (units of the base currency per unit).
+
+        Returns
+        -------
+        total : float
+        invoiced : bool
+            Whether ``exclude_order`` itself is already invoiced.
+        """
+        rows = self.conn.execute(_Q_OPEN_SUM, {"c": self.customer_id, "o": exclude_order or "", "l": ledger_day})
+        total, invoiced = 0.0, False
+        for ccy, amount, flag in rows:
+            factor = 1.0
+            if currency and ccy and ccy != currency:
+                if not rates or ccy not in rates or currency not in rates:
+                    raise DecisionLogError(f"open orders of {self.customer_id} in {ccy}: no rate to {currency}")
+                factor = rates[ccy] / rates[currency]
+            total += float(amount) * factor
+            invoiced = invoiced or bool(flag)
+        return total, invoiced
 
     def claim(self, order_id: str) -> str:
         """Make the locked customer the owner of ``order_id`` unless another customer already is; return
@@ -190,13 +218,16 @@ class LogTransaction:
         r = self.conn.execute(_Q_LATEST_CHECK, {"o": order_id}).first()
         return _row(r) if r else None
 
-    def append(self, *, kind: str, order_id: str, outcome: str, actor: str, reasons=(), figures=None,
+    def append(self, *, kind: str, order_id: str, outcome: str, actor: str, order_day: str | None = None, reasons=(),
+               figures=None,
                amount=None, currency=None, due_days=None, credit_amount=None, limit_currency=None,
                refers_to=None, note=None, report_as_of=None, policy_version=None, model_version=None) -> int:
-        """Append one entry for the locked customer; returns its ``entry_id``."""
+        """Append one entry for the locked customer; returns its ``entry_id``. ``order_day`` is the
+        business day of the order or decision (default: the entry's UTC date)."""
         if outcome not in KINDS.get(kind, ()):
             raise DecisionLogError(f"outcome {outcome!r} is not one of {kind!r}'s {KINDS.get(kind)}")
-        row = dict(at=_stamp(self.at), kind=kind, order_id=order_id, customer_id=self.customer_id, outcome=outcome,
+        row = dict(at=_stamp(self.at), order_day=order_day or self.at.astimezone(dt.timezone.utc).date().isoformat(),
+                   kind=kind, order_id=order_id, customer_id=self.customer_id, outcome=outcome,
                    amount=amount, currency=currency, due_days=due_days, credit_amount=credit_amount,
                    limit_currency=limit_currency, refers_to=refers_to, actor=actor, note=note,
                    reasons=json.dumps(list(reasons), ensure_ascii=False, sort_keys=True),
@@ -215,8 +246,13 @@ class LogTransaction:
             self.conn.execute(_Q_OPEN_INSERT, row)
 
     def close(self, order_id: str) -> bool:
-        """Stop counting ``order_id``; True when it was counted."""
+        """Stop counting ``order_id`` (cancelled, rejected, or re-checked and not approved); True when it
+        was counted."""
         return self.conn.execute(_Q_OPEN_DELETE, {"o": order_id}).rowcount > 0
+
+    def invoiced(self, order_id: str, day: str) -> None:
+        """Mark ``order_id`` invoiced on ``day``: it stops counting once the ledger covers that day."""
+        self.conn.execute(_Q_OPEN_INVOICED, {"o": order_id, "d": day})
 
 
 class DecisionLog:
@@ -230,7 +266,7 @@ class DecisionLog:
         When the database cannot be reached, is not a riskbook log, or has another schema version.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 24):
+    def __init__(self, url: str, *, pool_size: int = 12):
         self.url = str(url)
         try:
             parsed = make_url(self.url)
@@ -245,7 +281,8 @@ class DecisionLog:
                 self._writer = self._sqlite_engine(parsed, immediate=True)
                 self._reader = self._sqlite_engine(parsed, immediate=False)
             else:
-                self._writer = create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_recycle=3600)
+                # 12 + 4 connections per process (4 workers: 64, under PostgreSQL's default 100)
+                self._writer = create_engine(parsed, pool_size=pool_size, max_overflow=4, pool_recycle=3600)
                 self._reader = self._writer
             self._ensure_schema()
         except SQLAlchemyError as exc:
@@ -319,7 +356,6 @@ class DecisionLog:
         ------
         LogTransaction
         """
-        at = at or utc_now()
         with self._write() as conn:
             if self.dialect == "postgresql":  # the customer's row, locked until commit
                 conn.execute(_LOCK_PG, {"c": customer_id})
@@ -328,8 +364,9 @@ class DecisionLog:
                     conn.execute(insert(_exposure), {"customer_id": customer_id})
                 conn.execute(select(_exposure.c.customer_id).where(_exposure.c.customer_id == customer_id)
                              .with_for_update()).first()
-            # SQLite: BEGIN IMMEDIATE has taken the database's write lock, which covers every customer
-            yield LogTransaction(conn, customer_id, at)
+            # SQLite: BEGIN IMMEDIATE has taken the database's write lock, which covers every customer.
+            # The time is taken under the lock, so the entries' times follow their entry ids.
+            yield LogTransaction(conn, customer_id, at or utc_now())
 
     # ----------------------------------------------------------------------------------------- reading
     def _read(self, query) -> list[dict]:
@@ -337,8 +374,10 @@ class DecisionLog:
             return [_row(r) for r in conn.execute(query)]
 
     def entries(self, customer_id: str | None = None, *, since: dt.datetime | None = None,
-                until: dt.datetime | None = None, kinds: tuple[str, ...] | None = None) -> list[dict]:
-        """Log entries, oldest first, of one customer (or all) with ``since <= at < until``."""
+                until: dt.datetime | None = None, kinds: tuple[str, ...] | None = None,
+                days: tuple[str, str] | None = None) -> list[dict]:
+        """Log entries, oldest first, of one customer (or all) with ``since <= at < until`` and with an
+        order day within ``days`` (first, last; ISO dates, both included)."""
         q = select(_log).order_by(_log.c.entry_id)
         if customer_id is not None:
             q = q.where(_log.c.customer_id == customer_id)
@@ -348,6 +387,8 @@ class DecisionLog:
             q = q.where(_log.c.at < _stamp(until))
         if kinds is not None:
             q = q.where(_log.c.kind.in_(kinds))
+        if days is not None:
+            q = q.where((_log.c.order_day >= days[0]) & (_log.c.order_day <= days[1]))
         return self._read(q)
 
     def entry(self, entry_id: int) -> dict | None:
@@ -374,9 +415,12 @@ class DecisionLog:
              .order_by(_log.c.entry_id))
         return self._read(q)
 
-    def open_orders(self, customer_id: str | None = None) -> list[dict]:
-        """Rows of the open-order projection."""
+    def open_orders(self, customer_id: str | None = None, *, invoiced: bool = False) -> list[dict]:
+        """Rows of the open-order projection (with ``invoiced``, also the invoiced orders kept until the
+        ledger covers their invoice)."""
         q = select(_open).order_by(_open.c.entry_id)
+        if not invoiced:
+            q = q.where(_open.c.invoiced_on.is_(None))
         if customer_id is not None:
             q = q.where(_open.c.customer_id == customer_id)
         return self._read(q)
@@ -384,7 +428,7 @@ class DecisionLog:
     def rebuild_open_orders(self) -> dict[str, float]:
         """Open orders recomputed from the log alone: order → credit part. An order is open after a
         check that approved it or a release of its check, until a later check that did not approve it,
-        a rejection or a close."""
+        a rejection or a close (an invoiced one is left out here, as :meth:`open_orders` leaves it out)."""
         out: dict[str, tuple[float, str]] = {}
         checks: dict[int, dict] = {}
         for e in self.entries():

@@ -187,6 +187,7 @@ def evaluate_order(state: CustomerState | None, *, amount_limit_ccy: float, amou
         if tests:
             fire("large_order", tests=sorted(tests), amount=_round(amount_limit_ccy),
                  currency=state.limit_currency if state else None, base_currency=base_currency,
+                 amount_base=_round(amount_base_ccy), median=_round(median) if math.isfinite(median) else None,
                  **{f"{k}_threshold": v for k, v in tests.items()})
     rule = _rule(settings, "beyond_terms")
     if rule and state is not None and due_days > state.terms_days + (rule.days or 0.0):

@@ -449,7 +449,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
 def _order_log_extracts(url: str | None, out: Path, portfolio, ids: list[str]) -> dict[str, Path]:
     """Write each customer's entries of the decision log in the report's window to
     ``<out>/.cache/order_log-<as_of>/<id>.json``; {} when there is no log. The window is the policy's
-    ``order_check.recent_days`` days up to the end of the as-of date (UTC)."""
+    ``order_check.recent_days`` order days up to and including the as-of date."""
     if url is None:
         default = out / "decisions.sqlite"
         if not default.is_file():
@@ -457,11 +457,10 @@ def _order_log_extracts(url: str | None, out: Path, portfolio, ids: list[str]) -
         url = default_log_url(out)
     as_of = portfolio.as_of.date()
     days = portfolio.policy.order_check.recent_days
-    until = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
-    since = until - dt.timedelta(days=days)
+    since = as_of - dt.timedelta(days=days - 1)
     log = DecisionLog(url)
-    try:
-        entries = log.entries(since=since, until=until)
+    try:  # by the business day of the order or decision, not the clock of the entry
+        entries = log.entries(days=(since.isoformat(), as_of.isoformat()))
     finally:
         log.dispose()
     by_customer: dict[str, list] = {}
@@ -472,8 +471,8 @@ def _order_log_extracts(url: str | None, out: Path, portfolio, ids: list[str]) -
     paths = {}
     for cid in ids:
         paths[cid] = folder / f"{safe_name(cid)}.json"
-        write_json(paths[cid], {"customer_id": cid, "source": source_label(url),
-                                "since": since.date().isoformat(), "until": as_of.isoformat(), "days": days,
+        write_json(paths[cid], {"customer_id": cid, "source": source_label(url, cwd=out),
+                                "since": since.isoformat(), "until": as_of.isoformat(), "days": days,
                                 "entries": by_customer.get(cid, [])})
     return paths
 

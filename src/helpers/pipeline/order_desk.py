@@ -42,7 +42,7 @@ __all__ = ["OrderDesk", "DeskState", "check_order", "MAX_AMOUNT", "ID_PATTERN"]
 MAX_AMOUNT = 1e12
 #: Customer and order ids: printable, no spaces at the ends, at most 64 characters.
 ID_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")
-MIN_REASON = 3
+MIN_REASON, MAX_REASON = 3, 2000
 
 
 def _date(value) -> dt.date | None:
@@ -71,6 +71,7 @@ class DeskState:
     customers: dict[str, dict]                  # id → {name, currency}
     states: dict[str, CustomerState]            # id → latest report
     items: dict[str, OpenItems]                 # id → ledger, in the limit's currency
+    ledger_day: str = ""                        # the last invoice date of the ledger (ISO): what it covers
     summaries: dict[str, dict] = field(default_factory=dict)  # id → headline figures for people
     pdfs: dict[str, Path] = field(default_factory=dict)
 
@@ -146,7 +147,8 @@ def load_state(reports: str | Path, data=None, policy=None) -> DeskState:
     for cid in customers:  # a customer without a report still has a ledger (in its own currency)
         if cid not in items and cid in by_customer:
             items[cid] = OpenItems(by_customer[cid])
-    return DeskState(reports=reports, loaded_at=utc_now(), manifest_mtime_ns=mtime, policy=pol,
+    ledger_day = f"{invoices['invoice_date'].max():%Y-%m-%d}" if len(invoices) else ""
+    return DeskState(reports=reports, loaded_at=utc_now(), manifest_mtime_ns=mtime, policy=pol, ledger_day=ledger_day,
                      data_label=portfolio.label, base_currency=pol.base_currency, rates=rates,
                      customers=customers, states=states, items=items, summaries=summaries, pdfs=pdfs)
 
@@ -287,7 +289,11 @@ class OrderDesk:
             if owner != cid:
                 raise OrderError("order_of_other_customer", f"order {order_id} was checked for customer {owner}",
                                  order_id=order_id, customer_id=owner)
-            open_orders = tx.open_orders(exclude_order=order_id)
+            open_orders, invoiced = tx.open_orders(exclude_order=order_id, ledger_day=st.ledger_day, rates=st.rates,
+                                                   currency=limit_ccy)
+            if invoiced:
+                raise OrderError("order_invoiced", f"order {order_id} is invoiced; a new order needs a new id",
+                                 order_id=order_id)
             result = evaluate_order(state, amount_limit_ccy=value * to_limit, amount_base_ccy=value * to_base,
                                     due_days=int(days), on=on, items=st.items.get(cid) if state else None,
                                     open_orders=open_orders, settings=settings,
@@ -296,6 +302,7 @@ class OrderDesk:
             figures = {**result.figures, "fx_rate": to_limit, "on": on.isoformat()}
             reasons = [r.to_dict() for r in result.reasons]
             entry_id = tx.append(kind="check", order_id=order_id, outcome=result.outcome, actor=actor,
+                                 order_day=on.isoformat(),
                                  reasons=reasons, figures=figures, amount=value, currency=currency,
                                  due_days=int(days), credit_amount=figures["credit_amount"], limit_currency=limit_ccy,
                                  report_as_of=figures["report_as_of"], policy_version=st.policy.policy_version,
@@ -319,6 +326,8 @@ class OrderDesk:
         if len(reason) < MIN_REASON:
             raise OrderError("reason_required", f"a {kind} needs its reason (at least {MIN_REASON} characters)",
                              min=MIN_REASON)
+        if len(reason) > MAX_REASON:
+            raise OrderError("reason_too_long", f"a reason has at most {MAX_REASON} characters", max=MAX_REASON)
         actor = (actor or "").strip()
         if not actor:
             raise OrderError("actor_required", "a release or rejection needs the name of who decides")
@@ -337,15 +346,21 @@ class OrderDesk:
                 cid = check["customer_id"]
                 items = st.items.get(cid)
                 open_inv = items.at(on).open_amount if items is not None and len(items) else 0.0
-                open_orders = tx.open_orders(exclude_order=check["order_id"])
-                after = open_inv + open_orders + (check["credit_amount"] or 0.0)
-                limit = check["figures"].get("limit")
+                state = st.states.get(cid)
+                currency = state.limit_currency if state else check["limit_currency"]
+                open_orders, _ = tx.open_orders(exclude_order=check["order_id"], ledger_day=st.ledger_day,
+                                                rates=st.rates, currency=currency)
+                credit = (check["credit_amount"] or 0.0) * (st.rates[check["limit_currency"]] / st.rates[currency]
+                                                            if check["limit_currency"] != currency else 1.0)
+                after = open_inv + open_orders + credit
+                # the limit now (a new batch may have changed it since the check), else the check's
+                limit = state.limit if state and math.isfinite(state.limit) else check["figures"].get("limit")
                 beyond = limit is not None and after > limit
                 figures.update(open_invoices=round(open_inv, 2), open_orders=round(open_orders, 2),
                                exposure_after=round(after, 2), limit=limit, beyond_limit=bool(beyond),
                                override=bool(beyond or check["outcome"] == "escalate"))
             new_id = tx.append(kind=kind, order_id=check["order_id"], outcome="released" if kind == "release" else "rejected",
-                               actor=actor, note=reason, reasons=check["reasons"], figures=figures,
+                               actor=actor, note=reason, order_day=on.isoformat(), reasons=check["reasons"], figures=figures,
                                amount=check["amount"], currency=check["currency"], due_days=check["due_days"],
                                credit_amount=check["credit_amount"], limit_currency=check["limit_currency"],
                                refers_to=entry_id, report_as_of=check["report_as_of"],
@@ -370,24 +385,37 @@ class OrderDesk:
         """Reject a held or escalated order; ``reason`` is mandatory."""
         return self._decide("reject", entry_id, actor, reason, at, on)
 
-    def close(self, order_id: str, outcome: str, *, actor: str, at=None) -> dict:
-        """Close an order: ``invoiced`` (its invoice is in the ledger now) or ``cancelled``; it stops
-        counting in the exposure."""
+    def close(self, order_id: str, outcome: str, *, actor: str, at=None, on: dt.date | None = None) -> dict:
+        """Close an order.
+
+        ``invoiced``: the ERP has invoiced an approved or released order; it keeps counting in the
+        exposure until the ledger the desk reads covers the day of the invoice (``on``), so that it is
+        never out of both. ``cancelled``: an open order, or a held one still waiting in the queue, is
+        withdrawn; it stops counting (and leaves the queue) at once.
+        """
         order_id = _check_id(order_id, "order_id")
         if outcome not in ("invoiced", "cancelled"):
             raise OrderError("invalid_outcome", "outcome must be invoiced or cancelled", value=str(outcome)[:40])
-        last = self.log.latest_check(order_id)
-        if last is None:
+        on = on or dt.date.today()
+        first = self.log.latest_check(order_id)  # its customer: an order id never changes customer
+        if first is None:
             raise OrderError("unknown_order", f"no order {order_id} in the log", order_id=order_id)
-        with self.log.transaction(last["customer_id"], at) as tx:
-            was_open = tx.open_order(order_id)
-            if was_open is None:
+        with self.log.transaction(first["customer_id"], at) as tx:
+            last = tx.latest_check(order_id)
+            row = tx.open_order(order_id)
+            counted = row is not None and row["invoiced_on"] is None
+            waiting = last["outcome"] in ("hold", "escalate") and not tx.answers(last["entry_id"])
+            if not (counted or (outcome == "cancelled" and waiting)):
                 raise OrderError("not_open", f"order {order_id} is not open (not approved, or already closed)",
                                  order_id=order_id)
-            entry_id = tx.append(kind="close", order_id=order_id, outcome=outcome, actor=actor,
-                                 credit_amount=was_open["credit_amount"], limit_currency=was_open["limit_currency"],
-                                 refers_to=last["entry_id"], figures={})
-            tx.close(order_id)
+            entry_id = tx.append(kind="close", order_id=order_id, outcome=outcome, actor=actor, order_day=on.isoformat(),
+                                 credit_amount=row["credit_amount"] if row else last["credit_amount"],
+                                 limit_currency=row["limit_currency"] if row else last["limit_currency"],
+                                 refers_to=last["entry_id"], figures={"was_waiting": bool(waiting and not counted)})
+            if outcome == "invoiced":
+                tx.invoiced(order_id, on.isoformat())
+            else:
+                tx.close(order_id)
         return {"entry_id": entry_id, "order_id": order_id, "outcome": outcome}
 
     # ------------------------------------------------------------------------------------ reading
@@ -399,7 +427,11 @@ class OrderDesk:
         state = st.states.get(cid)
         items = st.items.get(cid)
         pos = items.at(on) if items is not None and len(items) and state else None
-        open_orders = sum(r["credit_amount"] for r in self.log.open_orders(cid))
+        currency = state.limit_currency if state else st.customers[cid]["currency"]
+        open_orders = sum(r["credit_amount"] * (st.rates[r["limit_currency"]] / st.rates[currency]
+                                                if r["limit_currency"] and r["limit_currency"] != currency else 1.0)
+                          for r in self.log.open_orders(cid, invoiced=True)
+                          if r["invoiced_on"] is None or r["invoiced_on"] > st.ledger_day)
         limit = state.limit if state and math.isfinite(state.limit) else None
         exposure = (pos.open_amount if pos else 0.0) + open_orders
         return {"customer_id": cid, "name": st.customers[cid]["name"], "on": on.isoformat(),

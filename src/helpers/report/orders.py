@@ -9,7 +9,7 @@ from .localize import Text, text_for
 
 __all__ = ["check_text", "error_text", "reason_text", "log_entry_text", "order_log_section"]
 
-_MONEY = ("exposure_after", "limit", "excess", "amount", "open_invoices", "open_orders")
+_MONEY = ("exposure_after", "limit", "excess", "amount", "open_invoices", "open_orders", "median")
 
 
 def _args(code: str, args: dict, tx: Text) -> dict:
@@ -33,10 +33,14 @@ def _args(code: str, args: dict, tx: Text) -> dict:
     if code == "order.large_order":
         parts = []
         for test in args.get("tests", ()):
-            value = {"amount": f.amount(args.get("amount_threshold"), args.get("base_currency") or currency),
+            base = args.get("base_currency") or currency
+            value = {"amount": f.amount(args.get("amount_threshold"), base),
                      "limit_share": f.percent(args.get("limit_share_threshold"), 0),
                      "median": f.number(args.get("median_threshold"), 1)}[test]
-            parts.append(tx.t(f"order.large_order.{test}", threshold=value))
+            parts.append(tx.t(f"order.large_order.{test}", threshold=value,
+                              amount_base=f.amount(args.get("amount_base"), base),
+                              median=f.amount(args.get("median"), currency) if args.get("median") is not None
+                              else f.missing))
         out["tests"] = tx.t("common.list_separator").join(parts)
     return out
 

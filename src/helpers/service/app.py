@@ -226,9 +226,9 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
             alive = int(expiry) > time.time()
         except ValueError:
             return None
-        if not (alive and hmac.compare_digest(sig, _sign(f"{digest}.{expiry}"))):
-            return None
-        key = next((k for k in keys.keys if hmac.compare_digest(k.sha256, digest)), None)
+        if not (alive and hmac.compare_digest(sig.encode(), _sign(f"{digest}.{expiry}").encode())):
+            return None  # (bytes: compare_digest refuses non-ASCII text with a TypeError)
+        key = next((k for k in keys.keys if hmac.compare_digest(k.sha256.encode(), digest.encode())), None)
         if key is None or not key.may("decide"):
             return None
         return key, _sign(f"form:{token}")
@@ -242,7 +242,11 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
                                                                "X-Frame-Options": "DENY"})
 
     @app.get("/manager", include_in_schema=False)
-    def manager(request: Request, done: str | None = None, failed: str | None = None):
+    def manager(request: Request, done: str | None = None, failed: str | None = None, sig: str = ""):
+        # only messages this service wrote (signed): a crafted link cannot put its own text on the page
+        flash = done or failed or ""
+        if flash and not hmac.compare_digest(sig.encode(), _sign("flash:" + flash).encode()):
+            done = failed = None
         found = _session(request)
         if found is None:
             return _page("login.html", request)
@@ -263,6 +267,7 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
                                 limit=f.amount(fig.get("limit"), ccy), review=f.date(fig.get("review_date"))),
                 "exposure": tx.t("page.customer.exposure", exposure_after=f.amount(fig.get("exposure_after"), ccy),
                                  utilization=f.percent(fig.get("utilization_after"), 0)),
+                "now": _now_text(desk.customer(e["customer_id"], on=today()), e, tx),
                 "has_pdf": e["has_pdf"]})
         recent = [log_entry_text(e, tx) for e in reversed(desk.log.entries(kinds=("release", "reject"))[-10:])]
         return _page("queue.html", request, rows=rows, actor=key.name, form_token=form_token, done=done,
@@ -277,7 +282,7 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         token = f"{found.sha256}.{expiry}.{_sign(f'{found.sha256}.{expiry}')}"
         response = RedirectResponse(f"/manager?lang={_lang(request, lang)}", status_code=303)
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
-                            max_age=SESSION_SECONDS)
+                            max_age=SESSION_SECONDS, secure=request.url.scheme == "https")
         return response
 
     @app.post("/manager/logout", include_in_schema=False)
@@ -293,7 +298,7 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         if found is None:
             raise ServiceError(401, "unauthorized")
         key, expected = found
-        if not secrets.compare_digest(form_token, expected) or decision not in ("release", "reject"):
+        if not hmac.compare_digest(form_token.encode(), expected.encode()) or decision not in ("release", "reject"):
             raise ServiceError(403, "forbidden", role=key.role)
         lg = _lang(request, lang)
         tx = text_for(lg)
@@ -302,11 +307,13 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
             out = act(entry_id, actor=key.name, reason=reason, on=today())
         except OrderError as exc:
             message = tx.t("page.error", message=error_text(exc.code, exc.args_, tx))
-            return RedirectResponse(f"/manager?lang={lg}&failed={_q(message)}", status_code=303)
+            return RedirectResponse(f"/manager?lang={lg}&failed={_q(message)}&sig={_sign('flash:' + message)}",
+                                    status_code=303)
         done_key = ("page.done.override" if out["figures"].get("override") else "page.done.release") \
             if decision == "release" else "page.done.reject"
         message = tx.t(done_key, order_id=out["order_id"], actor=key.name)
-        return RedirectResponse(f"/manager?lang={lg}&done={_q(message)}", status_code=303)
+        return RedirectResponse(f"/manager?lang={lg}&done={_q(message)}&sig={_sign('flash:' + message)}",
+                                status_code=303)
 
     @app.get("/manager/reports/{customer_id}/report.pdf", include_in_schema=False)
     def report_pdf(customer_id: str, request: Request):
@@ -318,6 +325,16 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         return FileResponse(pdf, media_type="application/pdf", filename=f"{customer_id}-report.pdf")
 
     return app
+
+
+def _now_text(now: dict, entry: dict, tx) -> str:
+    """The customer's exposure now, with this order's credit part on top (the queue's figures are from the
+    time of the check; others may have been approved since)."""
+    f, ccy = tx.f, now.get("limit_currency") or entry["limit_currency"] or ""
+    after = now["exposure"] + (entry.get("credit_amount") or 0.0)
+    limit = now.get("limit")
+    return tx.t("page.customer.now", exposure=f.amount(now["exposure"], ccy), after=f.amount(after, ccy),
+                utilization=f.percent(after / limit, 0) if limit else f.missing)
 
 
 def _q(text: str) -> str:
