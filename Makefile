@@ -43,6 +43,7 @@ demo: setup
 	$(BIN)/riskbook batch --out reports --as-of 2026-09-30
 	@echo "PDF reports: $$(pwd)/reports/<customer_id>/report.pdf  (manifest: $$(pwd)/reports/manifest.json)"
 	@echo "Portfolio pack: $$(pwd)/reports/portfolio.pdf, portfolio.xlsx, portfolio.json"
+	@echo "Order check on these reports: $(BIN)/riskbook check-order CASE1 600000 --date 2026-10-15  (README: Credit check at order entry)"
 
 test: setup
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
