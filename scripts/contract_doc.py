@@ -27,7 +27,8 @@ Check a source without running anything: `riskbook validate --data PATH_OR_URL [
 
 ## Conventions
 - Dates are ISO 8601 `YYYY-MM-DD`. Booleans are `true`/`false` (also `yes`/`no`, `1`/`0`). Empty cell = no value.
-- Numbers use `.` as decimal point; `,` thousands separators are accepted in CSV.
+- Numbers use `.` as decimal point; `,` is accepted only as a thousands separator that groups thousands
+  (`1,234,567.89`). A decimal comma (`1.234,56`, `1,5`) or a misplaced comma is an error, never guessed.
 - **Money** columns are in the row's `currency`; in `financial_statements` also in the row's `unit`
   ({units}). Statements are normalized to whole units of the customer's currency before any ratio is computed;
   a statement in another currency than the customer's is converted through `fx_rates`.

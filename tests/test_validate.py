@@ -181,12 +181,14 @@ def test_missing_optional_table_is_an_empty_frame_with_contract_columns(sample):
 
 # --------------------------------------------------------------------------- types, blanks, ranges
 @pytest.mark.parametrize("table, column, bad, expected", [
-    ("financial_statements", "revenue", "lots", "expected an amount (a number)"),
+    ("financial_statements", "revenue", "lots", "expected an amount, a number like 1234.56 or 1,234.56 (a decimal comma or a comma that does not "
+     "group thousands is not read)"),
     ("financial_statements", "period_end", "2024-13-45", "expected a date YYYY-MM-DD"),
     ("financial_statements", "period_end", "31/12/2024", "expected a date YYYY-MM-DD"),
     ("financial_statements", "audited", "maybe", "expected true or false"),
     ("financial_statements", "fiscal_year", "2024.5", "expected a whole number"),
-    ("invoices", "amount", "12abc", "expected an amount (a number)"),
+    ("invoices", "amount", "12abc", "expected an amount, a number like 1234.56 or 1,234.56 (a decimal comma or a comma that does not "
+     "group thousands is not read)"),
     ("invoices", "invoice_date", "2024-02-30", "expected a date YYYY-MM-DD"),
     ("bank_credit", "overdue_days", "three", "expected a whole number"),
     ("customers", "employees", "12.5", "expected a whole number"),
@@ -893,3 +895,46 @@ def test_header_only_assessments_table_validates(sample_dir, edit_csv):
     pf = load_portfolio(sample_dir, as_of="2026-09-30")
     assert pf.tables["assessments"].empty
     assert not any(w.table == "assessments" and w.code == "stale_assessment" for w in pf.warnings)
+
+
+# --------------------------------------------------------------------------- numbers are never guessed
+@pytest.mark.parametrize("cell", ["1.234,56", "1,5", "12,34,567", "1_000", "1 234", "(1,200)", "1.2.3"])
+def test_an_ambiguous_or_foreign_number_is_refused_not_guessed(sample, edit_csv, cell):
+    """A European amount and a comma that does not group thousands are errors naming file, row, column and
+    value; before, every comma was dropped and 1.234,56 became 1.23456 (and 1,5 became 15) silently."""
+    edit_csv(sample, "invoices", _set("amount", cell, 3))
+    p = one(errors_of(sample), table="invoices", column="amount")
+    assert p.row == 5 and p.value == cell and p.source == "invoices.csv"  # header is line 1, row 3 is line 5
+    assert "1,234.56" in p.message and "decimal comma" in p.message
+
+
+@pytest.mark.parametrize("cell, value", [("1,234.56", 1234.56), ("1,500", 1500.0), ("12345.5", 12345.5),
+                                         (" 42 ", 42.0), ("1.5E+03", 1500.0), ("2,000,000", 2e6)])
+def test_plain_and_thousands_grouped_numbers_are_read(sample, edit_csv, cell, value):
+    edit_csv(sample, "invoices", lambda f: f.assign(paid_amount=f["paid_amount"].where(f.index != 3, "0"),
+                                                      paid_date=f["paid_date"].where(f.index != 3, "")))
+    edit_csv(sample, "invoices", _set("amount", cell, 3))
+    portfolio = load(sample)
+    inv = portfolio.tables["invoices"]
+    assert inv["amount"].iloc[3] == value
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False),
+       st.sampled_from(["{:,.2f}", "{:.2f}", "{!r}", "{:,}", "{:.3E}"]))
+def test_numbers_written_the_usual_ways_read_back_as_written(x, pattern):
+    from helpers.data.contract import Column
+    from helpers.data.validate import _parse_column
+
+    cell = pattern.format(x)
+    values, bad = _parse_column(Column("amount", "money", description=""), pd.Series([cell]))
+    assert not bad.iloc[0] and values.iloc[0] == float(cell.replace(",", ""))
+
+
+@given(st.integers(0, 999), st.integers(1, 99).filter(lambda n: n >= 10 ** 0 and len(str(n)) != 3))
+def test_a_comma_not_grouping_three_digits_is_never_read(head, tail):
+    from helpers.data.contract import Column
+    from helpers.data.validate import _parse_column
+
+    cell = f"{head},{tail}"  # 1,5 / 12,34 / 999,7: a decimal comma, not thousands
+    values, bad = _parse_column(Column("amount", "money", description=""), pd.Series([cell]))
+    assert bad.iloc[0] and pd.isna(values.iloc[0])

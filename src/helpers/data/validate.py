@@ -58,6 +58,11 @@ class _Collector:
                                      raw.source if raw is not None else source))
 
 
+#: A number as riskbook reads it: optional sign, digits (thousands grouped by commas, or not at all), an
+#: optional decimal point, an optional exponent (spreadsheets write 1.5E-05).
+_NUMBER_RE = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|[+-]?\.\d+(?:[eE][+-]?\d+)?"
+
+
 def _fmt(v) -> str:
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"
@@ -73,8 +78,12 @@ def _parse_column(col: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
     if col.kind == "str":
         return text.where(~empty, None), pd.Series(False, index=text.index)
     if col.kind in ("float", "money", "int"):
-        cleaned = text.str.replace(",", "", regex=False).str.replace("_", "", regex=False)
-        num = pd.to_numeric(cleaned.where(~empty), errors="coerce").astype(float)
+        # Only plain numbers, with thousands commas where they group thousands: "1,234.56" is read, while
+        # "1.234,56" (a decimal comma), "1,5" or "12,34,567" are refused rather than guessed at (removing
+        # every comma made them 1.23456, 15 and 1234567 without a word).
+        shaped = text.str.strip().str.fullmatch(_NUMBER_RE)
+        cleaned = text.str.strip().str.replace(",", "", regex=False)
+        num = pd.to_numeric(cleaned.where(~empty & shaped), errors="coerce").astype(float)
         bad = ~empty & (num.isna() | np.isinf(num.fillna(0.0)))
         if col.kind == "int":
             frac = ~num.isna() & (num != np.round(num))
@@ -93,7 +102,9 @@ def _parse_column(col: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
     raise ValueError(f"unknown column kind {col.kind}")
 
 
-_EXPECT = {"str": "text", "float": "a number", "money": "an amount (a number)", "int": "a whole number",
+_EXPECT = {"str": "text", "float": "a number (1234.5 or 1,234.5)",
+           "money": "an amount, a number like 1234.56 or 1,234.56 (a decimal comma or a comma that does not "
+                    "group thousands is not read)", "int": "a whole number",
            "date": "a date YYYY-MM-DD", "bool": "true or false"}
 
 
