@@ -258,9 +258,11 @@ def test_duplicate_statement_key_reports_both_rows(sample, edit_csv):
     errors = errors_of(sample)
     dups = find(errors, table="financial_statements", column="customer_id, fiscal_year")
     assert sorted(p.row for p in dups) == [line(i), line(n)]
+    first, second = sorted(dups, key=lambda p: p.row)
     for p in dups:
         assert p.customer_id == cid and p.value == f"{cid} / {fy}"
-        assert p.message == f"duplicate key (customer_id, fiscal_year); first seen on row {line(i)}"
+    assert first.message == f"duplicate key (customer_id, fiscal_year); also on row {line(n)}"
+    assert second.message == f"duplicate key (customer_id, fiscal_year); first seen on row {line(i)}"
     assert len(errors) == 2
 
 
@@ -938,3 +940,36 @@ def test_a_comma_not_grouping_three_digits_is_never_read(head, tail):
     cell = f"{head},{tail}"  # 1,5 / 12,34 / 999,7: a decimal comma, not thousands
     values, bad = _parse_column(Column("amount", "money", description=""), pd.Series([cell]))
     assert bad.iloc[0] and pd.isna(values.iloc[0])
+
+
+
+# --------------------------------------------------------------------------- messages, not tracebacks
+def test_a_duplicate_customer_is_reported_not_a_crash(sample, edit_csv):
+    edit_csv(sample, "customers", lambda f: pd.concat([f, f.iloc[[0]]], ignore_index=True))
+    errors = errors_of(sample)  # before: pandas InvalidIndexError while mapping currencies
+    dups = find(errors, table="customers", column="customer_id")
+    assert sorted(p.row for p in dups) == [2, len(text(sample, "customers")) + 1]
+
+
+def test_a_header_only_statements_file_validates_with_a_warning_per_customer(sample):
+    header = (sample / "financial_statements.csv").read_text(encoding="utf-8").splitlines()[0]
+    (sample / "financial_statements.csv").write_text(header + "\n", encoding="utf-8")
+    portfolio = load(sample)  # before: numpy UFuncNoLoopError in the accounting identities
+    assert len(portfolio.statements) == 0
+    assert sum("no financial statements on file" in w.message for w in portfolio.warnings) == \
+        len(portfolio.customer_ids)
+
+
+def test_a_header_only_customers_file_says_so_once(sample):
+    header = (sample / "customers.csv").read_text(encoding="utf-8").splitlines()[0]
+    (sample / "customers.csv").write_text(header + "\n", encoding="utf-8")
+    errors = errors_of(sample)  # before: one "unknown customer" error per row of every table (10,636)
+    assert [p.message for p in errors] == ["the customers table has no rows: every other table refers to its "
+                                           "customers"]
+
+
+def test_a_table_that_is_a_folder_is_an_input_error(sample):
+    (sample / "contacts.csv").unlink()
+    (sample / "contacts.csv").mkdir()
+    with pytest.raises(InputError, match="contacts.csv: is not a file"):  # before: IsADirectoryError
+        load(sample)

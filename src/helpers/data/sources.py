@@ -58,12 +58,16 @@ def _read_folder(folder: Path) -> dict[str, RawTable]:
         path = folder / f"{name}.csv"
         if not path.exists():
             continue
+        if not path.is_file():
+            raise InputError(f"{path}: is not a file (a folder?); expected the {name} table as a CSV file")
         try:
             # keep blank lines while reading so that row numbers stay file line numbers
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
                                 skip_blank_lines=False)
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(f"{path}: cannot read as a UTF-8 CSV file: {exc}") from exc
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
         frame = _as_text(frame)
         rows = np.arange(len(frame)) + 2
         filled = (frame != "").any(axis=1).to_numpy()

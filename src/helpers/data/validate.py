@@ -150,14 +150,17 @@ def _check_table(raw: RawTable, spec: Table, out: _Collector) -> pd.DataFrame | 
     dup = typed_frame.duplicated(keys, keep=False) & typed_frame[keys].notna().all(axis=1)
     if dup.any():
         key_text = frame[keys].agg(" / ".join, axis=1)
-        first_rows = {}
+        rows_of: dict[str, list[int]] = {}
         for i in np.flatnonzero(dup.to_numpy()):
-            first_rows.setdefault(key_text.iloc[i], int(raw.rows[i]))
+            rows_of.setdefault(key_text.iloc[i], []).append(int(raw.rows[i]))
         for i in np.flatnonzero(dup.to_numpy()):
-            out.problems.append(Problem("error", spec.name, ", ".join(keys), int(raw.rows[i]),
+            rows, row = rows_of[key_text.iloc[i]], int(raw.rows[i])
+            first, others = rows[0], [r for r in rows if r != row][:10]
+            where = (f"first seen on row {first}" if first != row else
+                     f"also on row{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}")
+            out.problems.append(Problem("error", spec.name, ", ".join(keys), row,
                                         frame["customer_id"].iloc[i] if "customer_id" in frame else None,
-                                        key_text.iloc[i], f"duplicate key ({', '.join(keys)}); "
-                                        f"first seen on row {first_rows[key_text.iloc[i]]}", raw.source))
+                                        key_text.iloc[i], f"duplicate key ({', '.join(keys)}); {where}", raw.source))
     typed_frame[_ROW] = raw.rows
     return typed_frame
 
@@ -183,7 +186,7 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
     def identity(column: str, parts: pd.Series, formula: str):
         diff = (m[column] - parts).abs()
         bad = (diff > tol) & fs[column].notna()
-        values = fs[column].map(_fmt) + " ≠ " + parts.map(_fmt)
+        values = fs[column].map(_fmt).astype(str) + " ≠ " + parts.map(_fmt).astype(str)
         out.add("error", raw, bad, column, f"subtotal contradicts its parts: {column} should be {formula}", values)
 
     identity("current_assets", m["cash"] + m["receivables"] + m["inventory"] + m["other_current_assets"],
@@ -200,24 +203,24 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
     bal = m["total_liabilities"] + m["equity"]
     out.add("error", raw, ((m["total_assets"] - bal).abs() > tol) & fs["total_assets"].notna(), "equity",
             "balance sheet does not balance: total_assets ≠ total_liabilities + equity",
-            fs["total_assets"].map(_fmt) + " ≠ " + bal.map(_fmt))
+            fs["total_assets"].map(_fmt).astype(str) + " ≠ " + bal.map(_fmt).astype(str))
     out.add("error", raw, m["depreciation_amortization"] > m["operating_expenses"] + tol,
             "depreciation_amortization", "depreciation_amortization cannot exceed operating_expenses")
     pe = fs["period_end"]
     fy_mismatch = pe.notna() & fs["fiscal_year"].notna() & (pe.dt.year != fs["fiscal_year"])
     out.add("error", raw, fy_mismatch, "period_end", "period_end must fall in fiscal_year",
-            pe.dt.strftime("%Y-%m-%d") + " vs " + fs["fiscal_year"].map(_fmt))
+            pe.dt.strftime("%Y-%m-%d") + " vs " + fs["fiscal_year"].map(_fmt).astype(str))
     out.add("error", raw, pe > as_of, "period_end", f"statement period ends after as_of {as_of:%Y-%m-%d}")
     # currencies: statements in another currency than the customer's need rates for both
     if customers is not None:
-        cur = fs["customer_id"].map(customers.set_index("customer_id")["currency"])
+        cur = fs["customer_id"].map(customers.drop_duplicates("customer_id").set_index("customer_id")["currency"])
         rates = set(fx["currency"]) if fx is not None else set()
         rates.add(policy.base_currency)
         needs = fs["currency"].notna() & cur.notna() & (fs["currency"] != cur)
         lacking = needs & ~(fs["currency"].isin(rates) & cur.isin(rates))
         out.add("error", raw, lacking, "currency",
                 "statement currency differs from the customer's currency "
-                "and fx_rates has no rate to convert it", fs["currency"] + " vs customer " + cur.fillna(""))
+                "and fx_rates has no rate to convert it", fs["currency"] + " vs customer " + cur.astype(object).fillna(""))
     # warnings kept for the report
     out.add("warning", raw, fs["audited"] == False, "audited", "statements are not audited",  # noqa: E712
             code="unaudited")
@@ -367,7 +370,7 @@ def _check_benchmarks(bm: pd.DataFrame, raw: RawTable, policy: Policy, out: _Col
             "not a ratio of the catalogue (see the ratio definitions in docs/data-contract.md)")
     out.add("error", raw, (bm["q1"] > bm["median"]) | (bm["median"] > bm["q3"]), "median",
             "quartiles must be ordered: q1 ≤ median ≤ q3",
-            bm["q1"].map(_fmt) + " / " + bm["median"].map(_fmt) + " / " + bm["q3"].map(_fmt))
+            bm["q1"].map(_fmt).astype(str) + " / " + bm["median"].map(_fmt).astype(str) + " / " + bm["q3"].map(_fmt).astype(str))
 
 
 def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=None,
@@ -409,11 +412,14 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
     if cu is not None:
         _check_customers(cu, raw_tables["customers"], policy, fx, out)
     known = set(cu["customer_id"].dropna()) if cu is not None else set()
+    if cu is not None and len(cu) == 0:  # say it once, not once per row of every other table
+        out.table("error", raw_tables["customers"], "customers", "",
+                  "the customers table has no rows: every other table refers to its customers")
     for name, frame in typed.items():
         if frame is None:
             continue
         raw = raw_tables[name]
-        if TABLES[name].has_customer and name != "customers" and cu is not None:
+        if TABLES[name].has_customer and name != "customers" and cu is not None and len(cu):
             _check_foreign_keys(frame, raw, known, out)
         if name == "financial_statements":
             _check_statements(frame, raw, policy, cu, fx, as_of, out)
@@ -465,7 +471,7 @@ def normalize_statements(fs: pd.DataFrame, customers: pd.DataFrame, fx: pd.DataF
     """
     fs = fs.copy()
     rates = rates_to_base(fx, policy)
-    cust_cur = fs["customer_id"].map(customers.set_index("customer_id")["currency"])
+    cust_cur = fs["customer_id"].map(customers.drop_duplicates("customer_id").set_index("customer_id")["currency"])
     factor = fs["unit"].map(UNIT_FACTORS).astype(float)
     fx_factor = fs["currency"].map(rates).astype(float) / cust_cur.map(rates).astype(float)
     fx_factor = fx_factor.where(fs["currency"] != cust_cur, 1.0)
