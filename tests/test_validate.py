@@ -973,3 +973,24 @@ def test_a_table_that_is_a_folder_is_an_input_error(sample):
     (sample / "contacts.csv").mkdir()
     with pytest.raises(InputError, match="contacts.csv: is not a file"):  # before: IsADirectoryError
         load(sample)
+
+
+@pytest.mark.parametrize("table, column", [("customers", "relationship_since"), ("customers", "founded"),
+                                           ("bank_credit", "report_date"), ("contacts", "date"),
+                                           ("fx_rates", "as_of")])
+def test_a_date_after_as_of_is_an_error(sample, edit_csv, table, column):
+    """A bank report dated next year or a relationship that starts in the future used to pass (and scoring
+    clipped the negative age to zero)."""
+    edit_csv(sample, table, _set(column, "2027-01-15", 0))
+    p = one(errors_of(sample, as_of="2026-09-30"), table=table, column=column)
+    assert p.row == 2 and p.value == "2027-01-15" and "after as_of 2026-09-30" in p.message
+
+
+def test_a_payment_after_as_of_is_an_error_but_a_later_due_date_is_not(sample, edit_csv):
+    inv = text(sample, "invoices")
+    i = int(inv.index[inv["paid_date"] != ""][0])
+    edit_csv(sample, "invoices", _set("paid_date", "2026-11-01", i))
+    p = one(errors_of(sample, as_of="2026-09-30"), table="invoices", column="paid_date")
+    assert p.row == i + 2
+    edit_csv(sample, "invoices", _set("paid_date", inv.loc[i, "paid_date"], i))
+    load(sample, as_of="2026-09-30")  # invoices due after the as-of date (the sample has hundreds) are fine

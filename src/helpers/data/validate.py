@@ -63,6 +63,12 @@ class _Collector:
 _NUMBER_RE = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|[+-]?\.\d+(?:[eE][+-]?\d+)?"
 
 
+#: Date columns that cannot lie after the analysis date (the ones with their own rule — statement period
+#: ends, invoice dates, assessment dates — are checked with it; due dates may of course be later).
+_NOT_AFTER_AS_OF = {"customers": ("founded", "relationship_since"), "bank_credit": ("report_date",),
+                    "invoices": ("paid_date",), "contacts": ("date", "resolved_date"), "fx_rates": ("as_of",)}
+
+
 def _fmt(v) -> str:
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"
@@ -439,6 +445,11 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
             _check_benchmarks(frame, raw, policy, out)
         if name in ("invoices", "bank_credit"):
             _check_convertible(frame, raw, policy, fx, out)
+        for column in _NOT_AFTER_AS_OF.get(name, ()):
+            if column in frame:
+                out.add("error", raw, frame[column] > as_of, column,
+                        f"{column} is after as_of {as_of:%Y-%m-%d}: the data cannot know it yet",
+                        frame[column].dt.strftime("%Y-%m-%d"))
     if cu is not None and typed.get("financial_statements") is not None:
         with_fs = set(typed["financial_statements"]["customer_id"].dropna())
         raw = raw_tables["customers"]
