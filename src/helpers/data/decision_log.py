@@ -76,8 +76,7 @@ _open = Table("open_orders", _meta,
               Column("entry_id", Integer, nullable=False),
               # set when the order is invoiced: it counts until the ledger the desk reads covers that day
               Column("invoiced_on", String(10)))
-_exposure = Table("credit_exposure", _meta, Column("customer_id", String(64), primary_key=True),
-                  Column("last_entry_id", Integer))
+_exposure = Table("credit_exposure", _meta, Column("customer_id", String(64), primary_key=True))
 _owner = Table("order_owner", _meta, Column("order_id", String(64), primary_key=True),
                Column("customer_id", String(64), nullable=False))
 
@@ -97,7 +96,7 @@ _PG_TRIGGERS = [
 # Insert the row when absent, then lock it: one round trip. ON CONFLICT DO UPDATE (a no-op update) locks
 # the row whether it was just inserted or already there, until the transaction ends.
 _LOCK_PG = text("INSERT INTO credit_exposure (customer_id) VALUES (:c) "
-                "ON CONFLICT (customer_id) DO UPDATE SET last_entry_id = credit_exposure.last_entry_id")
+                "ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id")
 
 
 def utc_now() -> dt.datetime:
@@ -142,8 +141,6 @@ _Q_LATEST_CHECK = (select(_log).where((_log.c.order_id == bindparam("o")) & (_lo
 _Q_INSERT = insert(_log).returning(_log.c.entry_id)
 _Q_OPEN_DELETE = _open.delete().where(_open.c.order_id == bindparam("o"))
 _Q_OPEN_INVOICED = _open.update().where(_open.c.order_id == bindparam("o")).values(invoiced_on=bindparam("d"))
-_Q_OPEN_INSERT = insert(_open)
-_Q_OWNER = select(_owner.c.customer_id).where(_owner.c.order_id == bindparam("o"))
 # Both databases (SQLite >= 3.35) take these upserts; one round trip each. The no-op update makes the claim
 # return the owner whether the row was just inserted or already there.
 _CLAIM = text("INSERT INTO order_owner (order_id, customer_id) VALUES (:o, :c) "
@@ -153,7 +150,35 @@ _OPEN_UPSERT = text("INSERT INTO open_orders (order_id, customer_id, credit_amou
                     "ON CONFLICT (order_id) DO UPDATE SET customer_id = excluded.customer_id, "
                     "credit_amount = excluded.credit_amount, limit_currency = excluded.limit_currency, "
                     "entry_id = excluded.entry_id, invoiced_on = NULL")
-_UPSERTS = ("postgresql", "sqlite")
+#: The databases riskbook's statements are written for (upserts, triggers, locking).
+DIALECTS = ("sqlite", "postgresql")
+
+
+def _open_total(conn: Connection, customer_id: str, exclude_order: str | None, ledger_day: str,
+                rates: dict[str, float] | None, currency: str | None) -> tuple[float, bool]:
+    """Σ credit part of a customer's open orders: approved or released, not cancelled or rejected, and,
+    when invoiced, invoiced after ``ledger_day`` (the ledger does not hold that invoice yet); leaving out
+    ``exclude_order`` (an order being re-checked replaces its earlier approval). Amounts in another
+    currency than ``currency`` (the customer's limit currency changed between batches) are converted
+    with ``rates`` (units of the base currency per unit).
+
+    Returns
+    -------
+    total : float
+    invoiced : bool
+        Whether ``exclude_order`` itself is already invoiced.
+    """
+    rows = conn.execute(_Q_OPEN_SUM, {"c": customer_id, "o": exclude_order or "", "l": ledger_day})
+    total, invoiced = 0.0, False
+    for ccy, amount, flag in rows:
+        factor = 1.0
+        if currency and ccy and ccy != currency:
+            if not rates or ccy not in rates or currency not in rates:
+                raise DecisionLogError(f"open orders of {customer_id} in {ccy}: no rate to {currency}")
+            factor = rates[ccy] / rates[currency]
+        total += float(amount) * factor
+        invoiced = invoiced or bool(flag)
+    return total, invoiced
 
 
 class LogTransaction:
@@ -164,39 +189,15 @@ class LogTransaction:
 
     def open_orders(self, exclude_order: str | None = None, *, ledger_day: str = "",
                     rates: dict[str, float] | None = None, currency: str | None = None) -> tuple[float, bool]:
-        """Σ credit part of the customer's open orders: approved or released, not cancelled or rejected,
-        and, when invoiced, invoiced after ``ledger_day`` (the ledger does not hold that invoice yet);
-        leaving out ``exclude_order`` (an order being re-checked replaces its earlier approval). Amounts
-        in another currency than ``currency`` (the customer's limit currency changed between batches)
-        are converted with ``rates`` (units of the base currency per unit).
-
-        Returns
-        -------
-        total : float
-        invoiced : bool
-            Whether ``exclude_order`` itself is already invoiced.
-        """
-        rows = self.conn.execute(_Q_OPEN_SUM, {"c": self.customer_id, "o": exclude_order or "", "l": ledger_day})
-        total, invoiced = 0.0, False
-        for ccy, amount, flag in rows:
-            factor = 1.0
-            if currency and ccy and ccy != currency:
-                if not rates or ccy not in rates or currency not in rates:
-                    raise DecisionLogError(f"open orders of {self.customer_id} in {ccy}: no rate to {currency}")
-                factor = rates[ccy] / rates[currency]
-            total += float(amount) * factor
-            invoiced = invoiced or bool(flag)
-        return total, invoiced
+        """Σ credit part of the customer's open orders, and whether ``exclude_order`` is invoiced (see
+        :func:`_open_total`)."""
+        return _open_total(self.conn, self.customer_id, exclude_order, ledger_day, rates, currency)
 
     def claim(self, order_id: str) -> str:
         """Make the locked customer the owner of ``order_id`` unless another customer already is; return
         the owner. On PostgreSQL a concurrent claim of the same id waits on the primary key until the
         first commits, so one order id never belongs to two customers."""
-        if self.conn.dialect.name in _UPSERTS:
-            return self.conn.execute(_CLAIM, {"o": order_id, "c": self.customer_id}).scalar_one()
-        if self.conn.execute(_Q_OWNER, {"o": order_id}).first() is None:  # pragma: no cover - other databases
-            self.conn.execute(insert(_owner), {"order_id": order_id, "customer_id": self.customer_id})
-        return self.conn.execute(_Q_OWNER, {"o": order_id}).scalar_one()
+        return self.conn.execute(_CLAIM, {"o": order_id, "c": self.customer_id}).scalar_one()
 
     def open_order(self, order_id: str) -> dict | None:
         """The open-order row of ``order_id``, or None."""
@@ -237,13 +238,9 @@ class LogTransaction:
 
     def open(self, order_id: str, credit_amount: float, limit_currency: str | None, entry_id: int) -> None:
         """Count ``order_id`` in the customer's open orders (replacing an earlier count of it)."""
-        row = dict(order_id=order_id, customer_id=self.customer_id, credit_amount=float(credit_amount),
-                   limit_currency=limit_currency, entry_id=entry_id)
-        if self.conn.dialect.name in _UPSERTS:
-            self.conn.execute(_OPEN_UPSERT, row)
-        else:  # pragma: no cover - other databases
-            self.close(order_id)
-            self.conn.execute(_Q_OPEN_INSERT, row)
+        self.conn.execute(_OPEN_UPSERT, dict(order_id=order_id, customer_id=self.customer_id,
+                                             credit_amount=float(credit_amount), limit_currency=limit_currency,
+                                             entry_id=entry_id))
 
     def close(self, order_id: str) -> bool:
         """Stop counting ``order_id`` (cancelled, rejected, or re-checked and not approved); True when it
@@ -273,6 +270,8 @@ class DecisionLog:
         except Exception as exc:  # noqa: BLE001 - sqlalchemy raises ArgumentError and ValueError
             raise DecisionLogError(f"not a database URL: {exc}") from None
         self.dialect = parsed.get_backend_name()
+        if self.dialect not in DIALECTS:
+            raise DecisionLogError(f"the decision log needs SQLite or PostgreSQL, not {self.dialect}")
         self._lock = threading.Lock() if self.dialect == "sqlite" else None
         try:
             if self.dialect == "sqlite":
@@ -359,19 +358,14 @@ class DecisionLog:
         with self._write() as conn:
             if self.dialect == "postgresql":  # the customer's row, locked until commit
                 conn.execute(_LOCK_PG, {"c": customer_id})
-            elif self.dialect != "sqlite":  # pragma: no cover - another database: insert when absent, lock
-                if conn.execute(select(_exposure.c.customer_id).where(_exposure.c.customer_id == customer_id)).first() is None:
-                    conn.execute(insert(_exposure), {"customer_id": customer_id})
-                conn.execute(select(_exposure.c.customer_id).where(_exposure.c.customer_id == customer_id)
-                             .with_for_update()).first()
             # SQLite: BEGIN IMMEDIATE has taken the database's write lock, which covers every customer.
             # The time is taken under the lock, so the entries' times follow their entry ids.
             yield LogTransaction(conn, customer_id, at or utc_now())
 
     # ----------------------------------------------------------------------------------------- reading
-    def _read(self, query) -> list[dict]:
+    def _read(self, query, params: dict | None = None) -> list[dict]:
         with self._reader.connect() as conn:
-            return [_row(r) for r in conn.execute(query)]
+            return [_row(r) for r in conn.execute(query, params or {})]
 
     def entries(self, customer_id: str | None = None, *, since: dt.datetime | None = None,
                 until: dt.datetime | None = None, kinds: tuple[str, ...] | None = None,
@@ -393,13 +387,12 @@ class DecisionLog:
 
     def entry(self, entry_id: int) -> dict | None:
         """One log entry, or None."""
-        rows = self._read(select(_log).where(_log.c.entry_id == int(entry_id)))
+        rows = self._read(_Q_ENTRY, {"e": int(entry_id)})
         return rows[0] if rows else None
 
     def latest_check(self, order_id: str) -> dict | None:
         """The latest check of ``order_id``, or None."""
-        rows = self._read(select(_log).where((_log.c.order_id == order_id) & (_log.c.kind == "check"))
-                          .order_by(_log.c.entry_id.desc()).limit(1))
+        rows = self._read(_Q_LATEST_CHECK, {"o": order_id})
         return rows[0] if rows else None
 
     def pending(self) -> list[dict]:
@@ -424,6 +417,12 @@ class DecisionLog:
         if customer_id is not None:
             q = q.where(_open.c.customer_id == customer_id)
         return self._read(q)
+
+    def open_total(self, customer_id: str, *, ledger_day: str = "", rates: dict[str, float] | None = None,
+                   currency: str | None = None) -> float:
+        """Σ credit part of the customer's open orders now, as a check counts them (:func:`_open_total`)."""
+        with self._reader.connect() as conn:
+            return _open_total(conn, customer_id, None, ledger_day, rates, currency)[0]
 
     def rebuild_open_orders(self) -> dict[str, float]:
         """Open orders recomputed from the log alone: order → credit part. An order is open after a

@@ -350,8 +350,7 @@ class OrderDesk:
                 currency = state.limit_currency if state else check["limit_currency"]
                 open_orders, _ = tx.open_orders(exclude_order=check["order_id"], ledger_day=st.ledger_day,
                                                 rates=st.rates, currency=currency)
-                credit = (check["credit_amount"] or 0.0) * (st.rates[check["limit_currency"]] / st.rates[currency]
-                                                            if check["limit_currency"] != currency else 1.0)
+                credit = (check["credit_amount"] or 0.0) * self._rate(st, check["limit_currency"], currency)
                 after = open_inv + open_orders + credit
                 # the limit now (a new batch may have changed it since the check), else the check's
                 limit = state.limit if state and math.isfinite(state.limit) else check["figures"].get("limit")
@@ -428,10 +427,7 @@ class OrderDesk:
         items = st.items.get(cid)
         pos = items.at(on) if items is not None and len(items) and state else None
         currency = state.limit_currency if state else st.customers[cid]["currency"]
-        open_orders = sum(r["credit_amount"] * (st.rates[r["limit_currency"]] / st.rates[currency]
-                                                if r["limit_currency"] and r["limit_currency"] != currency else 1.0)
-                          for r in self.log.open_orders(cid, invoiced=True)
-                          if r["invoiced_on"] is None or r["invoiced_on"] > st.ledger_day)
+        open_orders = self.log.open_total(cid, ledger_day=st.ledger_day, rates=st.rates, currency=currency)
         limit = state.limit if state and math.isfinite(state.limit) else None
         exposure = (pos.open_amount if pos else 0.0) + open_orders
         return {"customer_id": cid, "name": st.customers[cid]["name"], "on": on.isoformat(),
