@@ -20,6 +20,7 @@ import uvicorn
 
 from .config import DATA_SAMPLE, REPORTS_DIR
 from .data import load_portfolio
+from .data.portfolio import SNAPSHOT_SUFFIX
 from .data.sources import source_label
 from .exceptions import OrderError, RiskbookError, ValidationError
 from .pipeline import run_batch
@@ -129,6 +130,10 @@ def _load(args):
             as_of = pd.Timestamp(dt.date.fromisoformat(args.as_of))
         except ValueError:
             raise SystemExit(_fail(f"--as-of must be a date YYYY-MM-DD, not {args.as_of!r}")) from None
+    if str(args.data).endswith(SNAPSHOT_SUFFIX):  # the batch's own cache is never a data source
+        raise SystemExit(_fail(f"--data {args.data}: a *{SNAPSHOT_SUFFIX} file is a batch's internal cache, "
+                               "not a data source; give the folder of CSV files, the .xlsx workbook or the "
+                               "database URL it was made from"))
     return load_portfolio(args.data, args.policy, as_of=as_of)
 
 

@@ -6,8 +6,12 @@ single year, gaps, ...) are kept on it and shown in the reports.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
+import os
 import pickle
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -22,9 +26,14 @@ from .contract import TABLES
 from .sources import is_url, read_tables, redact, source_label
 from .validate import normalize_statements, rates_to_base, validate_tables
 
-__all__ = ["Portfolio", "CustomerData", "load_portfolio", "load_snapshot", "customer_profile"]
+__all__ = ["Portfolio", "CustomerData", "load_portfolio", "load_snapshot", "customer_profile", "SNAPSHOT_SUFFIX",
+           "snapshot_key_path"]
 
-_SNAPSHOT_SUFFIX = ".portfolio.pkl"
+SNAPSHOT_SUFFIX = ".portfolio.pkl"
+#: The first line of a snapshot file; the second is the HMAC-SHA256 of the rest, hex.
+_SNAPSHOT_MAGIC = b"RISKBOOK-SNAPSHOT-1\n"
+#: The key that signs snapshots: hex in this environment variable, else a file of the user's own cache folder.
+KEY_ENV = "RISKBOOK_CACHE_KEY"
 T = TypeVar("T")
 
 
@@ -214,16 +223,17 @@ class Portfolio:
         customer for nothing.
         """
         path = Path(path)
-        if not path.name.endswith(_SNAPSHOT_SUFFIX):
-            raise ValueError(f"snapshot file names end in {_SNAPSHOT_SUFFIX}")
+        if not path.name.endswith(SNAPSHOT_SUFFIX):
+            raise ValueError(f"snapshot file names end in {SNAPSHOT_SUFFIX}")
         path.parent.mkdir(parents=True, exist_ok=True)
         lean = Portfolio(self.tables, self.policy, self.warnings, self.source, self.as_of, self.input_hashes,
                          label=self.label, policy_bytes=self.policy_bytes,
                          _derived={k: v for k, v in self._derived.items() if k != "raw_by_customer"})
         for target, obj in ((path.with_name(path.name + ".raw"), self.raw), (path, lean)):
-            tmp = target.with_name(target.name + ".tmp")
+            payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(_SNAPSHOT_MAGIC + _signature(payload) + b"\n" + payload)
             tmp.replace(target)
         return path
 
@@ -234,13 +244,76 @@ def _raw_groups(portfolio: "Portfolio") -> dict[str, dict[str, pd.DataFrame]]:
             for name, frame in portfolio.raw.items() if TABLES.get(name) is not None and TABLES[name].has_customer}
 
 
+@functools.lru_cache(maxsize=4)
+def _key_from(env: str | None, file: str) -> bytes:
+    if env:
+        try:
+            key = bytes.fromhex(env)
+        except ValueError:
+            key = b""
+        if len(key) < 16:
+            raise InputError(f"{KEY_ENV} must be at least 32 hexadecimal digits (16 bytes)")
+        return key
+    path = Path(file)
+    if not path.is_file():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+        except FileExistsError:  # another process made it first: read theirs
+            pass
+        except OSError as exc:
+            raise InputError(f"cannot create the key that signs the batch's snapshots at {path}: "
+                             f"{exc.strerror or exc}; set {KEY_ENV} to 64 hexadecimal digits instead") from exc
+    key = path.read_bytes()
+    if len(key) < 16:
+        raise InputError(f"the snapshot key {path} is damaged (shorter than 16 bytes); delete it to make a new one")
+    return key
+
+
+def snapshot_key_path() -> Path:
+    """Where the key that signs snapshots lives: ``$XDG_CACHE_HOME/riskbook/snapshot.key`` (default
+    ``~/.cache``), readable by its owner only; made on first use."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "riskbook" / "snapshot.key"
+
+
+def _signature(payload: bytes) -> bytes:
+    """HMAC-SHA256 of a snapshot's bytes under the user's key, hex."""
+    key = _key_from(os.environ.get(KEY_ENV) or None, str(snapshot_key_path()))
+    return hmac.new(key, payload, hashlib.sha256).hexdigest().encode()
+
+
+def _read_signed(path: Path):
+    """Unpickle a snapshot file only when its signature proves this user's riskbook wrote it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the snapshot {path}: {exc.strerror or exc}") from exc
+    head = len(_SNAPSHOT_MAGIC)
+    tag, payload = data[head:head + 64], data[head + 65:]
+    if not data.startswith(_SNAPSHOT_MAGIC) or data[head + 64:head + 65] != b"\n" \
+            or not hmac.compare_digest(tag, _signature(payload)):
+        raise InputError(f"{path} is not a snapshot written by this user's riskbook (its signature does not "
+                         "match); it is not opened. A snapshot is the batch's own cache: give the data source "
+                         "(folder, workbook or database) instead")
+    return pickle.loads(payload)  # noqa: S301 - signed above by Portfolio.save with the user's key
+
+
 def load_snapshot(path: str | Path, *, raw: bool = False) -> Portfolio:
-    """A snapshot written by :meth:`Portfolio.save`; with ``raw``, also its tables as read."""
-    with open(path, "rb") as fh:
-        snap = pickle.load(fh)  # noqa: S301 - our own cache, written by Portfolio.save
+    """A snapshot written by :meth:`Portfolio.save`; with ``raw``, also its tables as read.
+
+    Snapshots are pickles, so they are opened only when signed: each file carries the HMAC-SHA256 of its
+    bytes under a key only the user can read (:func:`snapshot_key_path`, or ``$RISKBOOK_CACHE_KEY``), checked
+    before anything is unpickled. A file made by anyone else — a crafted ``*.portfolio.pkl`` handed over as
+    data — raises :class:`~helpers.exceptions.InputError` and is never unpickled.
+    """
+    snap = _read_signed(Path(path))
+    if not isinstance(snap, Portfolio):
+        raise InputError(f"{path} does not hold a portfolio snapshot")
     if raw:
-        with open(Path(path).with_name(Path(path).name + ".raw"), "rb") as fh:
-            snap.raw = pickle.load(fh)  # noqa: S301 - the same
+        snap.raw = _read_signed(Path(path).with_name(Path(path).name + ".raw"))
     return snap
 
 
@@ -274,7 +347,7 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
         The data breaks the contract; ``.problems`` lists every problem found.
     """
     data = DATA_SAMPLE if data is None else data
-    if str(data).endswith(_SNAPSHOT_SUFFIX):
+    if str(data).endswith(SNAPSHOT_SUFFIX):
         snap = load_snapshot(data)
         if as_of is not None and pd.Timestamp(as_of) != snap.as_of:
             raise InputError(f"snapshot {data} was validated as of {snap.as_of:%Y-%m-%d}, not {as_of}")
