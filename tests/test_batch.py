@@ -1,7 +1,12 @@
 """End to end: the batch on three sample customers plus a deliberately broken one."""
 import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -244,3 +249,82 @@ def test_a_kernel_that_dies_at_start_is_started_again_but_a_failing_cell_is_not(
     with pytest.raises(RuntimeError):
         runner.execute_notebook("financial_analysis", tmp_path / "x.ipynb", {})
     assert len(calls) == 3
+
+
+# --------------------------------------------------------------------------- one bad customer, a killed batch
+@pytest.fixture(scope="module")
+def artifact(scorecard, tmp_path_factory) -> Path:
+    """The sample's scorecard as an artifact (``--model``), so these batches fit none."""
+    return scorecard.to_json(tmp_path_factory.mktemp("model") / "scorecard.json")
+
+
+def test_one_customer_with_bad_rows_fails_alone_and_the_others_run(artifact, sample_dir, edit_csv, tmp_path):
+    def unbalance(f):
+        row = (f.customer_id == "C005") & (f.fiscal_year == "2025")
+        f.loc[row, "equity"] = str(float(f.loc[row, "equity"].iloc[0]) + 1000)
+
+    edit_csv(sample_dir, "financial_statements", unbalance)
+    out = tmp_path / "out"
+    args = ["batch", "--data", str(sample_dir), "--out", str(out), "--customers", "C005,C001", "--model",
+            str(artifact), "--as-of", AS_OF, "--no-progress", "--workers", "1"]
+    assert main(args + ["--strict"]) == 2 and not out.exists()  # all or nothing: nobody runs
+    assert main(args) == 1
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "complete" and m["counts"] == {"ok": 1, "failed": 1, "skipped": 0}
+    bad, good = m["customers"]
+    assert bad["customer_id"] == "C005" and bad["status"] == "failed" and bad["report"] is None
+    assert "breaks the contract" in bad["error"] and "balance sheet does not balance" in bad["error"]
+    assert [(p["table"], p["row"]) for p in bad["problems"] if p["severity"] == "error"] == [("financial_statements", 14)]
+    summary = json.loads((out / "C005" / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["quarantined"] is True
+    assert summary["problems"] == bad["problems"]
+    assert sorted(p.name for p in (out / "C005").iterdir()) == ["summary.json"]  # no notebook ran
+    assert good["status"] == "ok" and (out / "C001" / "report.pdf").is_file()
+    # the portfolio pack counts it as failed, never sums it
+    pack = json.loads((out / "portfolio.json").read_text())
+    assert pack["totals"]["failed"] == 1 and [f["customer_id"] for f in pack["failed"]] == ["C005"]
+    # the journal holds one line per finished customer
+    lines = [json.loads(x) for x in (out / "manifest.journal").read_text().splitlines()]
+    assert sorted(x["customer_id"] for x in lines) == ["C001", "C005"]
+
+
+def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_the_rest(artifact, tmp_path):
+    ids = ["CASE1", "CASE2", "C001", "C002", "C003", "C004"]
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "helpers.cli", "batch", "--out", str(out), "--customers", ",".join(ids),
+           "--model", str(artifact), "--as-of", AS_OF, "--no-progress", "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    journal = out / "manifest.journal"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if journal.is_file() and journal.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, at once
+    proc.wait()
+    time.sleep(1)
+    m = json.loads((out / "manifest.json").read_text())  # whole, never half-written
+    assert m["status"] == "running" and [c["customer_id"] for c in m["customers"]] == ids
+    finished = {c["customer_id"] for c in m["customers"] if c["status"] == "ok"}
+    for c in m["customers"]:
+        assert c["status"] in ("ok", "pending"), c
+        if c["status"] == "ok":
+            assert _sha(out / c["customer_id"] / "report.pdf") == c["pdf_sha256"]
+    journaled = {json.loads(x)["customer_id"] for x in journal.read_text().splitlines()}
+    assert finished <= journaled and len(journaled) >= 2
+    # every report visible under --out is whole and belongs to a finished customer
+    visible = {p.parent.name for p in out.glob("*/report.pdf")}
+    assert visible == journaled < set(ids)
+    for name in visible:
+        assert len(PdfReader(out / name / "report.pdf").pages) > 1
+        assert json.loads((out / name / "summary.json").read_text())["status"] == "ok"
+    # the re-run does exactly the customers that had not finished, and clears what the kill left
+    rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    status = {c["customer_id"]: c["status"] for c in m["customers"]}
+    assert status == {cid: "skipped" if cid in journaled else "ok" for cid in ids}
+    assert m["status"] == "complete"
+    assert [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".cache"] == []

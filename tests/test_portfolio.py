@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers.cli import main
+from helpers.config import DATA_SAMPLE
 from helpers.data.portfolio import SNAPSHOT_SUFFIX, load_portfolio, load_snapshot
-from helpers.exceptions import InputError
+from helpers.exceptions import InputError, ValidationError
 
 
 class _Payload:
@@ -98,3 +100,69 @@ def test_the_key_file_is_made_once_readable_by_its_owner_only(portfolio, tmp_pat
     assert len(first) == 32
     assert load_snapshot(path).customer_ids == portfolio.customer_ids
     assert key.read_bytes() == first
+
+
+# --------------------------------------------------------------------------- quarantine
+AS_OF = "2026-09-30"
+
+
+def _unbalance(frame, customer="C005", year="2025"):
+    row = (frame.customer_id == customer) & (frame.fiscal_year == year)
+    frame.loc[row, "equity"] = str(float(frame.loc[row, "equity"].iloc[0]) + 1000)
+
+
+def test_a_customer_whose_own_rows_break_the_contract_is_set_aside_and_the_rest_load(sample_dir, edit_csv):
+    edit_csv(sample_dir, "financial_statements", _unbalance)
+    edit_csv(sample_dir, "invoices", lambda f: f.__setitem__("amount", f["amount"].where(
+        ~((f.customer_id == "C007") & (f.index == f.index[f.customer_id == "C007"][0])), "-5")))
+    p = load_portfolio(sample_dir, as_of=AS_OF)
+    assert sorted(p.quarantine) == ["C005", "C007"]
+    assert "C005" not in p.customer_ids and "C007" not in p.customer_ids and len(p.customer_ids) == 58
+    for name, table in p.tables.items():
+        if "customer_id" in table:
+            assert not table["customer_id"].isin(["C005", "C007"]).any(), name
+    for name, table in p.raw.items():
+        if "customer_id" in table and name != "outcomes":
+            assert not table["customer_id"].isin(["C005", "C007"]).any(), name
+    c005 = p.quarantine["C005"]
+    errors = [x for x in c005["problems"] if x.severity == "error"]
+    assert c005["name"] and [(e.table, e.customer_id) for e in errors] == [("financial_statements", "C005")]
+    assert errors[0].row == 14  # the file's line of C005's 2025 statements
+    assert {x.table for x in p.quarantine["C007"]["problems"] if x.severity == "error"} == {"invoices"}
+    assert not any(w.customer_id in ("C005", "C007") for w in p.warnings)
+    # the others' digest knows who was set aside (their peers and the provision matrix are without them)
+    clean = load_portfolio(DATA_SAMPLE, as_of=AS_OF)
+    assert p.customer_digest("C001") != clean.customer_digest("C001")
+    with pytest.raises(ValidationError) as err:
+        load_portfolio(sample_dir, as_of=AS_OF, strict=True)
+    assert {x.customer_id for x in err.value.problems if x.severity == "error"} == {"C005", "C007"}
+
+
+def test_an_error_of_the_source_as_a_whole_still_stops_everything(sample_dir, edit_csv):
+    edit_csv(sample_dir, "financial_statements", _unbalance)
+    edit_csv(sample_dir, "fx_rates", lambda f: f.__setitem__("rate_to_base", f["rate_to_base"].where(f.index != 1, "0")))
+    with pytest.raises(ValidationError) as err:
+        load_portfolio(sample_dir, as_of=AS_OF)
+    tables = {x.table for x in err.value.problems if x.severity == "error"}
+    assert tables == {"fx_rates", "financial_statements"}  # both reported, in one pass
+
+
+def test_a_row_of_no_known_customer_stops_everything(sample_dir, edit_csv):
+    edit_csv(sample_dir, "bank_credit", lambda f: f.__setitem__("customer_id", f["customer_id"].where(f.index != 0, "NOBODY")))
+    with pytest.raises(ValidationError, match="unknown customer id"):
+        load_portfolio(sample_dir, as_of=AS_OF)
+
+
+def test_when_every_customer_would_be_set_aside_nothing_loads(sample_dir, edit_csv):
+    edit_csv(sample_dir, "customers", lambda f: f.__setitem__("industry", "no_such_industry"))
+    with pytest.raises(ValidationError, match="unknown industry"):
+        load_portfolio(sample_dir, as_of=AS_OF)
+
+
+def test_validate_names_the_customers_a_batch_sets_aside(sample_dir, edit_csv, capsys):
+    edit_csv(sample_dir, "financial_statements", _unbalance)
+    assert main(["validate", "--data", str(sample_dir), "--as-of", AS_OF]) == 1
+    err = capsys.readouterr().err
+    assert "set aside: C005" in err and "balance sheet does not balance" in err
+    assert main(["validate", "--data", str(sample_dir), "--as-of", AS_OF, "--strict"]) == 2
+    assert "fails validation" in capsys.readouterr().err

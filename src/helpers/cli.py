@@ -1,7 +1,9 @@
 """The ``riskbook`` command. Thin: it parses arguments and calls the modules.
 
-Exit codes: 0 all customers ok (or skipped as up to date), 1 some customers failed,
-2 unusable arguments or input that fails validation as a whole.
+Exit codes: 0 all customers ok (or skipped as up to date), 1 some customers failed (or, for ``validate``,
+some customers would be set aside for their own input errors), 2 unusable arguments or input that fails
+validation as a whole (any input error with ``--strict``), 3 an unexpected error (a bug: ``--debug`` shows the
+traceback), 130 interrupted.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import os
 import secrets
 import shlex
 import sys
+import traceback
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     # no abbreviated options: the command a report records is read back by people and by _portable
     p = argparse.ArgumentParser(prog="riskbook", description="Credit-risk workbook: notebooks to PDF risk reports.",
                                 allow_abbrev=False)
+    p.add_argument("--debug", action="store_true",
+                   help="show Python tracebacks of unexpected errors (otherwise one line says what went wrong)")
     sub = p.add_subparsers(dest="command", required=True)
 
     def data_args(sp):
@@ -46,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of CSV files, .xlsx workbook or SQLAlchemy URL (default: bundled sample)")
         sp.add_argument("--policy", default=None, help="policy.yaml (default: beside the data)")
         sp.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: today)")
+        sp.add_argument("--strict", action="store_true",
+                        help="all or nothing: any input error stops everything (by default a customer whose own "
+                             "rows break the contract is set aside as failed and the others run)")
 
     b = sub.add_parser("batch", help="run the notebooks and render a PDF for every customer", allow_abbrev=False)
     data_args(b)
@@ -134,7 +142,7 @@ def _load(args):
         raise SystemExit(_fail(f"--data {args.data}: a *{SNAPSHOT_SUFFIX} file is a batch's internal cache, "
                                "not a data source; give the folder of CSV files, the .xlsx workbook or the "
                                "database URL it was made from"))
-    return load_portfolio(args.data, args.policy, as_of=as_of)
+    return load_portfolio(args.data, args.policy, as_of=as_of, strict=args.strict)
 
 
 _PATH_OPTIONS = ("--data", "--policy", "--model")
@@ -273,9 +281,28 @@ def _key(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``riskbook`` command; returns the exit code."""
+    """Entry point of the ``riskbook`` command; returns the exit code.
+
+    Bad input, arguments and data give a message and exit 2; an unexpected error (a bug) gives one line and
+    exit 3, with the Python traceback only under ``--debug``.
+    """
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
+    try:
+        return _main(args, argv)
+    except KeyboardInterrupt:
+        print("riskbook: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a message
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"riskbook: unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback, "
+                  "and please report it)", file=sys.stderr)
+        return 3
+
+
+def _main(args, argv: list[str]) -> int:
     if args.command == "check-order":
         return _check_order(args)
     if args.command == "serve":
@@ -302,8 +329,16 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
 
     if args.command == "validate":
+        aside = portfolio.quarantine
         print(f"{portfolio.source}: {len(portfolio.customer_ids)} customers, "
-              f"{len(portfolio.statements)} statement years — valid; {len(portfolio.warnings)} warning(s).")
+              f"{len(portfolio.statements)} statement years — "
+              + (f"valid except {len(aside)} customer(s) a batch sets aside" if aside else "valid")
+              + f"; {len(portfolio.warnings)} warning(s).")
+        for cid, entry in aside.items():
+            print(f"  set aside: {cid}", file=sys.stderr)
+            for p in entry["problems"]:
+                if p.severity == "error":
+                    print(f"    {p}", file=sys.stderr)
         if args.warnings:
             for w in portfolio.warnings:
                 print(f"  {w}")
@@ -312,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 print(f"  policy: no {lang} text for {len(missing)} field(s), needed by --lang {lang}: "
                       f"{', '.join(missing)}")
-        return 0
+        return 1 if aside else 0
 
     customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
     command = "riskbook " + " ".join(shlex.quote(a) for a in _portable(argv))

@@ -95,6 +95,10 @@ class Portfolio:
         Every table as read, as text, one row per record (the evidence a report carries is cut from it).
     policy_bytes : bytes
         The policy file as read (the evidence of the policy a report was made under).
+    quarantine : dict of str to dict
+        Customers set aside because their own rows break the contract (see :func:`load_portfolio`):
+        ``{id: {"name": str, "problems": [Problem, ...]}}``, every problem of its rows (errors and warnings). Their rows are in no table, their ids not in
+        :attr:`customer_ids`; a batch gives each a ``failed`` entry listing the problems.
 
     Results derived from the tables by the analysis layer are kept through :meth:`derived`.
     """
@@ -108,6 +112,7 @@ class Portfolio:
     label: str = ""
     raw: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
     policy_bytes: bytes = field(default=b"", repr=False, compare=False)
+    quarantine: dict[str, dict] = field(default_factory=dict)
     _derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, key: str, compute: Callable[["Portfolio"], T]) -> T:
@@ -213,6 +218,8 @@ class Portfolio:
                 h.update(self.input_hashes.get(name, "").encode())
         # the provision matrix of the expected credit loss is estimated on the whole ledger
         h.update(self.input_hashes.get("invoices", "").encode())
+        # customers set aside are missing from the portfolio-wide figures (peers, provision matrix)
+        h.update(",".join(sorted(self.quarantine)).encode())
         return h.hexdigest()
 
     def save(self, path: str | Path) -> Path:
@@ -227,7 +234,7 @@ class Portfolio:
             raise ValueError(f"snapshot file names end in {SNAPSHOT_SUFFIX}")
         path.parent.mkdir(parents=True, exist_ok=True)
         lean = Portfolio(self.tables, self.policy, self.warnings, self.source, self.as_of, self.input_hashes,
-                         label=self.label, policy_bytes=self.policy_bytes,
+                         label=self.label, policy_bytes=self.policy_bytes, quarantine=self.quarantine,
                          _derived={k: v for k, v in self._derived.items() if k != "raw_by_customer"})
         for target, obj in ((path.with_name(path.name + ".raw"), self.raw), (path, lean)):
             payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
@@ -317,8 +324,26 @@ def load_snapshot(path: str | Path, *, raw: bool = False) -> Portfolio:
     return snap
 
 
+def _set_aside(problems: list[Problem], tables: dict[str, pd.DataFrame]) -> dict[str, dict] | None:
+    """The customers whose own rows carry every error: ``{id: {"name", "problems"}}`` with all their problems
+    (errors and warnings); None when an error belongs to the source as a whole (a missing table or column, a
+    shared table, a row without a known customer)."""
+    errors = [p for p in problems if p.severity == "error"]
+    known = set(tables["customers"]["customer_id"].dropna())
+    owners = set()
+    for p in errors:
+        spec = TABLES.get(p.table)
+        if spec is None or not spec.has_customer or p.row is None or p.customer_id not in known:
+            return None
+        owners.add(p.customer_id)
+    cu = tables["customers"].drop_duplicates("customer_id").set_index("customer_id")["name"]
+    return {cid: {"name": "" if pd.isna(cu.get(cid)) else str(cu.get(cid)),
+                  "problems": [p for p in problems if p.customer_id == cid and TABLES.get(p.table) is not None
+                               and TABLES[p.table].has_customer]} for cid in sorted(owners)}
+
+
 def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy | None = None, *,
-                   as_of=None) -> Portfolio:
+                   as_of=None, strict: bool = False) -> Portfolio:
     """Load and validate a portfolio from a folder, workbook or database.
 
     Parameters
@@ -332,6 +357,12 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
         to the workbook). Required for SQL sources.
     as_of : date-like, optional
         Analysis date (default today). Data dated after it is an error.
+    strict : bool
+        All or nothing: any error raises :class:`~helpers.exceptions.ValidationError`. By default, errors
+        that all lie in the rows of particular customers (their record, statements, bank records, ledger,
+        contacts or assessments) set those customers aside in :attr:`Portfolio.quarantine` — their rows are
+        removed from every table, so the others are analysed without them — and only errors of the source as a
+        whole (a missing table or column, the shared tables, a row of no known customer, a policy) raise.
 
     Returns
     -------
@@ -344,7 +375,8 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
     PolicyError
         The policy is missing or invalid.
     ValidationError
-        The data breaks the contract; ``.problems`` lists every problem found.
+        The data breaks the contract as a whole (or any error, with ``strict``; or every customer would be
+        set aside); ``.problems`` lists every problem found.
     """
     data = DATA_SAMPLE if data is None else data
     if str(data).endswith(SNAPSHOT_SUFFIX):
@@ -371,16 +403,27 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
         policy_bytes = yaml.safe_dump(pol.model_dump(mode="json", exclude={"source", "sha256"}, exclude_unset=True),
                                       allow_unicode=True, sort_keys=False).encode("utf-8")
     tables, problems = validate_tables(raw_tables, pol, as_of=as_of, source=source)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise ValidationError(problems)
+    quarantine: dict[str, dict] = {}
+    if any(p.severity == "error" for p in problems):
+        aside = None if strict else _set_aside(problems, tables)
+        if aside is None or len(aside) == tables["customers"]["customer_id"].nunique():
+            raise ValidationError(problems)
+        quarantine = aside
+        for name, spec in TABLES.items():  # the customers set aside leave every table (typed and as read)
+            if spec.has_customer and "customer_id" in tables[name]:
+                tables[name] = tables[name][~tables[name]["customer_id"].isin(quarantine)].reset_index(drop=True)
+            raw = raw_tables.get(name)
+            if raw is not None and spec.has_customer and "customer_id" in raw.frame:
+                keep = ~raw.frame["customer_id"].isin(quarantine).to_numpy()
+                raw.frame, raw.rows = raw.frame[keep].reset_index(drop=True), raw.rows[keep]
+        problems = [p for p in problems if p.customer_id not in quarantine]
     tables["financial_statements"] = normalize_statements(tables["financial_statements"], tables["customers"],
                                                            tables["fx_rates"], pol)
     hashes = {name: t.sha256 for name, t in raw_tables.items()}
     hashes["policy"] = pol.sha256
     return Portfolio(tables, pol, [p for p in problems if p.severity == "warning"], source, as_of, hashes,
                      label=source_label(data), raw={name: t.frame for name, t in raw_tables.items()},
-                     policy_bytes=policy_bytes)
+                     policy_bytes=policy_bytes, quarantine=quarantine)
 
 
 def customer_profile(portfolio: Portfolio, customer_id: str) -> dict:

@@ -37,6 +37,7 @@ from ..data.sources import source_label
 from ..data.store import load_results, read_json, write_json
 from ..exceptions import KernelError, NotebookError, PolicyError, RiskbookError
 from ..report.formatting import check_language
+from ..report.messages import messages
 from ..report.context import merge_summaries
 from ..report.render import render_report, render_validation
 from ..report.pack import write_portfolio_pack
@@ -47,7 +48,7 @@ from ..scoring.scorecard import load_scorecard
 from .engines import ENGINES, execute_notebook, kernel_pool, notebook_path
 from .executors import make_executor
 from .isolation import peak_rss_mb
-from .manifest import MODEL_NOTEBOOK, PIPELINE, code_digest, library_report, riskbook_version, write_manifest
+from .manifest import MODEL_NOTEBOOK, PIPELINE, Journal, code_digest, library_report, riskbook_version, write_manifest
 
 __all__ = ["CustomerRun", "ModelRun", "BatchResult", "run_model", "run_customer", "run_batch"]
 
@@ -69,6 +70,7 @@ class CustomerRun:
     folder: str = ""
     timings: dict = field(default_factory=dict)
     kernel_failed: bool = False  # the last attempt's kernel died or could not be reset (not a failing cell)
+    problems: list = field(default_factory=list)  # a quarantined customer's input problems (Problem.to_dict)
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
@@ -200,6 +202,46 @@ def _load_snapshot(path: str, mtime_ns: int) -> Portfolio:
 def _snapshot_portfolio(path: str) -> Portfolio:
     """The batch's validated portfolio, loaded once per worker process (its evidence is cut from it)."""
     return _load_snapshot(path, Path(path).stat().st_mtime_ns)
+
+
+def _remove_dead_staging(out: Path) -> None:
+    """Remove what a killed batch left: staging folders (``.<id>.staging-<pid>-<ns>``, ``.model.staging-…``)
+    and replaced folders (``.<id>.old-<pid>-<ns>``) of processes that no longer run. They are hidden, never
+    a report; a folder of a process still running (another batch on the same folder) is left alone."""
+    for folder in out.glob(".*"):
+        m = re.match(r"^\..+\.(?:staging|old)-(\d+)-\d+$", folder.name)
+        if m is None or not folder.is_dir():
+            continue
+        pid = int(m.group(1))
+        try:
+            os.kill(pid, 0)
+            alive = pid != os.getpid() or ".old-" in folder.name
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:  # someone else's process
+            alive = True
+        if not alive:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _quarantined(cid: str, entry: dict, *, out: Path, as_of: str, lang: str, inputs_sha256: str,
+                 code_sha256: str) -> CustomerRun:
+    """The failed run of a customer set aside for its input problems: ``<out>/<id>/summary.json`` lists them
+    (swapped into place like a report), and no notebook runs."""
+    problems = [p.to_dict() for p in entry["problems"]]
+    errors = [p for p in problems if p["severity"] == "error"]
+    error = messages(lang)("batch.quarantined", n=len(errors), first=str(entry["problems"][0]))
+    target = out / safe_name(cid)
+    run = CustomerRun(cid, entry["name"], "failed", error=error, inputs_sha256=inputs_sha256, folder=str(target),
+                      problems=problems)
+    staging = out / f".{target.name}.staging-{os.getpid()}-{time.time_ns()}"
+    staging.mkdir(parents=True)
+    write_json(staging / "summary.json", {"customer_id": cid, "name": entry["name"], "as_of": as_of,
+                                          "status": "failed", "lang": lang, "error": error, "notebook": None,
+                                          "cell": None, "quarantined": True, "problems": problems,
+                                          "inputs_sha256": inputs_sha256, "code_sha256": code_sha256})
+    _swap_into_place(staging, target)
+    return run
 
 
 def _remove_orphan_staging(out: Path, ids: list[str]) -> None:
@@ -373,11 +415,13 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     start = time.perf_counter()
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    ids = list(customers) if customers else portfolio.customer_ids
-    unknown = [c for c in ids if c not in set(portfolio.customer_ids)]
+    aside = portfolio.quarantine
+    ids = list(customers) if customers else portfolio.customer_ids + list(aside)
+    unknown = [c for c in ids if c not in set(portfolio.customer_ids) and c not in aside]
     if unknown:
         raise KeyError(f"unknown customer id(s): {', '.join(unknown)}")
     ids = list(dict.fromkeys(ids))
+    _remove_dead_staging(out)
     code = code_digest()
     as_of = f"{portfolio.as_of:%Y-%m-%d}"
     analyse_portfolio(portfolio)  # portfolio-wide ratios, peers, distress scores: once, kept in the snapshot
@@ -397,10 +441,15 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     else:
         model_run = run_model(portfolio, out, snapshot=str(snapshot), as_of=as_of, lang=lang, force=force)
     names = dict(zip(portfolio.customers["customer_id"], portfolio.customers["name"]))
-    extracts = _order_log_extracts(order_log, out, portfolio, ids)
+    names.update({cid: entry["name"] for cid, entry in aside.items()})
+    extracts = _order_log_extracts(order_log, out, portfolio, [c for c in ids if c not in aside])
     runs: dict[str, CustomerRun] = {}
     todo = []
     for cid in ids:
+        if cid in aside:
+            runs[cid] = _quarantined(cid, aside[cid], out=out, as_of=as_of, lang=lang, code_sha256=code,
+                                     inputs_sha256=hashlib.sha256(repr(aside[cid]["problems"]).encode()).hexdigest())
+            continue
         log_sha = file_sha256(extracts[cid]) if cid in extracts else ""
         digest = hashlib.sha256((portfolio.customer_digest(cid) + code + model_run.checksum + lang + log_sha)
                                 .encode()).hexdigest()
@@ -424,14 +473,24 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     bar = tqdm(total=len(ids), initial=len(ids) - len(todo), disable=not progress, unit="customer",
                desc="riskbook batch", file=sys.stderr)
     pool = make_executor(name, **options) if todo else None
+    execution = {"executor": name, "engine": engine, "workers": pool.workers if pool else 0,
+                 "timeout_seconds": timeout}
+    journal = Journal(out, lambda: [runs.get(cid) or CustomerRun(cid, names[cid], "pending") for cid in ids],
+                      lambda status: dict(portfolio=portfolio, code=code, command=command, model=model_run,
+                                          lang=lang, execution=execution, status=status,
+                                          seconds=time.perf_counter() - start))
+    status = "interrupted"
     try:
+        journal.begin(list(runs.values()))
         for cid, result in (pool.run(run_customer, jobs) if pool else ()):
             if isinstance(result, CustomerRun):
                 runs[cid] = result
             else:  # the worker, not the customer, failed: record it, keep going
                 runs[cid] = CustomerRun(cid, names[cid], error=f"worker failed: {type(result).__name__}: {result}",
                                         inputs_sha256=dict(todo)[cid])
+            journal.record(runs[cid])
             bar.update()
+        status = "complete"
     finally:
         bar.close()
         if pool is not None:
@@ -440,8 +499,8 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
         seconds = time.perf_counter() - start
         manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run, lang=lang,
-                                  execution={"executor": name, "engine": engine,
-                                             "workers": pool.workers if pool else 0, "timeout_seconds": timeout})
+                                  execution=execution, status=status)
+        journal.close()
     _write_portfolio(out, portfolio, lang, manifest)
     return BatchResult(ordered, manifest, seconds, model_run)
 

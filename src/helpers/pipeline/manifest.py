@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import os
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 from ..config import NOTEBOOKS_DIR, PROJECT_ROOT, TEMPLATES_DIR, file_sha256, library_report, riskbook_version
 from ..data.portfolio import Portfolio
-from ..data.store import write_json
+from ..data.store import to_jsonable, write_json
 
-__all__ = ["PIPELINE", "MODEL_NOTEBOOK", "code_digest", "library_report", "riskbook_version", "write_manifest"]
+__all__ = ["PIPELINE", "MODEL_NOTEBOOK", "Journal", "code_digest", "library_report", "riskbook_version",
+           "write_manifest"]
 
 #: Notebooks run for every customer, in order (monitoring reads the decisions it watches).
 PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring", "scenario_cases", "monitoring")
@@ -34,12 +39,21 @@ def code_digest(pipeline: tuple[str, ...] = PIPELINE) -> str:
     return h.hexdigest()
 
 
-def write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, command: str, seconds: float,
-                    model=None, *, lang: str = "en", execution: dict | None = None) -> Path:
-    """Write ``<out>/manifest.json``: the run's inputs, code, language and one entry per customer."""
-    counts = {s: sum(r.status == s for r in runs) for s in ("ok", "failed", "skipped")}
+def write_manifest(out: Path, portfolio, runs: list, code: str, command: str, seconds: float,
+                    model=None, *, lang: str = "en", execution: dict | None = None, status: str = "complete") -> Path:
+    """Write ``<out>/manifest.json``: the run's inputs, code, language and one entry per customer.
+
+    ``status`` is ``running`` while the batch works (entries not yet finished are ``pending``), ``complete``
+    when every customer was run, ``interrupted`` when the batch stopped early (its unfinished customers are
+    ``failed`` with the reason). The file is replaced in one rename, so a reader sees one version or the next.
+    """
+    counts = {s: sum(r.status == s for r in runs) for s in ("ok", "failed", "skipped", "pending")}
+    if not counts["pending"]:
+        del counts["pending"]
     manifest = {
         "riskbook_version": riskbook_version(),
+        "status": status,
+        "journal": JOURNAL_NAME,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "data": portfolio.source,
@@ -53,7 +67,71 @@ def write_manifest(out: Path, portfolio, runs: list[CustomerRun], code: str, com
         "seconds": round(seconds, 3),
         "execution": execution or {},
         "model": asdict(model) if model else None,
-        "customers": [{**asdict(r), "report": f"{Path(r.folder).name}/report.pdf" if r.pdf_sha256 else None}
-                      for r in runs],
+        "customers": [_entry(r) for r in runs],
     }
     return write_json(out / "manifest.json", manifest)
+
+
+def _entry(run) -> dict:
+    entry = {**asdict(run), "report": f"{Path(run.folder).name}/report.pdf" if run.pdf_sha256 else None}
+    if not entry["problems"]:
+        del entry["problems"]
+    return entry
+
+
+#: The batch's journal beside the manifest: one JSON line per customer as it finishes.
+JOURNAL_NAME = "manifest.journal"
+
+
+class Journal:
+    """The manifest written as the batch goes, so a batch killed at any moment leaves a true account.
+
+    :meth:`begin` empties ``<out>/manifest.journal`` and writes ``manifest.json`` with status ``running`` (every
+    customer not yet finished ``pending``); :meth:`record` appends the finished customer's entry to the
+    journal (flushed and synced to disk: a kill loses nothing that finished) and rewrites the manifest at
+    most every ``every`` seconds (a rewrite of thousands of entries per customer would cost more than the
+    customers). After a kill, the manifest lists what had finished by its last rewrite and the journal the
+    rest; each customer's folder is whole or absent, so a re-run completes exactly the missing customers.
+
+    Parameters
+    ----------
+    out : Path
+        The batch's output folder.
+    runs : callable
+        Returns the current entry of every requested customer, in order.
+    fields : callable
+        ``fields(status)`` gives :func:`write_manifest`'s other arguments (portfolio, code, command, model,
+        lang, execution, seconds, status).
+    """
+
+    def __init__(self, out: Path, runs: Callable[[], list], fields: Callable[[str], dict], every: float = 1.0):
+        self.out, self._runs, self._fields, self.every = Path(out), runs, fields, every
+        self._fh = None
+        self._written = 0.0
+
+    def begin(self, finished: list) -> None:
+        self._fh = open(self.out / JOURNAL_NAME, "w", encoding="utf-8")
+        for run in finished:
+            self._append(run)
+        self._write()
+
+    def record(self, run) -> None:
+        self._append(run)
+        if time.monotonic() - self._written >= self.every:
+            self._write()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def _append(self, run) -> None:
+        self._fh.write(json.dumps(to_jsonable(_entry(run)), ensure_ascii=False) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def _write(self) -> None:
+        f = self._fields("running")
+        write_manifest(self.out, f["portfolio"], self._runs(), f["code"], f["command"], f["seconds"], f["model"],
+                       lang=f["lang"], execution=f["execution"], status="running")
+        self._written = time.monotonic()
