@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from helpers.cli import main
 from helpers.config import DATA_SAMPLE
 from helpers.config import safe_name
 from helpers.pipeline import code_digest
+from helpers.pipeline.batch import _model_digest
 
 AS_OF = "2026-09-30"
 GOOD = ["CASE1", "CASE2", "C001"]
@@ -289,7 +291,7 @@ def test_one_customer_with_bad_rows_fails_alone_and_the_others_run(artifact, sam
 
 
 def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_the_rest(artifact, tmp_path):
-    ids = ["CASE1", "CASE2", "C001", "C002", "C003", "C004"]
+    ids = ["CASE1", "CASE2", "C001", "C002"]
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "helpers.cli", "batch", "--out", str(out), "--customers", ",".join(ids),
            "--model", str(artifact), "--as-of", AS_OF, "--no-progress", "--workers", "2"]
@@ -298,7 +300,7 @@ def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_
     journal = out / "manifest.journal"
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
-        if journal.is_file() and journal.read_text().count("\n") >= 2:
+        if journal.is_file() and journal.read_text().count("\n") >= 1:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the batch ended before it could be killed"
@@ -313,7 +315,7 @@ def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_
         if c["status"] == "ok":
             assert _sha(out / c["customer_id"] / "report.pdf") == c["pdf_sha256"]
     journaled = {json.loads(x)["customer_id"] for x in journal.read_text().splitlines()}
-    assert finished <= journaled and len(journaled) >= 2
+    assert finished <= journaled and len(journaled) >= 1
     # every report visible under --out is whole and belongs to a finished customer
     visible = {p.parent.name for p in out.glob("*/report.pdf")}
     assert visible == journaled < set(ids)
@@ -328,3 +330,17 @@ def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_
     assert status == {cid: "skipped" if cid in journaled else "ok" for cid in ids}
     assert m["status"] == "complete"
     assert [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".cache"] == []
+
+
+def test_the_model_step_is_redone_when_what_its_validation_report_shows_changes(portfolio):
+    base = _model_digest(portfolio, "en")
+    assert _model_digest(replace(portfolio, _derived={}), "en") == base  # the same inputs, the same digest
+    assert _model_digest(portfolio, "zh") != base
+    later = replace(portfolio, as_of=portfolio.as_of + pd.Timedelta(days=1), _derived={})
+    assert _model_digest(later, "en") != base  # the artifact is dated by as_of
+    # one current customer's figures change: the stability section would change, so must the digest
+    tables = dict(portfolio.tables)
+    fs = tables["financial_statements"].copy()
+    fs.loc[fs.customer_id == "C001", "revenue"] *= 2
+    tables["financial_statements"] = fs
+    assert _model_digest(replace(portfolio, tables=tables, _derived={}), "en") != base

@@ -282,8 +282,12 @@ class ModelRun:
 
 
 def _model_digest(portfolio, lang: str) -> str:
-    """What the model depends on: the outcome history, the policy, the model code and the report language."""
-    parts = [portfolio.input_hashes.get("outcomes", ""), portfolio.policy.sha256, code_digest((MODEL_NOTEBOOK,)), lang]
+    """What the model step and its validation report depend on: the outcome history, the policy, the model code,
+    the report language, the analysis date (the artifact is dated by it) and the current customers'
+    characteristics (the report's stability section compares them with the development sample)."""
+    current = portfolio_characteristics(portfolio).to_csv().encode()
+    parts = [portfolio.input_hashes.get("outcomes", ""), portfolio.policy.sha256, code_digest((MODEL_NOTEBOOK,)), lang,
+             f"{portfolio.as_of:%Y-%m-%d}", hashlib.sha256(current).hexdigest()]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
