@@ -344,3 +344,48 @@ def test_the_model_step_is_redone_when_what_its_validation_report_shows_changes(
     fs.loc[fs.customer_id == "C001", "revenue"] *= 2
     tables["financial_statements"] = fs
     assert _model_digest(replace(portfolio, tables=tables, _derived={}), "en") != base
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """``mount(options)``: a real tmpfs at a fresh folder (``ro`` or ``size=…``), unmounted after the test.
+    Skips where this machine does not allow mounting (not root, or no CAP_SYS_ADMIN in a container)."""
+    mounted = []
+
+    def mount(options: str) -> Path:
+        target = tmp_path / f"fs{len(mounted)}"
+        target.mkdir()
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here to make a read-only or full file system: {proc.stderr.strip()}")
+        mounted.append(target)
+        return target
+
+    yield mount
+    for target in mounted:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+@pytest.mark.parametrize("options, says", [("ro,size=1m", "read-only"), ("size=48k", "disk is full")])
+def test_a_read_only_or_full_output_folder_is_reported_in_one_line(small_fs, artifact, options, says, capsys):
+    fs = small_fs(options)
+    code = main(["batch", "--out", str(fs / "out"), "--customers", "C001", "--model", str(artifact),
+                 "--as-of", AS_OF, "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write the reports to" in err and says in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    if "ro" not in options:
+        assert [p.name for p in (fs / "out").iterdir()] == []  # the probe is gone, nothing half-written
+
+
+def test_an_unexpected_error_is_one_line_unless_debug(monkeypatch, capsys):
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("helpers.cli.load_portfolio", bug)
+    assert main(["validate"]) == 3
+    err = capsys.readouterr().err
+    assert "unexpected error: ZeroDivisionError: a bug" in err and "--debug" in err and "Traceback" not in err
+    assert main(["--debug", "validate"]) == 3
+    assert "Traceback (most recent call last)" in capsys.readouterr().err

@@ -358,8 +358,11 @@ def _main(args, argv: list[str]) -> int:
                            engine="fresh" if args.fresh_kernels else "warm")
     except KeyError as exc:
         return _fail(str(exc.args[0]))
-    except RiskbookError as exc:  # e.g. an untrusted --model artifact
+    except RiskbookError as exc:  # e.g. an untrusted --model artifact, an output folder that cannot be written
         return _fail(str(exc))
+    except OSError as exc:  # the disk filled up or the folder went away while the batch wrote
+        return _fail(f"cannot write to {exc.filename or args.out}: {exc.strerror or exc}; the reports already "
+                     "written are whole, and a re-run completes the rest")
     m = result.model
     if m is not None:
         where = f"; validation report {m.validation_pdf}" if m.validation_pdf else ""

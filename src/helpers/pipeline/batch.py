@@ -13,11 +13,13 @@ replace fresh Papermill kernels without touching the rest.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 from contextlib import nullcontext
 from functools import lru_cache
@@ -224,6 +226,26 @@ def _remove_dead_staging(out: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _check_writable(out: Path) -> None:
+    """Make ``out`` and prove a file can be written there, before any work: a read-only folder or a full disk
+    is reported at once, naming the folder, not after the portfolio-wide work as a traceback."""
+    probe = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=out)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(b"\0" * 65536)  # a little room, so a full disk shows here and not halfway through
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise RiskbookError(f"cannot write the reports to {out}: {exc.strerror or exc}"
+                            + (" (the file system is read-only)" if exc.errno == errno.EROFS else
+                               " (the disk is full)" if exc.errno == errno.ENOSPC else "")) from None
+    finally:
+        if probe:
+            Path(probe).unlink(missing_ok=True)
+
+
 def _quarantined(cid: str, entry: dict, *, out: Path, as_of: str, lang: str, inputs_sha256: str,
                  code_sha256: str) -> CustomerRun:
     """The failed run of a customer set aside for its input problems: ``<out>/<id>/summary.json`` lists them
@@ -418,7 +440,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
                           f"(as {{en: ..., {lang}: ...}}) or run the batch in another language")
     start = time.perf_counter()
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    _check_writable(out)
     aside = portfolio.quarantine
     ids = list(customers) if customers else portfolio.customer_ids + list(aside)
     unknown = [c for c in ids if c not in set(portfolio.customer_ids) and c not in aside]
