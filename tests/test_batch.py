@@ -13,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from pypdf import PdfReader
+from sqlalchemy.engine import make_url
 
 from helpers.cli import main
 from helpers.config import DATA_SAMPLE
 from helpers.config import safe_name
+from helpers.data.sources import read_tables, write_tables
 from helpers.pipeline import code_digest
 from helpers.pipeline.batch import _model_digest
 
@@ -389,3 +391,26 @@ def test_an_unexpected_error_is_one_line_unless_debug(monkeypatch, capsys):
     assert "unexpected error: ZeroDivisionError: a bug" in err and "--debug" in err and "Traceback" not in err
     assert main(["--debug", "validate"]) == 3
     assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_a_database_password_is_never_printed_or_written(postgres_db, artifact, tmp_path, capsys):
+    secret = "s3cret-Pw-5f1e"
+    url = make_url(postgres_db).set(password=secret).render_as_string(hide_password=False)
+    raw, _ = read_tables(DATA_SAMPLE)
+    write_tables({name: t.frame for name, t in raw.items()}, url)
+    out = tmp_path / "out"
+    code = main(["batch", "--data", url, "--policy", str(DATA_SAMPLE / "policy.yaml"), "--out", str(out),
+                 "--customers", "C001", "--model", str(artifact), "--as-of", AS_OF, "--no-progress"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert secret not in printed.out + printed.err
+    leaks = [p for p in out.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert leaks == []
+    reader = PdfReader(out / "C001" / "report.pdf")
+    attached = b"".join(b"".join(v) for v in reader.attachments.values())
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "riskbook-evidence.json" in reader.attachments and len(reader.attachments) > 3  # the evidence is there
+    assert secret.encode() not in attached and secret not in text
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["data"].startswith("postgresql+psycopg://") and secret not in json.dumps(manifest)
+    assert ":***@" in manifest["data"] or "@" not in manifest["data"]
