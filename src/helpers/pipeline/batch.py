@@ -252,7 +252,9 @@ def _quarantined(cid: str, entry: dict, *, out: Path, as_of: str, lang: str, inp
     (swapped into place like a report), and no notebook runs."""
     problems = [p.to_dict() for p in entry["problems"]]
     errors = [p for p in problems if p["severity"] == "error"]
-    error = messages(lang)("batch.quarantined", n=len(errors), first=str(entry["problems"][0]))
+    first = str(next(p for p in entry["problems"] if p.severity == "error"))
+    first = first if len(first) <= 300 else first[:299] + "…"  # a 10,000-character id stays in summary.json
+    error = messages(lang)("batch.quarantined", n=len(errors), first=first)
     target = out / safe_name(cid)
     run = CustomerRun(cid, entry["name"], "failed", error=error, inputs_sha256=inputs_sha256, folder=str(target),
                       problems=problems)
