@@ -17,34 +17,56 @@ HEADER = """# The input contract
 
 riskbook reads one set of tables, the same from every source:
 
-- a **folder of CSV files** named `<table>.csv` (UTF-8, comma-separated, header row), with `policy.yaml` beside them —
-  the bundled sample in `data/sample/` is one;
+- a **folder of CSV files** named `<table>.csv` (UTF-8 and comma-separated unless the policy's `input` section
+  declares otherwise, header row), with `policy.yaml` beside them — the bundled sample in `data/sample/` is one;
 - one **Excel workbook** (`.xlsx`) with one sheet per table (sheet name = table name), `policy.yaml` in the same folder;
 - an **SQL database** through an SQLAlchemy URL (`sqlite:///portfolio.db`, `postgresql://user:pw@host/db`), one
-  database table per contract table; pass the policy with `--policy`.
+  database table per contract table (in the connection's default schema, or the one given as `schema`); pass the
+  policy with `--policy`. Table names are quoted by the database's own dialect; a password never appears in a message.
 
 Check a source without running anything: `riskbook validate --data PATH_OR_URL [--warnings]`.
 
 ## Conventions
 - Dates are ISO 8601 `YYYY-MM-DD`. Booleans are `true`/`false` (also `yes`/`no`, `1`/`0`). Empty cell = no value.
 - Numbers use `.` as decimal point; `,` is accepted only as a thousands separator that groups thousands
-  (`1,234,567.89`). A decimal comma (`1.234,56`, `1,5`) or a misplaced comma is an error, never guessed.
+  (`1,234,567.89`). A decimal comma (`1.234,56`, `1,5`) or a misplaced comma is an error, never guessed — unless the
+  policy declares the marks (`input.decimal`, `input.thousands`, below): then those marks are read, with the same
+  strictness. Numbers that a workbook or a database stores as numbers need no marks.
 - **Money** columns are in the row's `currency`; in `financial_statements` also in the row's `unit`
   ({units}). Statements are normalized to whole units of the customer's currency before any ratio is computed;
   a statement in another currency than the customer's is converted through `fx_rates`.
 - Customer ids may use letters, digits, `-`, `_` and `.` (at most 40 characters, starting with a letter or digit).
 - Column names are exact; an unknown column is an error (it is usually a typo), and a missing required column too.
+  A column named twice in the header row is an error naming both positions (`column 'revenue' appears more than
+  once (columns 5 and 9)`), and so are values under a column without a name.
+
+## Reading files
+- **Encoding.** A CSV file in UTF-8, with or without a byte-order mark, is read as such. Another encoding (a file
+  saved by Excel on Chinese Windows is GBK/GB18030) is read only when it is detected without doubt, and then a
+  warning names the encoding; when the bytes could be more than one encoding, or when a UTF-8 file has a damaged
+  line, reading stops with an error naming the file and the line. Declare the encoding to read such a file:
+  `input: {{encoding: gb18030}}`.
+- **Separator.** A file whose header names the columns separated by `;` (or a tab) while the policy declares `,`
+  (the default) is an error saying so; declare `input: {{delimiter: ";"}}` to read it.
+- **Blank rows** — empty lines, lines of empty cells, blank sheet rows — are skipped, in CSV files and workbooks alike.
+- **Row numbers** in messages are where a user finds the record: the CSV line on which the record starts (a quoted
+  cell may span several lines), the sheet row in a workbook, the 1-based position in a database table.
+- A CSV row with more cells than the header (a value holding the separator, not quoted) is an error and is not read;
+  a quote that is never closed stops reading with the line where it opened.
+- Control characters, line breaks and bidirectional marks inside values are shown escaped in messages (`\\x00`,
+  `\\n`, `\\u202e`), so that a message shows what a cell really holds.
 
 ## Validation
 Validation runs once, when the data is loaded, and reports **every** problem at once, each with the table, the
 source file and row (CSV: the line number, header = line 1; Excel: the sheet row; SQL: the 1-based position), the
 column, the customer, the value and what was expected, e.g.
 
-    error: financial_statements.csv row 14 (customer C017): equity = 1,200 ≠ 1,350: balance sheet does not balance: total_assets ≠ total_liabilities + equity
+    error: financial_statements.csv row 14 (customer C017): total_assets = 1,350 ≠ total_liabilities + equity 1,200 (difference 150): balance sheet does not balance: total_assets ≠ total_liabilities + equity
 
 Errors stop the batch before anything runs (exit code 2) and nothing is written. **Warnings** (unaudited statements,
 fewer years than the policy asks for, a gap between years, a partial year, stale statements, an overdrawn bank
-facility) do not stop anything: they are kept and printed in the customer's report.
+facility) do not stop anything: they are kept and printed in the customer's report. A CSV file read in another
+encoding than UTF-8 is a warning of the source as a whole, listed by `riskbook validate --warnings`.
 
 Checks on every table: required columns present, no unknown columns, each value of its type, required values
 present, numbers within their range, text within its allowed values, unique keys, customer ids known in
@@ -67,6 +89,10 @@ unknown keys are errors. Fields so far:
 | `validation.balance_tolerance_rel` | 0–0.1 | Relative tolerance (share of total assets); the larger of the two applies. |
 | `validation.stale_statement_months` | int | Warn when the latest statements end longer ago than this before `as_of`. |
 | `validation.min_years` | int | Warn when a customer has fewer years of statements. |
+| `input.encoding` | `auto` / codec name | Encoding of the CSV files: `auto` (default) reads UTF-8, with or without a byte-order mark, and any other encoding only when detected without doubt; or a Python codec name (`gb18030`, `cp1252`, `utf-16`) every file is read with. |
+| `input.delimiter` | `,` / `;` / `"\\t"` | Field separator of the CSV files (default `,`). |
+| `input.decimal` | `.` / `,` | Decimal mark of numbers written as text (default `.`). |
+| `input.thousands` | `,` / `.` / `" "` / `"'"` / `""` | Thousands mark of numbers written as text (default `,`; `""`: none; a space also matches a no-break space); must differ from `input.decimal`, read only where it groups thousands: with decimal `,` and thousands `.`, `1.234,56` is 1234.56 and `1,5` is 1.5, while `1.5` stays an error. |
 | `industries.<key>` | `{label, manufacturing, risk_class, outlook}` | Industries customers may name; `manufacturing` selects the Altman model, `risk_class` is low/medium/high (expert scorecard), `outlook` improving/stable/uncertain/deteriorating (the credit committee's view, a market-risk driver; optional). |
 | `rating_scale` | list | External rating grades, best first. |
 | `thresholds.<ratio>` | `{direction, min / max, warn}` | Traffic lights: `higher_is_better` is red below `min`, amber below `warn`; `lower_is_better` is red above `max`, amber above `warn`. |

@@ -18,9 +18,10 @@ def broken_data(tmp_path):
     return data
 
 
-def test_invalid_input_exits_2_lists_problems_and_writes_nothing(broken_data, tmp_path, capsys):
-    out = tmp_path / "out"
-    code = main(["batch", "--data", str(broken_data), "--out", str(out), "--no-progress", "--as-of", "2026-09-30"])
+def test_invalid_input_exits_2_lists_problems_and_writes_nothing_when_strict(broken_data, tmp_path, capsys):
+    out = tmp_path / "out"  # (without --strict the customer with the bad row is set aside: tests/test_batch.py)
+    code = main(["batch", "--data", str(broken_data), "--out", str(out), "--no-progress", "--as-of", "2026-09-30",
+                 "--strict"])
     assert code == 2
     err = capsys.readouterr().err
     assert "financial_statements.csv row 2" in err and "total_assets" in err
@@ -50,7 +51,85 @@ def test_validate_lists_every_problem(broken_data, capsys):
     fs = pd.read_csv(broken_data / "invoices.csv", dtype=str, keep_default_na=False)
     fs.loc[3, "amount"] = "abc"
     fs.to_csv(broken_data / "invoices.csv", index=False)
-    assert main(["validate", "--data", str(broken_data), "--as-of", "2026-09-30"]) == 2
+    assert main(["validate", "--data", str(broken_data), "--as-of", "2026-09-30"]) == 1  # customers set aside
     err = capsys.readouterr().err
     assert "invoices.csv row 5" in err and "expected an amount" in err
     assert "financial_statements.csv row 2" in err
+    assert main(["validate", "--data", str(broken_data), "--as-of", "2026-09-30", "--strict"]) == 2
+    err = capsys.readouterr().err
+    assert "invoices.csv row 5" in err and "financial_statements.csv row 2" in err
+
+
+# --------------------------------------------------------------------------- the bad-input catalogue
+def _edit(table, change):
+    def apply(folder):
+        path = folder / f"{table}.csv"
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        result = change(frame)
+        (frame if result is None else result).to_csv(path, index=False)
+    return apply
+
+
+def _set(table, row, column, value):
+    return _edit(table, lambda f: f.__setitem__(column, f[column].where(f.index != row, value)))
+
+
+def _write(name, data: bytes):
+    return lambda folder: (folder / name).write_bytes(data)
+
+
+def _replace(name, action):
+    def apply(folder):
+        (folder / name).unlink()
+        action(folder / name)
+    return apply
+
+
+#: (case, change to a copy of the sample, exit code of `validate`, a fragment of what it prints on stderr).
+#: Exit 1: only some customers' own rows are wrong (a batch sets them aside, the others run); exit 2: the source
+#: as a whole cannot be used.
+CATALOGUE = [
+    ("decimal comma", _set("financial_statements", 0, "revenue", "2.968,5"), 1, "revenue"),
+    ("comma not grouping thousands", _set("invoices", 0, "amount", "1,5"), 1, "amount"),
+    ("text in an amount", _set("invoices", 0, "amount", "abc"), 1, "expected an amount"),
+    ("infinite amount", _set("invoices", 0, "amount", "1e400"), 1, "amount"),
+    ("impossible date", _set("invoices", 0, "invoice_date", "2026-02-30"), 1, "expected a date"),
+    ("day-first date", _set("invoices", 0, "invoice_date", "30/09/2026"), 1, "expected a date"),
+    ("bank report from the future", _set("bank_credit", 0, "report_date", "2027-01-31"), 1, "after as_of"),
+    ("relationship from the future", _set("customers", 0, "relationship_since", "2030-01-01"), 1, "after as_of"),
+    ("unbalanced balance sheet", _set("financial_statements", 0, "equity", "99999"), 1, "does not balance"),
+    ("duplicate customer id", _edit("customers", lambda f: pd.concat([f, f.iloc[[0]]])), 1, "duplicate key"),
+    ("control character in an id", _edit("customers", lambda f: pd.concat([f, f.iloc[[0]].assign(
+        customer_id="C0\x1b[2J01")])), 1, "\\x1b"),
+    ("id with a path", _edit("customers", lambda f: pd.concat([f, f.iloc[[0]].assign(customer_id="../../etc")])), 1,
+     "customer ids may use"),
+    ("unknown industry", _set("customers", 0, "industry", "mining"), 1, "unknown industry"),
+    ("negative exchange rate", _set("fx_rates", 0, "rate_to_base", "-7"), 2, "exchange rate must be positive"),
+    ("row of an unknown customer", _set("invoices", 0, "customer_id", "NOBODY"), 2, "unknown customer id"),
+    ("missing required column", _edit("invoices", lambda f: f.drop(columns=["amount"])), 2, "required column"),
+    ("misspelt column", _edit("invoices", lambda f: f.rename(columns={"amount": "amout"})), 2, "did you mean"),
+    ("header-only customers", _edit("customers", lambda f: f.iloc[:0]), 2, "has no rows"),
+    ("header-only statements", _edit("financial_statements", lambda f: f.iloc[:0]), 0, ""),
+    ("empty file", _write("customers.csv", b""), 2, "customers.csv"),
+    ("binary file", _write("invoices.csv", bytes(range(256)) * 8), 2, "invoices.csv"),
+    ("table that is a folder", _replace("contacts.csv", lambda p: p.mkdir()), 2, "is not a file"),
+    ("missing required table", _replace("customers.csv", lambda p: None), 2, "required table 'customers'"),
+    ("policy that is not YAML", _write("policy.yaml", b"scoring: [unclosed\n"), 2, "policy.yaml"),
+    ("policy missing", _replace("policy.yaml", lambda p: None), 2, "policy"),
+]
+
+
+@pytest.mark.parametrize("case, change, code, says", CATALOGUE, ids=[c[0] for c in CATALOGUE])
+def test_bad_input_gets_a_message_never_a_traceback(case, change, code, says, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(DATA_SAMPLE, data)
+    before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    change(data)
+    changed = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    got = main(["validate", "--data", str(data), "--as-of", "2026-09-30"])
+    err = capsys.readouterr().err
+    assert got == code, f"{case}: exit {got}\n{err}"
+    assert says in err, f"{case}: {says!r} not in\n{err}"
+    assert "Traceback" not in err and "unexpected error" not in err
+    assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()} == changed  # input never modified
+    assert before  # (the copy was made)

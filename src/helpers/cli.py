@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of CSV files, .xlsx workbook or SQLAlchemy URL (default: bundled sample)")
         sp.add_argument("--policy", default=None, help="policy.yaml (default: beside the data)")
         sp.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: today)")
+        sp.add_argument("--schema", default=None,
+                        help="for a database: the schema that holds the tables (default: the connection's)")
         sp.add_argument("--strict", action="store_true",
                         help="all or nothing: any input error stops everything (by default a customer whose own "
                              "rows break the contract is set aside as failed and the others run)")
@@ -142,13 +144,13 @@ def _load(args):
         raise SystemExit(_fail(f"--data {args.data}: a *{SNAPSHOT_SUFFIX} file is a batch's internal cache, "
                                "not a data source; give the folder of CSV files, the .xlsx workbook or the "
                                "database URL it was made from"))
-    return load_portfolio(args.data, args.policy, as_of=as_of, strict=args.strict)
+    return load_portfolio(args.data, args.policy, as_of=as_of, strict=args.strict, schema=args.schema)
 
 
 _PATH_OPTIONS = ("--data", "--policy", "--model")
 #: The batch options that change what a report says; the others (which customers, how many workers,
 #: where the reports go, timeouts, the scheduler) change where or how fast, not the report.
-_REPORT_OPTIONS = _PATH_OPTIONS + ("--as-of", "--lang")
+_REPORT_OPTIONS = _PATH_OPTIONS + ("--as-of", "--lang", "--schema")
 
 
 def _portable(argv: list[str]) -> list[str]:

@@ -1,10 +1,48 @@
 """One exception root for riskbook; children carry what went wrong and where."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["RiskbookError", "PolicyError", "InputError", "Problem", "ValidationError",
+__all__ = ["printable", "RiskbookError", "PolicyError", "InputError", "Problem", "ValidationError",
            "NotebookError", "KernelError", "RenderError", "ModelError", "OrderError", "DecisionLogError"]
+
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text) -> str:
+    """``text`` with every invisible or layout-changing character written as its escape.
+
+    Control characters (NUL, newline, tab, ESC, DEL, the C1 range), format characters (bidirectional
+    overrides and isolates such as U+202E, zero-width spaces and joiners, the byte-order mark) and the
+    line and paragraph separators become ``\\x00``, ``\\n``, ``\\t``, ``\\x1b``, ``\\u202e``, ...,
+    so that a message shows what a cell really holds and cannot be reordered or broken by it.
+    Backslashes are left alone: escaping twice changes nothing.
+
+    Parameters
+    ----------
+    text : object
+        Turned into text with ``str`` (None becomes ``""``).
+
+    Returns
+    -------
+    str
+    """
+    text = "" if text is None else str(text)
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[ch])
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else
+                       f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class RiskbookError(Exception):
@@ -43,7 +81,7 @@ class Problem:
     code : str
         For warnings the reports show: a stable code (``unaudited``, ``partial_year``, ``few_years``,
         ``year_gap``, ``stale_statements``, ``overdrawn``, ``no_statements``, ``no_evidence``,
-        ``stale_assessment``) that the report turns
+        ``stale_assessment``, ``encoding``: a CSV file that is not UTF-8) that the report turns
         into text in its language, with ``args``. ``message`` is the English text for the command line.
     args : dict
         The figures of the code's message.
@@ -61,14 +99,18 @@ class Problem:
     args: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
-        where = self.source or self.table
+        """One line for people: ``error: file row N (customer C): column = value: message``; every control,
+        format or bidirectional character of a field is escaped (see :func:`printable`)."""
+        where = printable(self.source or self.table)
         if self.row is not None:
             where += f" row {self.row}"
         if self.customer_id:
-            where += f" (customer {self.customer_id})"
-        col = f" {self.column}" if self.column else ""
-        val = f" = {self.value!s}" if self.value not in ("", None) else ""
-        return f"{self.severity}: {where}:{col}{val}: {self.message}"
+            where += f" (customer {printable(self.customer_id)})"
+        col = f" {printable(self.column)}" if self.column else ""
+        val = "" if self.value in ("", None) else f" = {printable(self.value)}" if self.column else \
+            f" value {printable(self.value)}"
+        what = f"{col}{val}:" if col or val else ""
+        return f"{self.severity}: {where}:{what} {printable(self.message)}"
 
     def to_dict(self) -> dict:
         """Return the problem as a JSON-ready dict."""

@@ -5,18 +5,19 @@ applies; notebooks and templates never hard-code one.
 """
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError as PydanticValidationError, \
-    model_validator
+    field_validator, model_validator
 
 from ..exceptions import PolicyError
 from .paths import file_sha256
 
-__all__ = ["Policy", "Industry", "Threshold", "Text", "TEXT_LANGUAGES", "WARNING_RULES", "RISKS", "MonitoringSettings",
+__all__ = ["Policy", "InputSettings", "Industry", "Threshold", "Text", "TEXT_LANGUAGES", "WARNING_RULES", "RISKS", "MonitoringSettings",
            "AssessmentSettings", "RiskProfileSettings", "LevelThreshold", "OrderCheckSettings", "OrderRule",
            "ORDER_RULES", "load_policy"]
 
@@ -54,6 +55,58 @@ class Validation(_Strict):
     balance_tolerance_rel: float = Field(0.005, ge=0, le=0.1)
     stale_statement_months: int = Field(18, ge=1)
     min_years: int = Field(2, ge=1)
+
+
+class InputSettings(_Strict):
+    """How the data source writes its text: declared, never guessed (``input`` in the policy).
+
+    Attributes
+    ----------
+    encoding : str
+        ``"auto"`` (the default): UTF-8, with or without a byte-order mark, is read as such; any other file
+        is read only when its encoding can be detected without doubt (else an error asks to declare it).
+        Or a Python codec name (``gb18030``, ``cp1252``, ``utf-16``) that every CSV file is decoded with.
+    delimiter : str
+        The CSV field separator: ``","`` (default), ``";"`` or ``"\\t"`` (tab).
+    decimal : str
+        The decimal mark of numbers written as text: ``"."`` (default) or ``","``.
+    thousands : str
+        The thousands mark: ``","`` (default), ``"."``, ``" "`` (also a no-break space), ``"'"`` or ``""``
+        (none); it must differ from ``decimal`` and is read only where it groups thousands
+        (``1.234.567,8`` with decimal ``,`` and thousands ``.``).
+
+    Notes
+    -----
+    ``encoding`` and ``delimiter`` apply to CSV files; ``decimal`` and ``thousands`` to every number cell
+    that the source holds as text (numbers that a workbook or a database stores as numbers need no marks).
+    """
+
+    encoding: str = "auto"
+    delimiter: Literal[",", ";", "\t"] = ","
+    decimal: Literal[".", ","] = "."
+    thousands: Literal[",", ".", " ", "'", ""] = ","
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, value: str) -> str:
+        if value == "auto":
+            return value
+        try:
+            info = codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}: use auto or a codec name such as utf-8, gb18030, "
+                             "cp1252 or utf-16") from None
+        if not getattr(info, "_is_text_encoding", True):
+            raise ValueError(f"{value!r} is not a text encoding: use auto or a codec name such as utf-8, gb18030")
+        return value
+
+    @model_validator(mode="after")
+    def _marks(self) -> "InputSettings":
+        if self.thousands == self.decimal:
+            others = ", ".join(repr(m) for m in (",", ".", " ", "'", "") if m != self.decimal)
+            raise ValueError(f"thousands must differ from decimal {self.decimal!r}; with decimal {self.decimal!r} "
+                             f"use thousands {others}")
+        return self
 
 
 class Industry(_Strict):
@@ -652,6 +705,7 @@ class Policy(_Strict):
     days_in_year: int = Field(365, ge=360, le=366)
     language: Literal["en", "zh"] | None = None
     validation: Validation = Validation()
+    input: InputSettings = InputSettings()
     industries: dict[str, Industry]
     rating_scale: list[str]
     thresholds: dict[str, Threshold] = {}

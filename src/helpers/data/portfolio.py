@@ -23,7 +23,7 @@ import yaml
 from ..config import DATA_SAMPLE, Policy, load_policy
 from ..exceptions import InputError, Problem, ValidationError
 from .contract import TABLES
-from .sources import is_url, read_tables, redact, source_label
+from .sources import is_url, read_tables, redact, source_kind, source_label
 from .validate import normalize_statements, rates_to_base, validate_tables
 
 __all__ = ["Portfolio", "CustomerData", "load_portfolio", "load_snapshot", "customer_profile", "SNAPSHOT_SUFFIX",
@@ -360,7 +360,8 @@ def _set_aside(problems: list[Problem], tables: dict[str, pd.DataFrame]) -> dict
 
 
 def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy | None = None, *,
-                   as_of=None, strict: bool = False) -> Portfolio:
+                   as_of=None, strict: bool = False, schema: str | None = None,
+                   reading: dict | None = None) -> Portfolio:
     """Load and validate a portfolio from a folder, workbook or database.
 
     Parameters
@@ -374,6 +375,11 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
         to the workbook). Required for SQL sources.
     as_of : date-like, optional
         Analysis date (default today). Data dated after it is an error.
+    schema : str, optional
+        For a database source: the schema holding the tables (default: the connection's).
+    reading : dict, optional
+        Settings of the policy's ``input`` section to replace while reading the files (``{"encoding": "utf-8",
+        "delimiter": ","}`` for the CSV extracts riskbook itself wrote, whatever the source declared).
     strict : bool
         All or nothing: any error raises :class:`~helpers.exceptions.ValidationError`. By default, errors
         that all lie in the rows of particular customers (their record, statements, bank records, ledger,
@@ -401,7 +407,7 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
         if as_of is not None and pd.Timestamp(as_of) != snap.as_of:
             raise InputError(f"snapshot {data} was validated as of {snap.as_of:%Y-%m-%d}, not {as_of}")
         return snap
-    raw_tables, kind = read_tables(data)
+    kind = source_kind(data)
     if isinstance(policy, Policy):
         pol = policy
     else:
@@ -411,6 +417,9 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
             base = Path(data) if kind == "folder" else Path(data).parent
             policy = base / "policy.yaml"
         pol = load_policy(policy)
+    # the policy first: its `input` section says how the source's files are written (encoding, separator)
+    settings = pol.input.model_copy(update=reading) if reading else pol.input
+    raw_tables, kind = read_tables(data, schema=schema, settings=settings)
     as_of = pd.Timestamp(as_of or pd.Timestamp.today().normalize())
     source = str(data) if kind != "sql" else redact(str(data))
     policy_bytes = Path(pol.source).read_bytes() if pol.source and Path(pol.source).is_file() else b""
@@ -433,6 +442,7 @@ def load_portfolio(data: str | Path | None = None, policy: str | Path | Policy |
             if raw is not None and spec.has_customer and "customer_id" in raw.frame:
                 keep = ~raw.frame["customer_id"].isin(quarantine).to_numpy()
                 raw.frame, raw.rows = raw.frame[keep].reset_index(drop=True), raw.rows[keep]
+                raw.numeric = {column: stored[keep] for column, stored in raw.numeric.items()}
         problems = [p for p in problems if p.customer_id not in quarantine]
     tables["financial_statements"] = normalize_statements(tables["financial_statements"], tables["customers"],
                                                            tables["fx_rates"], pol)

@@ -8,6 +8,7 @@ user fixes their data in one pass: :class:`~helpers.exceptions.ValidationError` 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Iterable
 
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import Policy
-from ..exceptions import Problem
+from ..exceptions import Problem, printable
 from .contract import RATIO_NAMES, STATEMENT_MONEY_COLUMNS, TABLES, UNIT_FACTORS, Column, Table
 from .sources import RawTable
 
@@ -61,6 +62,24 @@ class _Collector:
 #: A number as riskbook reads it: optional sign, digits (thousands grouped by commas, or not at all), an
 #: optional decimal point, an optional exponent (spreadsheets write 1.5E-05).
 _NUMBER_RE = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|[+-]?\.\d+(?:[eE][+-]?\d+)?"
+#: The marks of the default convention: decimal point, thousands comma.
+_DEFAULT_MARKS = (".", ",")
+#: What a thousands mark declared in the policy matches in a cell: a declared space also matches the
+#: no-break spaces that French and other locales write (U+00A0, U+202F).
+_THOUSANDS_CHARS = {" ": " \u00a0\u202f"}
+
+
+@functools.lru_cache(maxsize=None)
+def _number_re(decimal: str, thousands: str) -> str:
+    """:data:`_NUMBER_RE` for other marks: the same shape, with ``decimal`` as the decimal mark and
+    ``thousands`` (possibly none) allowed only between groups of three digits."""
+    if (decimal, thousands) == _DEFAULT_MARKS:
+        return _NUMBER_RE
+    d = re.escape(decimal)
+    t = "[" + re.escape(_THOUSANDS_CHARS.get(thousands, thousands)) + "]" if thousands else ""
+    grouped = rf"\d{{1,3}}(?:{t}\d{{3}})+|" if thousands else ""
+    exp = r"(?:[eE][+-]?\d+)?"
+    return rf"[+-]?(?:{grouped}\d+)(?:{d}\d*)?{exp}|[+-]?{d}\d+{exp}"
 
 
 #: Date columns that cannot lie after the analysis date (the ones with their own rule — statement period
@@ -70,26 +89,47 @@ _NOT_AFTER_AS_OF = {"customers": ("founded", "relationship_since"), "bank_credit
 
 
 def _fmt(v) -> str:
+    """A value as a message shows it: numbers with thousands commas, dates as YYYY-MM-DD, text with its
+    control, format and bidirectional characters escaped (``\\x00``, ``\\n``, ``\\u202e``)."""
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"
     if isinstance(v, pd.Timestamp):
         return "" if pd.isna(v) else v.strftime("%Y-%m-%d")
-    return str(v)
+    return printable(v)
 
 
-def _parse_column(col: Column, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _read_numbers(text: pd.Series, decimal: str, thousands: str) -> tuple[pd.Series, pd.Series]:
+    """Numbers of a text column written with the given marks, and where a cell has the wrong shape."""
+    text = text.str.strip()
+    shaped = text.str.fullmatch(_number_re(decimal, thousands))
+    cleaned = text
+    for mark in _THOUSANDS_CHARS.get(thousands, thousands):
+        cleaned = cleaned.str.replace(mark, "", regex=False)
+    if decimal != ".":
+        cleaned = cleaned.str.replace(decimal, ".", regex=False)
+    return cleaned, shaped
+
+
+def _parse_column(col: Column, text: pd.Series, marks: tuple[str, str] = _DEFAULT_MARKS,
+                  stored: np.ndarray | None = None) -> tuple[pd.Series, pd.Series]:
     """Parse one text column by its declared kind. Returns (values, bad) where ``bad`` marks
-    non-empty cells that could not be parsed."""
+    non-empty cells that could not be parsed.
+
+    ``marks`` are the decimal and thousands marks of numbers written as text (the policy's ``input``);
+    ``stored`` marks the cells the source stored as numbers (workbook, database), whose text always uses
+    the default marks."""
     empty = text == ""
     if col.kind == "str":
         return text.where(~empty, None), pd.Series(False, index=text.index)
     if col.kind in ("float", "money", "int"):
-        # Only plain numbers, with thousands commas where they group thousands: "1,234.56" is read, while
+        # Only plain numbers, with thousands marks where they group thousands: "1,234.56" is read, while
         # "1.234,56" (a decimal comma), "1,5" or "12,34,567" are refused rather than guessed at (removing
-        # every comma made them 1.23456, 15 and 1234567 without a word).
-        shaped = text.str.strip().str.fullmatch(_NUMBER_RE)
-        cleaned = text.str.strip().str.replace(",", "", regex=False)
-        num = pd.to_numeric(cleaned.where(~empty & shaped), errors="coerce").astype(float)
+        # every comma made them 1.23456, 15 and 1234567 without a word); other marks only when declared.
+        cleaned, shaped = _read_numbers(text, *marks)
+        if stored is not None and marks != _DEFAULT_MARKS and stored.any():
+            plain, plain_shaped = _read_numbers(text, *_DEFAULT_MARKS)
+            cleaned, shaped = cleaned.where(~stored, plain), shaped.where(~stored, plain_shaped)
+        num = pd.to_numeric(cleaned.where(~empty & shaped.astype(bool)), errors="coerce").astype(float)
         bad = ~empty & (num.isna() | np.isinf(num.fillna(0.0)))
         if col.kind == "int":
             frac = ~num.isna() & (num != np.round(num))
@@ -112,9 +152,23 @@ _EXPECT = {"str": "text", "float": "a number (1234.5 or 1,234.5)",
            "money": "an amount, a number like 1234.56 or 1,234.56 (a decimal comma or a comma that does not "
                     "group thousands is not read)", "int": "a whole number",
            "date": "a date YYYY-MM-DD", "bool": "true or false"}
+_MARK_NAMES = {".": "'.'", ",": "','", " ": "a space", "'": "\"'\"", "": "none"}
 
 
-def _check_table(raw: RawTable, spec: Table, out: _Collector) -> pd.DataFrame | None:
+def _expect(kind: str, marks: tuple[str, str]) -> str:
+    """What a cell of ``kind`` should hold, in the marks the policy declares."""
+    if kind not in ("float", "money") or marks == _DEFAULT_MARKS:
+        return _EXPECT[kind]
+    decimal, thousands = marks
+    plain = f"1234{decimal}56"
+    grouped = f" or 1{thousands}234{decimal}56" if thousands else ""
+    what = "an amount, a number" if kind == "money" else "a number"
+    return (f"{what} like {plain}{grouped} (the policy's input: decimal {_MARK_NAMES[decimal]}, thousands "
+            f"{_MARK_NAMES[thousands]}; other marks, or a thousands mark that does not group thousands, are not read)")
+
+
+def _check_table(raw: RawTable, spec: Table, out: _Collector, marks: tuple[str, str] = _DEFAULT_MARKS) \
+        -> pd.DataFrame | None:
     """Check columns, types, ranges and keys of one table; return its typed frame."""
     frame = raw.frame
     present = list(frame.columns)
@@ -125,15 +179,15 @@ def _check_table(raw: RawTable, spec: Table, out: _Collector) -> pd.DataFrame | 
                   f"(expected columns: {', '.join(c.name for c in spec.columns if c.required)})")
     for name in unknown:
         hint = _closest(name, spec.names)
-        out.table("error", raw, spec.name, name, f"unknown column '{name}'" +
+        out.table("error", raw, spec.name, name, f"unknown column '{printable(name)}'" +
                   (f" (did you mean '{hint}'?)" if hint else "") + "; see docs/data-contract.md")
     typed = {}
     for col in spec.columns:
         if col.name not in present:
             continue
         text = frame[col.name]
-        values, bad = _parse_column(col, text)
-        out.add("error", raw, bad, col.name, f"expected {_EXPECT[col.kind]}")
+        values, bad = _parse_column(col, text, marks, raw.numeric.get(col.name))
+        out.add("error", raw, bad, col.name, f"expected {_expect(col.kind, marks)}")
         blank = (text == "")
         if not col.nullable:
             out.add("error", raw, blank, col.name, "required value is missing")
@@ -166,7 +220,8 @@ def _check_table(raw: RawTable, spec: Table, out: _Collector) -> pd.DataFrame | 
                      f"also on row{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}")
             out.problems.append(Problem("error", spec.name, ", ".join(keys), row,
                                         frame["customer_id"].iloc[i] if "customer_id" in frame else None,
-                                        key_text.iloc[i], f"duplicate key ({', '.join(keys)}); {where}", raw.source))
+                                        printable(key_text.iloc[i]), f"duplicate key ({', '.join(keys)}); {where}",
+                                        raw.source))
     typed_frame[_ROW] = raw.rows
     return typed_frame
 
@@ -207,9 +262,11 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
     identity("net_income", m["ebit"] - m["interest_expense"] - m["income_tax"] + m["other_non_operating"],
              "ebit − interest_expense − income_tax + other_non_operating")
     bal = m["total_liabilities"] + m["equity"]
-    out.add("error", raw, ((m["total_assets"] - bal).abs() > tol) & fs["total_assets"].notna(), "equity",
+    gap = m["total_assets"] - bal
+    out.add("error", raw, (gap.abs() > tol) & fs["total_assets"].notna(), "total_assets",
             "balance sheet does not balance: total_assets ≠ total_liabilities + equity",
-            fs["total_assets"].map(_fmt).astype(str) + " ≠ " + bal.map(_fmt).astype(str))
+            fs["total_assets"].map(_fmt).astype(str) + " ≠ total_liabilities + equity " + bal.map(_fmt).astype(str)
+            + " (difference " + gap.map(_fmt).astype(str) + ")")
     out.add("error", raw, m["depreciation_amortization"] > m["operating_expenses"] + tol,
             "depreciation_amortization", "depreciation_amortization cannot exceed operating_expenses")
     pe = fs["period_end"]
@@ -402,6 +459,7 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
         Every error and warning found, in table order.
     """
     as_of = pd.Timestamp(as_of or pd.Timestamp.today().normalize())
+    marks = (policy.input.decimal, policy.input.thousands)
     out = _Collector()
     typed: dict[str, pd.DataFrame | None] = {}
     for name, spec in TABLES.items():
@@ -411,7 +469,8 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
                 out.table("error", None, name, "", f"required table '{name}' is missing from the data source",
                           source)
             continue
-        typed[name] = _check_table(raw, spec, out)
+        out.problems.extend(raw.problems)  # found while reading: the file's encoding, repeated columns, ...
+        typed[name] = _check_table(raw, spec, out, marks)
         if typed[name] is not None:
             _check_codes(typed[name], raw, out)
     cu, fx = typed.get("customers"), typed.get("fx_rates")

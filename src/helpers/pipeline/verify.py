@@ -347,7 +347,8 @@ def _load(files: dict[str, bytes], work: Path, policy_path: Path, as_of: str, da
     folder.mkdir()
     for name in tables:
         (folder / f"{name}.csv").write_bytes(files[f"inputs/{name}.csv"])
-    return load_portfolio(folder, policy_path, as_of=as_of)
+    # the extracts are riskbook's own CSV (UTF-8, commas), whatever encoding and separator the source declared
+    return load_portfolio(folder, policy_path, as_of=as_of, reading={"encoding": "utf-8", "delimiter": ","})
 
 
 def _rerun_customer(result: Verification, files: dict[str, bytes], work: Path, data, policy, model) -> dict[str, bytes]:
