@@ -63,7 +63,9 @@ column, the customer, the value and what was expected, e.g.
 
     error: financial_statements.csv row 14 (customer C017): total_assets = 1,350 ≠ total_liabilities + equity 1,200 (difference 150): balance sheet does not balance: total_assets ≠ total_liabilities + equity
 
-Errors stop the batch before anything runs (exit code 2) and nothing is written. **Warnings** (unaudited statements,
+Errors that all lie in particular customers' own rows set those customers aside (each a failed entry listing its
+problems; the others run, exit code 1); any other error, or any error with `--strict`, stops the batch before anything
+runs (exit code 2) and nothing is written. **Warnings** (unaudited statements,
 fewer years than the policy asks for, a gap between years, a partial year, stale statements, an overdrawn bank
 facility) do not stop anything: they are kept and printed in the customer's report. A CSV file read in another
 encoding than UTF-8 is a warning of the source as a whole, listed by `riskbook validate --warnings`.
