@@ -41,14 +41,52 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def safe_name(customer_id: str) -> str:
-    """Turn a customer id into a safe folder name (no separators, no leading dots, ≤ 80 chars).
+#: Longest folder name :func:`safe_name` returns.
+SAFE_NAME_MAX = 80
+_SAFE_KEEP = 60          # characters of the id kept before the suffix
+_SUFFIX = re.compile(r"-[0-9a-f]{16}$")
+#: Names the batch's own files and folders in ``--out`` start with (compared without case, as a
+#: case-insensitive file system does): a customer folder of such a name would replace the model or block
+#: the manifest or the pack (``model``, ``model_validation.pdf``, ``manifest.json``, ``manifest.journal``,
+#: ``portfolio.{json,xlsx,pdf}``, ``provision_matrix.json``, ``decisions.sqlite``); folders starting with
+#: ``model`` are not read as customers (:func:`helpers.report.pack.read_summaries`).
+_RESERVED_PREFIXES = ("model", "manifest.", "portfolio.", "provision_matrix.", "decisions.")
+#: Names Windows reserves for devices, with or without an extension.
+_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))})
 
-    Ids that had to be changed get a short hash suffix so two ids never share a folder.
+
+def _reserved(name: str) -> bool:
+    low = name.lower()
+    return low.startswith(_RESERVED_PREFIXES) or low.split(".", 1)[0] in _DEVICES or name.endswith(".")
+
+
+def safe_name(customer_id: str) -> str:
+    """Turn a customer id into a safe folder name: one path component of at most :data:`SAFE_NAME_MAX`
+    (80) characters from ``A-Z a-z 0-9 _ . -``, never starting with a dot, never ``.`` or ``..``.
+
+    An id that is such a name already is its own folder name (``CASE1``). Any other id — with a separator,
+    ``..``, a NUL byte or other characters, longer than 60 characters, a name of the batch's own files
+    (``model``, ``portfolio.pdf``, ...) or of a Windows device (``NUL``), or one that ends like a changed
+    name does — keeps its first 60 safe characters and gets ``-`` and 16 hex digits of its SHA-256. So an
+    unchanged name never ends in such a suffix, a changed one always does, and two ids share a folder only
+    if 64 bits of their SHA-256 agree.
+
+    Parameters
+    ----------
+    customer_id : str
+        Any text (it is converted with ``str``).
+
+    Returns
+    -------
+    str
     """
-    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(customer_id)).lstrip(".")[:60]
-    if name != customer_id or not name:
-        name = f"{name or 'customer'}-{hashlib.sha256(str(customer_id).encode()).hexdigest()[:8]}"
+    text = str(customer_id)
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", text).lstrip(".")[:_SAFE_KEEP]
+    if name != text or not name or _SUFFIX.search(name) or _reserved(name):
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        name = f"{name or 'customer'}-{digest}"
+        if _reserved(name):  # "model…" would still start like the model's folder
+            name = f"c-{name}"
     return name
 
 

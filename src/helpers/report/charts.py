@@ -2,7 +2,8 @@
 
 Functions return a :class:`matplotlib.figure.Figure`; :func:`helpers.results.save_chart`
 writes it as vector SVG for the PDF report. Chart functions only draw what the analysis
-computed; they compute nothing themselves.
+computed; they compute nothing themselves. Every label is plain text (``text.parse_math`` off);
+matplotlib's SVG writer escapes it, so no label becomes markup in the SVG.
 """
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ STYLE = {
     "legend.frameon": False,
     "svg.fonttype": "path",
     "svg.hashsalt": "riskbook",
+    # labels are text, never TeX: a scenario named "$\\frac{}$" (ad-hoc scenarios come from a notebook's
+    # parameters) is drawn as it is written instead of failing the chart (matplotlib escapes it in the SVG)
+    "text.parse_math": False,
 }
 _SMALL = (3.6, 2.4)
 

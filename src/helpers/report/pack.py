@@ -7,6 +7,10 @@ Everything is built from the customers' ``summary.json`` found in the output fol
 catalogue (keys ``pack.*``), the policy's own texts (grade names, industries, options, scenarios) when
 the policy is given, and Babel (country names). Every file is written through a temporary file in the
 same folder and a rename, so a reader never sees half a file.
+
+Text in the workbook is text: a cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return (a customer named ``=HYPERLINK(...)``) gets a leading ``'`` (OWASP's advice against formula
+injection), so a spreadsheet shows it instead of evaluating it; numbers, negative ones too, stay numbers.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -34,7 +39,8 @@ from .pdfa import DocumentInfo, EvidenceFile, sha256_hex
 from .provenance import evidence_manifest
 from .render import describe, document_meta, evidence_rows, render_html, render_pdf
 
-__all__ = ["PACK_FILES", "read_summaries", "pack_text", "pack_workbook", "write_portfolio_pack"]
+__all__ = ["PACK_FILES", "FORMULA_PREFIXES", "read_summaries", "pack_text", "pack_workbook", "text_cell",
+           "write_portfolio_pack"]
 
 #: The files of the pack, by kind, in the batch's output folder.
 PACK_FILES = {"json": "portfolio.json", "xlsx": "portfolio.xlsx", "pdf": "portfolio.pdf"}
@@ -277,13 +283,38 @@ FMT = {"int": "#,##0", "amount": "#,##0", "pct": "0.0%", "pd": "0.00%", "num1": 
        "date": "yyyy-mm-dd", "text": "@"}
 
 
+#: What makes a spreadsheet read a text cell as a formula (OWASP, CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value):
+    """A value as the workbook stores it: text that a spreadsheet would take for a formula gets a leading
+    ``'`` and characters XML cannot hold become U+FFFD; anything but text (numbers, dates) is unchanged.
+
+    Parameters
+    ----------
+    value : object
+        A cell's value.
+
+    Returns
+    -------
+    object
+        ``'=HYPERLINK(...)`` for ``=HYPERLINK(...)``, ``'-2+3`` for ``-2+3``; ``-2.5`` for ``-2.5``; a control
+        character such as BEL as U+FFFD (openpyxl refuses to write it).
+    """
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
 def _cell_value(value, kind):
     if kind == "date" and value:
         try:
             return dt.date.fromisoformat(str(value)[:10])
         except ValueError:
-            return value
-    return value
+            return text_cell(value)
+    return text_cell(value)
 
 
 def _sheet(wb: Workbook, title: str, columns: list[tuple[str, str]], rows: list[list], *, first: bool = False,
@@ -291,7 +322,7 @@ def _sheet(wb: Workbook, title: str, columns: list[tuple[str, str]], rows: list[
     """One table on its own sheet: bold, frozen, filtered header; number formats by column kind."""
     ws = wb.active if first else wb.create_sheet()
     ws.title = title[:31]
-    ws.append([c[0] for c in columns])
+    ws.append([text_cell(c[0]) for c in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
@@ -391,19 +422,19 @@ def pack_workbook(pack: dict, words: dict, tx: "Text | str" = "en") -> bytes:
     ws = wb[t("pack.sheet.concentration")[:31]]
     formats = ["#,##0", "#,##0", "0.0%", "0.0000", "#,##0.0"]
     for row, fmt in zip(ws_rows, formats):
-        ws.append(row[:2])
+        ws.append([text_cell(v) for v in row[:2]])
         ws.cell(ws.max_row, 2).number_format = fmt
     ws.append([])
     top_cols = [(t("pack.col.rank"), "int"), (t("pack.col.id"), "text"), (t("pack.col.customer"), "text"),
                 (t("pack.col.grade"), "text"), (t("pack.col.exposure_base", currency=cur), "amount"),
                 (t("pack.col.share"), "pct"), (t("pack.col.cumulative"), "pct")]
-    ws.append([c[0] for c in top_cols])
+    ws.append([text_cell(c[0]) for c in top_cols])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
     for x in conc["top"]:
-        ws.append([x["rank"], x["customer_id"], x["name"], x["grade"], x["exposure_base"], x["share"],
-                   x["cumulative_share"]])
+        ws.append([text_cell(v) for v in (x["rank"], x["customer_id"], x["name"], x["grade"], x["exposure_base"],
+                                          x["share"], x["cumulative_share"])])
         for j, (_, kind) in enumerate(top_cols, start=1):
             if kind != "text":
                 ws.cell(ws.max_row, j).number_format = FMT[kind]

@@ -12,6 +12,11 @@ archive needs beyond it:
   derived from the content, and riskbook's own properties (document kind, customer, as-of date, the
   manifest's SHA-256), declared in a PDF/A extension schema as PDF/A requires.
 
+**Resources** come only from the report's own folders: every ``HTML(...)`` is given
+:func:`report_url_fetcher`, which loads ``data:`` URIs and files under the template folder and the
+document's output folders (charts), and refuses anything else (``http``, ``https``, ``ftp``, a file
+elsewhere, a ``../`` way out of a folder, a symbolic link pointing out of one).
+
 Nothing in the file comes from the wall clock or a random number: dates come from the caller (the
 analysis date, or ``SOURCE_DATE_EPOCH``), the PDF's ``/ID`` is WeasyPrint's hash of the content, and the
 XMP document id is a hash of the manifest. The same HTML, attachments and fonts give the same bytes.
@@ -21,17 +26,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 from xml.sax.saxutils import escape
 
 from ..data.store import atomic_write_bytes
 from ..exceptions import RenderError
 
 __all__ = ["PDF_VARIANT", "MANIFEST_NAME", "RELATIONSHIPS", "EvidenceFile", "DocumentInfo", "write_pdfa",
-           "sha256_hex"]
+           "sha256_hex", "check_resource_url", "report_url_fetcher"]
 
 PDF_VARIANT = "pdf/a-3b"
 #: The attachment that lists every other one with its SHA-256 (see :mod:`helpers.report.evidence`).
@@ -119,9 +128,98 @@ class DocumentInfo:
         return self.date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def check_resource_url(url: str, roots: Iterable[str | Path]) -> str:
+    """The URL a report may load, or a :class:`~helpers.exceptions.RenderError` saying why not.
+
+    Allowed are ``data:`` URIs (they carry their content) and ``file:`` URLs of files inside one of
+    ``roots`` once every ``..`` and symbolic link is resolved; refused are every other scheme (``http``,
+    ``https``, ``ftp``, ...), a file anywhere else, a file URL naming another host, a path with a NUL byte.
+
+    Parameters
+    ----------
+    url : str
+        An absolute URL, as WeasyPrint asks for it (relative references are already joined to the base URL).
+    roots : iterable of str or Path
+        The folders the document may read from: its template folder and its output folders.
+
+    Returns
+    -------
+    str
+        ``url`` for a ``data:`` URI; the ``file:`` URL of the resolved path for a file (the file checked is
+        the file read).
+
+    Raises
+    ------
+    RenderError
+        For anything else.
+    """
+    text = str(url)
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    if scheme == "data":
+        return text
+    shown = text if len(text) <= 200 else text[:200] + "…"
+    if scheme != "file":
+        raise RenderError(f"a report loads nothing from the network or other schemes: refused {shown!r}")
+    parts = urlsplit(text)
+    if parts.netloc not in ("", "localhost"):
+        raise RenderError(f"a report loads no file of another host: refused {shown!r}")
+    try:
+        path = os.path.realpath(url2pathname(parts.path))
+        allowed = [os.path.realpath(_local_path(r)) for r in roots if str(r)]
+    except (ValueError, OSError):  # a NUL byte, a path too long
+        raise RenderError(f"a report loads no such file: refused {shown!r}") from None
+    if not any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in allowed):
+        raise RenderError(f"a report loads files from its template and output folders only: refused {shown!r}")
+    return Path(path).as_uri()
+
+
+def _local_path(root: str | Path) -> str:
+    """A root folder as a local path (a ``file:`` URL, as WeasyPrint takes base URLs, is turned into one)."""
+    text = str(root)
+    return url2pathname(urlsplit(text).path) if text.lower().startswith("file:") else text
+
+
+@lru_cache(maxsize=1)
+def _fetcher_class():
+    """WeasyPrint's :class:`~weasyprint.urls.URLFetcher` with :func:`check_resource_url` before each fetch
+    (made on first use: importing WeasyPrint loads Pango, which only rendering needs)."""
+    from weasyprint.urls import URLFetcher
+
+    class ReportURLFetcher(URLFetcher):
+        """Fetches ``data:`` URIs and the files under ``roots``; raises RenderError for anything else
+        (WeasyPrint then leaves the resource out with a warning)."""
+
+        def __init__(self, roots):
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
+            self.roots = tuple(str(r) for r in roots)
+
+        def fetch(self, url, headers=None):
+            return super().fetch(check_resource_url(url, self.roots), headers)
+
+    return ReportURLFetcher
+
+
+def report_url_fetcher(roots: Iterable[str | Path]):
+    """The URL fetcher every report's ``HTML(...)`` gets: only ``data:`` URIs and files inside ``roots``
+    (see :func:`check_resource_url`).
+
+    Parameters
+    ----------
+    roots : iterable of str or Path
+        The template folder (stylesheet, fonts) and the document's output folders (its charts).
+
+    Returns
+    -------
+    weasyprint.urls.URLFetcher
+        Callable with a URL, as WeasyPrint calls it: the resource, or :class:`~helpers.exceptions.RenderError`.
+    """
+    return _fetcher_class()(roots)
+
+
 def write_pdfa(html: str, target: str | Path, *, base_url: str | Path, info: DocumentInfo,
                attachments: list[EvidenceFile] = (),
-               manifest: Callable[[list[dict]], dict] | None = None) -> tuple[Path, dict | None]:
+               manifest: Callable[[list[dict]], dict] | None = None,
+               resources: Iterable[str | Path] = ()) -> tuple[Path, dict | None]:
     """Render HTML to a PDF/A-3b file with the attachments and, last, the provenance manifest.
 
     Parameters
@@ -132,7 +230,7 @@ def write_pdfa(html: str, target: str | Path, *, base_url: str | Path, info: Doc
     target : str or Path
         The PDF, written atomically.
     base_url : str or Path
-        Where the stylesheet and relative URLs resolve.
+        Where the stylesheet and relative URLs resolve: the template folder, which the document may read.
     info : DocumentInfo
         Language, date and riskbook's XMP properties.
     attachments : list of EvidenceFile
@@ -141,6 +239,9 @@ def write_pdfa(html: str, target: str | Path, *, base_url: str | Path, info: Doc
         ``manifest(fonts)`` returns the provenance manifest (a JSON-able dict) given the fonts the
         layout embedded (``[{"family", "style", "weight", "bytes", "sha256"}]``); its ``files`` should
         list the attachments' :meth:`EvidenceFile.entry`. It is attached as :data:`MANIFEST_NAME`.
+    resources : iterable of str or Path
+        Further folders the document may read (its charts); nothing outside ``base_url`` and these is
+        loaded (:func:`report_url_fetcher`).
 
     Returns
     -------
@@ -180,7 +281,8 @@ def write_pdfa(html: str, target: str | Path, *, base_url: str | Path, info: Doc
 
     options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
     try:
-        document = HTML(string=html, base_url=str(base_url)).render(**options)
+        fetcher = report_url_fetcher((base_url, *resources))
+        document = HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).render(**options)
         # the dates are the caller's, whatever the HTML head says (the PDF's and the XMP packet's alike)
         document.metadata.created = document.metadata.modified = info.iso_date
         pdf = document.write_pdf(attachments=files, finisher=finish, **options)

@@ -16,17 +16,21 @@ from ..data.store import atomic_write_bytes, load_results, read_json
 from ..exceptions import RenderError
 from .context import build_context, chart_uris, date_text, generated_at, html_lang
 from .evidence import model_evidence, model_manifest
-from .pdfa import DocumentInfo, EvidenceFile, write_pdfa
+from .pdfa import DocumentInfo, EvidenceFile, check_resource_url, report_url_fetcher, write_pdfa
 from .formatting import DEFAULT_LANGUAGE, check_language, formatter
 from .localize import text_for, validation_text
 
 __all__ = ["environment", "render_validation", "render_html", "render_pdf", "render_report", "describe",
-           "evidence_rows", "document_meta"]
+           "evidence_rows", "document_meta", "report_url_fetcher", "check_resource_url"]
 
 
 def environment(lang: str = DEFAULT_LANGUAGE, templates: str | Path = TEMPLATES_DIR) -> Environment:
     """The Jinja2 environment of one language: autoescape, strict undefined, the formatting filters
     (``num``, ``money``, ``pct``, ``ratio``, ``date``, ``amount``) and the global ``t``.
+
+    Autoescape is on for every template, whatever its file name (``report.html.j2``, a ``.css`` or a
+    template a caller adds): data is always text, never markup, and nothing marks data safe (the
+    ``tm()`` macro escapes its arguments before it marks the catalogue's own markup safe).
 
     One environment per language and template folder is kept for the process, so each template is
     compiled once per worker, not once per report (Jinja2 still reloads a template whose file changed).
@@ -37,7 +41,8 @@ def environment(lang: str = DEFAULT_LANGUAGE, templates: str | Path = TEMPLATES_
 @lru_cache(maxsize=16)
 def _environment(lang: str, templates: str) -> Environment:
     f = formatter(lang)
-    env = Environment(loader=FileSystemLoader(str(templates)), autoescape=select_autoescape(["html", "j2"]),
+    env = Environment(loader=FileSystemLoader(str(templates)),
+                      autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=f.number, money=f.money, pct=f.percent, ratio=f.ratio, date=f.date, amount=f.amount,
                        currency=f.currency_name)
@@ -52,11 +57,16 @@ def render_html(context: dict, *, template: str = "report.html.j2", templates: s
 
 
 def render_pdf(html: str, target: str | Path, *, base_url: str | Path = TEMPLATES_DIR, info: DocumentInfo | None = None,
-               attachments: list[EvidenceFile] = (), manifest=None) -> Path:
+               attachments: list[EvidenceFile] = (), manifest=None, resources=()) -> Path:
     """Render HTML to a PDF/A-3b file with WeasyPrint, written atomically to ``target``.
+
+    WeasyPrint reads only ``data:`` URIs and files under ``base_url`` (the template folder) and
+    ``resources`` (:func:`report_url_fetcher`): no network, no other file.
 
     Parameters
     ----------
+    base_url : str or Path
+        The template folder: the stylesheet and relative URLs resolve here.
     info : DocumentInfo, optional
         Kind, language, date and XMP properties (default: a plain document dated
         :func:`~helpers.report.context.generated_at`, in English).
@@ -64,6 +74,8 @@ def render_pdf(html: str, target: str | Path, *, base_url: str | Path = TEMPLATE
         Files to attach (:mod:`helpers.report.pdfa`).
     manifest : callable, optional
         Builds the provenance manifest from the fonts used (:func:`helpers.report.pdfa.write_pdfa`).
+    resources : iterable of str or Path
+        The document's own folders its images come from (a customer folder, the model folder).
 
     Raises
     ------
@@ -71,7 +83,8 @@ def render_pdf(html: str, target: str | Path, *, base_url: str | Path = TEMPLATE
         When WeasyPrint fails.
     """
     info = info or DocumentInfo("document", "en", generated_at())
-    return write_pdfa(html, target, base_url=base_url, info=info, attachments=list(attachments), manifest=manifest)[0]
+    return write_pdfa(html, target, base_url=base_url, info=info, attachments=list(attachments), manifest=manifest,
+                      resources=resources)[0]
 
 
 def describe(files: list[EvidenceFile], lang: str) -> list[EvidenceFile]:
@@ -116,7 +129,7 @@ def render_report(customer_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, pro
                          "policyVersion": str(context["profile"]["provenance"].get("policy_version") or "")},
                         text_for(lang).t("evidence.role.manifest"))
     return render_pdf(html, customer_dir / "report.pdf", base_url=templates, info=info, attachments=files,
-                      manifest=manifest)
+                      manifest=manifest, resources=[customer_dir])
 
 
 def render_validation(model_dir: str | Path, target: str | Path | None = None, *, lang: str = DEFAULT_LANGUAGE,
@@ -163,4 +176,5 @@ def render_validation(model_dir: str | Path, target: str | Path | None = None, *
     info = DocumentInfo("model_validation", html_lang(lang), date,
                         {"modelVersion": str((pack.get("model") or {}).get("version") or ""), "asOf": str(as_of or "")},
                         text_for(lang).t("evidence.role.manifest"))
-    return render_pdf(html, target, base_url=templates, info=info, attachments=files, manifest=manifest)
+    return render_pdf(html, target, base_url=templates, info=info, attachments=files, manifest=manifest,
+                      resources=[model_dir])
