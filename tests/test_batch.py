@@ -268,6 +268,10 @@ def test_one_customer_with_bad_rows_fails_alone_and_the_others_run(artifact, sam
         f.loc[row, "equity"] = str(float(f.loc[row, "equity"].iloc[0]) + 1000)
 
     edit_csv(sample_dir, "financial_statements", unbalance)
+    hostile = ["../../evil", "x" * 10000]  # ids that break the contract: set aside, and their folders stay in --out
+    edit_csv(sample_dir, "customers", lambda f: pd.concat(
+        [f, f[f.customer_id == "C001"].assign(customer_id=hostile[0]), f[f.customer_id == "C001"].assign(
+            customer_id=hostile[1])]))
     out = tmp_path / "out"
     args = ["batch", "--data", str(sample_dir), "--out", str(out), "--customers", "C005,C001", "--model",
             str(artifact), "--as-of", AS_OF, "--no-progress", "--workers", "1"]
@@ -290,6 +294,16 @@ def test_one_customer_with_bad_rows_fails_alone_and_the_others_run(artifact, sam
     # the journal holds one line per finished customer
     lines = [json.loads(x) for x in (out / "manifest.journal").read_text().splitlines()]
     assert sorted(x["customer_id"] for x in lines) == ["C001", "C005"]
+    # the hostile ids are set aside too, each in a folder of its own inside --out; C001 is up to date
+    assert main([a if a != "C005,C001" else ",".join(["C005", "C001", *hostile]) for a in args]) == 1
+    m = json.loads((out / "manifest.json").read_text())
+    aside = [c for c in m["customers"] if c["status"] == "failed"]
+    assert [c["customer_id"] for c in aside] == ["C005", *hostile] and m["counts"]["skipped"] == 1
+    for c in aside:
+        folder = Path(c["folder"])
+        assert folder.parent == out and (folder / "summary.json").is_file() and len(folder.name) <= 80
+        assert any(p["column"] == "customer_id" for p in c["problems"]) or c["customer_id"] == "C005"
+    assert not (tmp_path / "evil").exists() and not (out.parent.parent / "evil").exists()
 
 
 def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_the_rest(artifact, tmp_path):

@@ -316,7 +316,7 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
 
 def _check_customers(cu: pd.DataFrame, raw: RawTable, policy: Policy, fx: pd.DataFrame | None, out: _Collector):
     ids = cu["customer_id"].fillna("")
-    out.add("error", raw, (ids != "") & ~ids.str.match(_ID_RE), "customer_id",
+    out.add("error", raw, (ids != "") & ~ids.str.fullmatch(_ID_RE), "customer_id",  # fullmatch: "C001\n" too
             "customer ids may use letters, digits, '-', '_' and '.', start with a letter or digit, "
             "at most 40 characters")
     out.add("error", raw, cu["industry"].notna() & ~cu["industry"].isin(list(policy.industries)), "industry",

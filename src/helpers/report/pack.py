@@ -155,7 +155,8 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
 
     customers = []
     for r in pack["customers"]:
-        customers.append({**r, "grade_name": labels["grades"].get(r["grade"], ""),
+        customers.append({**r, "customer_id": _clip(r["customer_id"], 60), "name": _clip(r["name"], 200),
+                          "grade_name": labels["grades"].get(r["grade"], ""),
                           "industry_label": labels["industries"].get(r["industry"]) or r["industry"] or f.missing,
                           "country_label": _country(r["country"], tx),
                           "status_label": t(f"pack.status.{r['status']}"),
@@ -267,7 +268,10 @@ def pack_text(pack: dict, tx: "Text | str" = "en", *, policy=None, company: str 
         "reviews": reviews,
         "visits": visits,
         "changes": changes,
-        "failed": pack["failed"],
+        # a failed customer may be one set aside for an id of 10,000 characters: WeasyPrint's table layout of one
+        # unbreakable word that long takes minutes, so the page shows its start (summary.json has it whole)
+        "failed": [{**x, "customer_id": _clip(x["customer_id"], 60), "error": _clip(x["error"], 400)}
+                   for x in pack["failed"]],
         "customers": customers,
         "mixed_dates": t("pack.cover.mixed_dates", dates=sep.join(f.date(d) for d in pack["as_of_dates"]))
         if mixed else "",
@@ -285,6 +289,11 @@ FMT = {"int": "#,##0", "amount": "#,##0", "pct": "0.0%", "pd": "0.00%", "num1": 
 
 #: What makes a spreadsheet read a text cell as a formula (OWASP, CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _clip(text, n: int):
+    """``text`` cut to ``n`` characters with an ellipsis (None and short texts unchanged)."""
+    return text if not isinstance(text, str) or len(text) <= n else text[:n - 1] + "…"
 
 
 def text_cell(value):
