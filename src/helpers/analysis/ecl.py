@@ -76,8 +76,9 @@ def _rates(obs: pd.DataFrame, keys: list[str], default_days: int) -> pd.DataFram
     out = pd.DataFrame({"bucket": keys})
     out["observations"] = g.size().reindex(keys).fillna(0).astype(int).values
     out["invoices"] = g["invoice_id"].nunique().reindex(keys).fillna(0).astype(int).values
-    out["observed_amount"] = g["open"].sum().reindex(keys).fillna(0.0).values
-    out["defaulted_amount"] = g["defaulted"].sum().reindex(keys).fillna(0.0).values
+    # as floats: with no observation at all the empty frame's object columns made 0 / 0 a ZeroDivisionError
+    out["observed_amount"] = g["open"].sum().reindex(keys).fillna(0.0).to_numpy(dtype=float)
+    out["defaulted_amount"] = g["defaulted"].sum().reindex(keys).fillna(0.0).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["default_rate"] = np.where(out["observed_amount"] > 0, out["defaulted_amount"] / out["observed_amount"], np.nan)
     out.loc[[bucket_lower_bound(b) >= default_days for b in keys], "default_rate"] = 1.0

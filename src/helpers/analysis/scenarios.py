@@ -88,16 +88,17 @@ def stress_statements(latest: pd.Series, scenario: Scenario, *, export_share: fl
     fx_part = scenario.get("fx") * (export_share if export_share is not None else (1.0 if foreign else 0.0))
     revenue2 = max(0.0, revenue * (1.0 + scenario.get("revenue") + fx_part))
     gm2 = min(1.0, gm + scenario.get("gross_margin"))
-    cogs2 = revenue2 * (1.0 - gm2)
+    # without revenue (or cost of sales) there is no margin (or DIO, DPO) to apply: keep the figures as booked
+    cogs2 = revenue2 * (1.0 - gm2) if revenue > 0 else f["cost_of_sales"]
     ebit2 = revenue2 - cogs2 - f["operating_expenses"]
     interest2 = f["interest_expense"] * (1.0 + scenario.get("interest_rate"))
     ebt = f["ebit"] - f["interest_expense"]
     rate = f["income_tax"] / ebt if ebt > 0 and f["income_tax"] >= 0 else _DEFAULT_TAX
     tax2 = f["income_tax"] + (max(0.0, ebit2 - interest2) - max(0.0, ebt)) * rate
     ni2 = ebit2 - interest2 - tax2 + f["other_non_operating"]
-    rec2 = revenue2 * annual * max(0.0, dso + scenario.get("dso_days")) / days
-    inv2 = cogs2 * annual * dio / days
-    pay2 = cogs2 * annual * max(0.0, dpo + scenario.get("dpo_days")) / days
+    rec2 = revenue2 * annual * max(0.0, dso + scenario.get("dso_days")) / days if revenue > 0 else f["receivables"]
+    inv2 = cogs2 * annual * dio / days if f["cost_of_sales"] > 0 else f["inventory"]
+    pay2 = cogs2 * annual * max(0.0, dpo + scenario.get("dpo_days")) / days if f["cost_of_sales"] > 0 else f["payables"]
     repay = credit_lines * scenario.get("credit_line_cut")
     d_ni = ni2 - f["net_income"]
     cash2 = f["cash"] + d_ni - (rec2 - f["receivables"]) - (inv2 - f["inventory"]) + (pay2 - f["payables"]) - repay

@@ -426,9 +426,10 @@ def compute_ratios(statements: pd.DataFrame, ratios: list[str] | None = None, *,
     for name in names:
         v, r = CATALOGUE[name].compute(f)
         v = v.astype(float)
-        finite = np.isfinite(v) | v.isna()
+        finite = np.isfinite(v)
         values[name] = v.where(finite).to_numpy(dtype=float)
-        notes[name] = r.where(finite, "not finite").to_numpy(dtype=object)
+        # every NaN says why: its own reason, else "not finite" (inf, or inf / inf from figures too large)
+        notes[name] = r.where(finite | (r != ""), "not finite").where(~finite, "").to_numpy(dtype=object)
     vals = pd.concat([keys, pd.DataFrame(values, index=f.index)], axis=1)
     nts = pd.concat([keys, pd.DataFrame(notes, index=f.index, dtype=object)], axis=1)
     prior = vals.copy()
@@ -436,7 +437,9 @@ def compute_ratios(statements: pd.DataFrame, ratios: list[str] | None = None, *,
     merged = vals[["customer_id", "fiscal_year"]].merge(prior, on=["customer_id", "fiscal_year"], how="left")
     changes = keys.copy()
     for name in names:
-        changes[name] = vals[name].to_numpy() - merged[name].to_numpy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            change = vals[name].to_numpy() - merged[name].to_numpy()
+        changes[name] = np.where(np.isfinite(change), change, np.nan)  # a change too large for a float: NaN, never inf
     return RatioResult(vals, nts, changes, basis)
 
 
@@ -479,17 +482,21 @@ def altman_z(statements: pd.DataFrame, manufacturing: Mapping[str, bool] | pd.Se
     x3, _ = safe_divide(f["ebit"], f["total_assets"], denominator_name="total_assets")
     x4, r4 = safe_divide(f["equity"], f["total_liabilities"], denominator_name="total_liabilities")
     x5, _ = safe_divide(f["revenue"], f["total_assets"], denominator_name="total_assets")
+    x1, x2, x3, x4, x5 = (x.where(np.isfinite(x)) for x in (x1, x2, x3, x4, x5))  # huge figures: NaN, never inf
     out["x1"], out["x2"], out["x3"], out["x4"] = x1, x2, x3, x4
     out["x5"] = x5.where(manu)
     zp, zpp = ALTMAN["Z'"]["coef"], ALTMAN["Z''"]["coef"]
-    value_p = zp[0] * x1 + zp[1] * x2 + zp[2] * x3 + zp[3] * x4 + zp[4] * x5
-    value_pp = zpp[0] * x1 + zpp[1] * x2 + zpp[2] * x3 + zpp[3] * x4
-    out["value"] = np.where(manu, value_p, value_pp)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value_p = zp[0] * x1 + zp[1] * x2 + zp[2] * x3 + zp[3] * x4 + zp[4] * x5
+        value_pp = zpp[0] * x1 + zpp[1] * x2 + zpp[2] * x3 + zpp[3] * x4
+    value = np.where(manu, value_p, value_pp)
+    out["value"] = np.where(np.isfinite(value), value, np.nan)
     lo = np.where(manu, ALTMAN["Z'"]["zones"][0], ALTMAN["Z''"]["zones"][0])
     hi = np.where(manu, ALTMAN["Z'"]["zones"][1], ALTMAN["Z''"]["zones"][1])
     v = out["value"]
     out["zone"] = np.select([v.isna(), v > hi, v >= lo], [None, "safe", "grey"], "distress")
     out["note"] = r4.where(r4 != "", r1)
+    out.loc[v.isna() & (out["note"] == ""), "note"] = "not finite"
     out.loc[v.notna(), "note"] = ""
     return out
 

@@ -88,6 +88,11 @@ _NOT_AFTER_AS_OF = {"customers": ("founded", "relationship_since"), "bank_credit
                     "invoices": ("paid_date",), "contacts": ("date", "resolved_date"), "fx_rates": ("as_of",)}
 
 
+#: The largest statement figure riskbook reads, in whole currency units (a quadrillion): beyond it the ratios
+#: of a small business's accounts are no longer meaningful, and a wrong unit is far likelier.
+_MAX_AMOUNT = 1e15
+
+
 def _fmt(v) -> str:
     """A value as a message shows it: numbers with thousands commas, dates as YYYY-MM-DD, text with its
     control, format and bidirectional characters escaped (``\\x00``, ``\\n``, ``\\u202e``)."""
@@ -240,6 +245,10 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
                       fx: pd.DataFrame | None, as_of: pd.Timestamp, out: _Collector) -> None:
     """Accounting identities, currencies and the warnings on statement coverage."""
     m = {c: fs[c].fillna(0.0) for c in STATEMENT_MONEY_COLUMNS}
+    factor = fs["unit"].map(UNIT_FACTORS).astype(float).fillna(1.0)
+    for c in STATEMENT_MONEY_COLUMNS:  # in whole units, as the analysis reads them: never beyond 10^15
+        out.add("error", raw, ~((m[c] * factor).abs() <= _MAX_AMOUNT), c,
+                f"after the unit factor the amount exceeds {_MAX_AMOUNT:.0e} currency units: check the unit column")
     tol = _tolerance(m["total_assets"], policy)
     out.add("error", raw, fs["total_assets"] <= 0, "total_assets",
             "total assets must be positive", fs["total_assets"])
@@ -289,12 +298,10 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
             code="unaudited")
     out.add("warning", raw, fs["months"] < 12, "months", "partial year; flows are annualized for ratios",
             code="partial_year")
-    grp = fs.sort_values(["customer_id", "fiscal_year"]).groupby("customer_id")["fiscal_year"]
-    years = grp.apply(list)
-    for cid, ys in years.items():
-        ys = [int(y) for y in ys if y == y]
-        rows = fs.index[fs["customer_id"] == cid]
-        first = int(raw.rows[fs.index.get_loc(rows[0])])
+    # by the groups' own rows: an id of NUL characters compares unequal to itself in pandas' string compare
+    for cid, sub in fs.sort_values(["customer_id", "fiscal_year"]).groupby("customer_id"):
+        ys = [int(y) for y in sub["fiscal_year"] if y == y]
+        first = int(raw.rows[fs.index.get_indexer(sub.index).min()])
         if len(ys) < policy.validation.min_years:
             out.problems.append(Problem("warning", raw.name, "fiscal_year", first, cid, ", ".join(map(str, ys)),
                                         f"only {len(ys)} year(s) of statements; the policy asks for "

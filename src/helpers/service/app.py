@@ -16,6 +16,8 @@ API (JSON in and out, every route needs an API key in ``X-API-Key`` or ``Authori
     the OpenAPI description.
 
 Errors are JSON ``{"error": {"code", "message", "args"}}`` with an HTTP status; never a stack trace.
+A request body larger than :data:`MAX_BODY_BYTES` is refused (413) before anything reads it, the key
+check included.
 Texts are in English or Chinese: ``?lang=zh`` or an ``Accept-Language`` starting with ``zh``.
 
 The credit manager's page (``/manager``) is rendered on the server (Jinja2, no front-end build): sign
@@ -52,12 +54,16 @@ from ..report.localize import text_for
 from ..report.orders import check_text, error_text, log_entry_text, reason_text
 from .keys import ApiKey, KeyRing, load_keys
 
-__all__ = ["create_app", "app_from_env", "CONFIG_ENV", "CheckRequest", "CloseRequest", "DecisionRequest"]
+__all__ = ["create_app", "app_from_env", "CONFIG_ENV", "MAX_BODY_BYTES", "CheckRequest", "CloseRequest",
+           "DecisionRequest"]
 
 log = logging.getLogger("riskbook.service")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "riskbook_session"
 SESSION_SECONDS = 8 * 3600   # a manager signs in again after a working day
+#: Largest request body the service reads: an order, a decision's reason (2,000 characters) or a sign-in
+#: is a few kilobytes; FastAPI reads a body whole (and parses JSON) before the key is checked.
+MAX_BODY_BYTES = 64 * 1024
 _STATUS = {"unknown_customer": 404, "unknown_entry": 404, "unknown_order": 404, "not_pending": 409,
            "not_open": 409, "order_of_other_customer": 409}
 
@@ -82,6 +88,37 @@ class DecisionRequest(BaseModel):
     """A credit manager's reason for a release or rejection."""
 
     reason: str = Field(min_length=3, max_length=2000)
+
+
+class _BodyLimit:
+    """ASGI middleware: a request whose body is larger than ``limit`` bytes (by its Content-Length, or once
+    that many bytes of a chunked body have arrived) gets ``respond(scope)`` instead of reaching the app."""
+
+    def __init__(self, app, *, limit: int, respond: Callable):
+        self.app, self.limit, self.respond = app, limit, respond
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None and (not length.strip().isdigit() or int(length) > self.limit):
+            return await self.respond(scope)(scope, receive, send)
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                return await self.respond(scope)(scope, receive, send)
+            if not message.get("more_body"):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
 
 class ServiceError(Exception):
@@ -136,6 +173,12 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         return JSONResponse(status_code=status, content={"error": {
             "code": code, "message": error_text(code, args, _lang(request, lang)), "args": args, **extra}})
 
+    def too_large(scope) -> JSONResponse:
+        return error(Request(scope), 413, "invalid_request",
+                     {"detail": f"the request body is larger than {MAX_BODY_BYTES} bytes"})
+
+    app.add_middleware(_BodyLimit, limit=MAX_BODY_BYTES, respond=too_large)
+
     @app.exception_handler(OrderError)
     async def _order_error(request: Request, exc: OrderError):
         return error(request, _STATUS.get(exc.code, 422), exc.code, exc.args_)
@@ -144,14 +187,27 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
     async def _service_error(request: Request, exc: ServiceError):
         return error(request, exc.status, exc.code, exc.args_)
 
+    def _anonymous(request: Request) -> bool:
+        """Neither a valid API key nor a credit manager's session: such a caller learns nothing about its
+        request (FastAPI parses the body and the path before the key is checked), only 401."""
+        try:
+            _key(request)
+        except ServiceError:
+            return _session(request) is None
+        return False
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
+        if _anonymous(request):
+            return error(request, 401, "unauthorized")
         details = [{"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")} for e in exc.errors()]
         detail = "; ".join(f"{'.'.join(d['loc'][1:]) or d['loc'][0]}: {d['message']}" for d in details)[:500]
         return error(request, 422, "invalid_request", {"detail": detail}, details=details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and _anonymous(request):  # a body that cannot be parsed, from nobody known
+            return error(request, 401, "unauthorized")
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(exc.status_code, "invalid_request")
         return error(request, exc.status_code, code, {"detail": str(exc.detail)[:200], "role": ""})
 
