@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from contextlib import nullcontext
-from functools import lru_cache
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from ..analysis.financial import analyse_portfolio
 from ..decisions.monitoring import ledger_ecl
 from ..config import PROJECT_ROOT, file_sha256, safe_name
 from ..data.decision_log import DecisionLog, default_log_url
-from ..data.portfolio import Portfolio, load_snapshot
+from ..data.portfolio import load_snapshot
 from ..data.sources import source_label
 from ..data.store import load_results, read_json, write_json
 from ..exceptions import KernelError, NotebookError, PolicyError, RiskbookError
@@ -155,7 +154,7 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
                                                    **({model: "<model>"} if model else {})})
         for item in executed:
             normalize_notebook(staging / "notebooks" / item["name"], names)
-        portfolio = _snapshot_portfolio(snapshot)
+        portfolio = load_snapshot(snapshot, raw=True)  # read once per worker: load_snapshot keeps the last
         files, facts = customer_evidence(portfolio, customer_id, staging, model=model or None,
                                          previous=params["previous"], order_log=order_log)
         provenance = {"code_sha256": code_sha256, "riskbook_version": riskbook_version(),
@@ -194,16 +193,6 @@ def _logical_paths(out: Path, snapshot: str, extra: dict[str, str]) -> dict[str,
     """Machine path → logical name, for the executed notebooks a report attaches (see
     :func:`helpers.report.evidence.normalize_notebook`)."""
     return {str(out): "<out>", snapshot: "<snapshot>", str(PROJECT_ROOT): "<riskbook>", **extra}
-
-
-@lru_cache(maxsize=1)
-def _load_snapshot(path: str, mtime_ns: int) -> Portfolio:
-    return load_snapshot(path, raw=True)
-
-
-def _snapshot_portfolio(path: str) -> Portfolio:
-    """The batch's validated portfolio, loaded once per worker process (its evidence is cut from it)."""
-    return _load_snapshot(path, Path(path).stat().st_mtime_ns)
 
 
 def _remove_dead_staging(out: Path) -> None:
