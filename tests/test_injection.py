@@ -22,7 +22,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -31,13 +30,13 @@ import nbformat
 import pandas as pd
 import pikepdf
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from helpers import load_portfolio
 from helpers.cli import main
+from servers import serve_in_thread
 from helpers.config import DATA_SAMPLE, REPORTS_DIR, TEMPLATES_DIR, load_policy, safe_name
 from helpers.config.paths import SAFE_NAME_MAX
 from helpers.data.store import customer_output_dir, read_json, save_chart, write_json
@@ -597,17 +596,8 @@ def service(batch, tmp_path_factory):
     erp, manager = new_key(keys, "erp-gateway", "erp"), new_key(keys, "manager", "manager")
     desk = OrderDesk(batch["out"], log=f"sqlite:///{folder / 'decisions.sqlite'}")
     app = create_app(desk, load_keys(keys), today=lambda: dt.date.fromisoformat(ON))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield {"app": app, "url": f"http://127.0.0.1:{port}", "erp": erp, "manager": manager}
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app) as url:
+        yield {"app": app, "url": url, "erp": erp, "manager": manager}
     desk.log.dispose()
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 
 from helpers.cli import main
+from servers import serve_in_thread
 from helpers.data.decision_log import DecisionLog
 from helpers.data.store import read_json
 from helpers.pipeline.order_desk import OrderDesk
@@ -111,17 +110,8 @@ def service(reports, tmp_path_factory):
     log_url = f"sqlite:///{folder / 'decisions.sqlite'}"
     desk = OrderDesk(reports, log=log_url)
     app = create_app(desk, load_keys(keys_file), today=lambda: ON)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield {"url": f"http://127.0.0.1:{port}", "erp": erp, "manager": manager, "log": log_url, "desk": desk}
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app, log_level="warning") as url:
+        yield {"url": url, "erp": erp, "manager": manager, "log": log_url, "desk": desk}
 
 
 def _client(service, key="erp"):
