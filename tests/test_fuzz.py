@@ -917,6 +917,11 @@ def customer_states(draw):
        amount=st.one_of(st.floats(1e-9, 1e12), st.sampled_from([1e-300, 0.01, 1e12])),
        open_orders=st.one_of(st.just(0.0), st.floats(0, 1e13)), due_days=st.integers(0, 3650),
        fx=st.floats(1e-3, 1e3))
+@example(state=CustomerState(customer_id="C1", name="Fuzz Co", limit=2.2250738585072014e-308, limit_currency="CNY",
+                             grade="1", terms_option="open_30", terms_days=0.0, prepayment_share=0.0,
+                             report_as_of=None, report_status="ok", review_date=None, warnings=(),
+                             median_invoice=math.nan),
+         items=None, amount=1.0, open_orders=0.0, due_days=0, fx=4.0)
 def test_order_check_outcome_and_exposure(policy, state, items, amount, open_orders, due_days, fx):
     """evaluate_order on the policy's rules: no exception for valid input (positive amounts up to the
     service's 1e12, any ledger, any state or none); outcome in {approve, hold, escalate}; exposure after ≥

@@ -239,6 +239,9 @@ def every_route(test):
 
 @fast(60)
 @every_route
+@example(req=("POST", f"/checks/{10**30}/release", b'{"reason": "fuzz release"}'), who="manager", accept=None)
+@example(req=("POST", f"/manager/checks/{2**63}", b"decision=release&reason=abc&form_token=x"), who="manager",
+         accept=None)
 @given(req=random_requests(), who=st.sampled_from(["erp", "manager"]),
        accept=st.sampled_from([None, "zh-CN,zh;q=0.9", "en", "*", "xx"]))
 def test_any_path_method_and_query_never_gives_a_500(service, req, who, accept):
@@ -246,7 +249,10 @@ def test_any_path_method_and_query_never_gives_a_500(service, req, who, accept):
     with a valid key: never a 500 or a traceback; every JSON error has the documented shape.
 
     Broken variant caught (patched in a scratch run): a handler that raises an unexpected exception, e.g.
-    ``int(customer_id)`` in GET /customers/{id}, answers 500 on the route's explicit example."""
+    ``int(customer_id)`` in GET /customers/{id}, answers 500 on the route's explicit example.
+
+    Regression: an entry number beyond SQLite's 64-bit integers (10**30) in POST /checks/{n}/release
+    answered 500 (OverflowError in the driver); entry numbers are now bounded to 1 … 2**63 − 1 (422)."""
     method, url, body = req
     headers = {"X-API-Key": service[who]}
     if accept:

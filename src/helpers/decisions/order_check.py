@@ -6,7 +6,7 @@ its open invoices in our ledger plus the orders already approved and not yet inv
 
     credit part       = order amount (in the limit's currency) × (1 − prepayment share of the terms)
     exposure after    = open invoices + open orders + credit part
-    utilization after = exposure after / limit
+    utilization after = exposure after / limit  (none when the limit rounds to zero cents)
 
 Rules (the policy's ``order_check.rules``; each is off when absent or ``enabled: false``, and its
 ``action`` is ``hold`` or ``escalate``):
@@ -114,6 +114,15 @@ def _round(x: float) -> float:
     return float(round(x, 2)) if math.isfinite(x) else x
 
 
+def utilization(exposure: float, limit: float) -> float | None:
+    """exposure / limit, or None when the limit is under half a cent (it rounds to a zero limit, and the
+    quotient would overflow to inf) or the quotient is not finite."""
+    if not limit >= 0.005:
+        return None
+    u = exposure / limit
+    return u if math.isfinite(u) else None
+
+
 def evaluate_order(state: CustomerState | None, *, amount_limit_ccy: float, amount_base_ccy: float,
                    due_days: float, on: dt.date, items: OpenItems | None, open_orders: float,
                    settings: OrderCheckSettings, large: LargeTransactionSettings,
@@ -217,7 +226,7 @@ def evaluate_order(state: CustomerState | None, *, amount_limit_ccy: float, amou
         "exposure_before": _round(before), "exposure_after": _round(after),
         "limit": limit if has_limit else None, "limit_currency": state.limit_currency if state else None,
         "headroom_after": _round(limit - after) if has_limit else None,
-        "utilization_after": (after / limit) if has_limit and limit > 0 else None,
+        "utilization_after": utilization(after, limit) if has_limit else None,
         "due_days": due_days, "terms_days": state.terms_days if state else None,
         "terms_option": state.terms_option if state else None,
         "oldest_overdue_days": position.oldest_overdue_days if position else 0,

@@ -37,16 +37,17 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Annotated, Callable
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import Depends, FastAPI, Form, Path as PathParam, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..decisions.order_check import utilization
 from ..exceptions import OrderError
 from ..pipeline.order_desk import OrderDesk
 from ..report.formatting import formatter
@@ -64,6 +65,8 @@ SESSION_SECONDS = 8 * 3600   # a manager signs in again after a working day
 #: Largest request body the service reads: an order, a decision's reason (2,000 characters) or a sign-in
 #: is a few kilobytes; FastAPI reads a body whole (and parses JSON) before the key is checked.
 MAX_BODY_BYTES = 64 * 1024
+# a decision-log entry number: a positive SQLite integer (a larger one is refused with 422, not 500)
+EntryId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 _STATUS = {"unknown_customer": 404, "unknown_entry": 404, "unknown_order": 404, "not_pending": 409,
            "not_open": 409, "order_of_other_customer": 409}
 
@@ -262,11 +265,11 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         return [{**e, "reasons": [{**r, "text": reason_text(r, tx)} for r in e["reasons"]]} for e in desk.queue()]
 
     @app.post("/checks/{entry_id}/release", summary="Release a held order", tags=["credit manager"])
-    def post_release(entry_id: int, body: DecisionRequest, key: ApiKey = Depends(needs("decide"))) -> dict:
+    def post_release(entry_id: EntryId, body: DecisionRequest, key: ApiKey = Depends(needs("decide"))) -> dict:
         return desk.release(entry_id, actor=key.name, reason=body.reason, on=today())
 
     @app.post("/checks/{entry_id}/reject", summary="Reject a held order", tags=["credit manager"])
-    def post_reject(entry_id: int, body: DecisionRequest, key: ApiKey = Depends(needs("decide"))) -> dict:
+    def post_reject(entry_id: EntryId, body: DecisionRequest, key: ApiKey = Depends(needs("decide"))) -> dict:
         return desk.reject(entry_id, actor=key.name, reason=body.reason, on=today())
 
     # ------------------------------------------------------------------------------------ the page
@@ -348,7 +351,7 @@ def create_app(desk: OrderDesk, keys: KeyRing, *, lang: str = "en",
         return response
 
     @app.post("/manager/checks/{entry_id}", include_in_schema=False)
-    def decide(entry_id: int, request: Request, decision: str = Form(""), reason: str = Form(""),
+    def decide(entry_id: EntryId, request: Request, decision: str = Form(""), reason: str = Form(""),
                form_token: str = Form("")):
         found = _session(request)
         if found is None:
@@ -389,8 +392,9 @@ def _now_text(now: dict, entry: dict, tx) -> str:
     f, ccy = tx.f, now.get("limit_currency") or entry["limit_currency"] or ""
     after = now["exposure"] + (entry.get("credit_amount") or 0.0)
     limit = now.get("limit")
+    u = utilization(after, limit) if limit is not None else None
     return tx.t("page.customer.now", exposure=f.amount(now["exposure"], ccy), after=f.amount(after, ccy),
-                utilization=f.percent(after / limit, 0) if limit else f.missing)
+                utilization=f.percent(u, 0) if u is not None else f.missing)
 
 
 def _q(text: str) -> str:
