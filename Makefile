@@ -15,7 +15,7 @@ STAMP := $(VENV)/.riskbook-installed
 NOTEBOOKS := notebooks/model_development.ipynb notebooks/financial_analysis.ipynb notebooks/credit_scoring.ipynb \
              notebooks/scenario_cases.ipynb notebooks/monitoring.ipynb
 
-.PHONY: setup system demo test lab bench crosscheck sample clean
+.PHONY: setup system demo test fuzz lab bench crosscheck sample clean
 
 setup: system $(STAMP)
 
@@ -47,6 +47,12 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
+
+# Explore: the property tests with new random examples, FUZZ_SCALE times as many (make test replays fixed ones).
+FUZZ_SCALE ?= 20
+fuzz: setup
+	RISKBOOK_HYPOTHESIS=explore RISKBOOK_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest tests/test_fuzz.py \
+	  tests/test_service_fuzz.py -q
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks

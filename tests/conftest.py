@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from helpers.config import DATA_SAMPLE
+
+# Property tests draw the same examples on every ``make test`` run (derandomized), so a red run means the code
+# changed, not the draw; a failure prints the blob that reproduces it. ``make fuzz`` explores: new random
+# examples, many more of them (RISKBOOK_FUZZ_SCALE), failures kept in .hypothesis/ and replayed first.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("RISKBOOK_HYPOTHESIS", "ci"))
 
 
 def _read_text(path: Path) -> pd.DataFrame:

@@ -32,7 +32,6 @@ from helpers.analysis.open_items import OpenItems
 from helpers.analysis.scenarios import SHOCKS, Scenario, stress_statements
 from helpers.analysis.statements import CATALOGUE, altman_z, compute_ratios
 from helpers.config import DATA_SAMPLE, load_policy
-from helpers.config.policy import LargeTransactionSettings, OrderCheckSettings
 from helpers.data import load_portfolio, read_tables, validate_tables
 from helpers.data.contract import STATEMENT_MONEY_COLUMNS, TABLES
 from helpers.data.portfolio import Portfolio
@@ -47,6 +46,7 @@ from helpers.exceptions import RiskbookError
 from helpers.scoring.expert import ExpertScorecard
 from helpers.scoring.master_scale import MasterScale
 from helpers.scoring.scorecard import fit_scorecard
+from fuzzing import fast
 
 AS_OF = "2026-09-30"
 AS_OF_TS = pd.Timestamp(AS_OF)
@@ -59,9 +59,6 @@ EMPTY_LEDGER = pd.DataFrame({"invoice_id": pd.Series(dtype=str), "customer_id": 
 #: Two sample customers (a USD and a CNY one) and a few rows of every table: small enough to validate in a
 #: fraction of a second, and clean (the fixture checks that it validates without a single problem).
 KEEP = ("C001", "C005")
-def fast(n: int):
-    """Few examples, no deadline (pandas' first calls are slow), module fixtures allowed."""
-    return settings(deadline=None, max_examples=n, suppress_health_check=[HealthCheck.too_slow])
 
 
 # =========================================================================================== shared data

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings, strategies as st
+from hypothesis import event, example, given, strategies as st
 from starlette.testclient import TestClient
 
 from helpers.config import DATA_SAMPLE
@@ -33,6 +32,7 @@ from helpers.data.decision_log import DecisionLog
 from helpers.pipeline.order_desk import OrderDesk
 from helpers.service import create_app, load_keys, new_key
 
+from fuzzing import fast
 try:  # the service's own limit (documented in the module); 64 KiB as documented when it is not exported
     from helpers.service.app import MAX_BODY_BYTES
 except ImportError:  # pragma: no cover
@@ -42,11 +42,6 @@ AS_OF = "2026-09-30"
 ON = dt.date(2026, 10, 15)
 KEEP = ("C001", "C005")
 OUTCOMES = ("approve", "hold", "escalate")
-
-
-def fast(n: int):
-    return settings(deadline=None, max_examples=n,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 def _summary(cid: str, name: str, currency: str, grade: str, limit: float, days: float, prepayment: float,
@@ -169,7 +164,7 @@ def _entries(log_url: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ properties
-@fast(60)
+@fast(60, function_fixtures=True)
 @given(body=st.one_of(plausible_bodies(), check_bodies),
        content_type=st.sampled_from(["application/json", "application/json", "application/json; charset=utf-8",
                                      "text/plain", "application/x-www-form-urlencoded", None]),
@@ -237,7 +232,7 @@ def every_route(test):
     return test
 
 
-@fast(60)
+@fast(60, function_fixtures=True)
 @every_route
 @example(req=("POST", f"/checks/{10**30}/release", b'{"reason": "fuzz release"}'), who="manager", accept=None)
 @example(req=("POST", f"/manager/checks/{2**63}", b"decision=release&reason=abc&form_token=x"), who="manager",
@@ -273,7 +268,7 @@ header_values = st.one_of(
                      "0" * 64, "a" * 5000]))
 
 
-@fast(60)
+@fast(60, function_fixtures=True)
 @given(route=st.sampled_from([r for r in ROUTES if not r[1].startswith(("/manager", "/manager/log"))]
                              + [("POST", "/manager/checks/{}"), ("GET", "/manager/reports/{}/report.pdf")]),
        seg=st.one_of(st.sampled_from(["C005", "1", "SO-1"]), segment.filter(  # still the route's path: no empty,
@@ -324,7 +319,7 @@ def test_without_a_valid_key_every_route_is_refused(service, route, seg, key, au
     assert _entries(service["log"]) == before
 
 
-@fast(12)
+@fast(12, function_fixtures=True)
 @given(route=st.sampled_from(["/orders/check", "/orders/SO-1/close", "/checks/1/release", "/manager/login",
                               "/manager/checks/1"]),
        extra=st.integers(1, 3 * MAX_BODY_BYTES), chunked=st.booleans(), with_key=st.booleans())
