@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import psutil
@@ -102,6 +103,36 @@ def test_a_job_that_always_kills_its_worker_does_not_take_the_others_down(tmp_pa
     assert isinstance(results["GOOD"], dict), results["GOOD"]
 
 
+def test_workers_are_replaced_after_their_share_of_customers(tmp_path, process_gone):
+    """recycle_after=2 with 2 workers: a fresh pool after every 4 customers, so no worker process runs more
+    than 4 and 9 customers need 3 pools; without it, the same 2 processes run them all."""
+    jobs = [(f"C{i}", {"mode": "sleep", "seconds": 0.2, "marker_dir": str(tmp_path / "r")}) for i in range(9)]
+    (tmp_path / "r").mkdir()
+    ex = make_executor("processes", workers=2, engine="fresh", recycle_after=2)
+    try:
+        results = _run(ex, jobs)
+    finally:
+        ex.close()
+    by_pid = Counter(r["pid"] for r in results.values())
+    assert ex.recycled == 2 and ex.restarts == 0
+    assert max(by_pid.values()) <= 4 and len(by_pid) >= 3, by_pid
+    assert all(process_gone(pid, within=10) for pid in by_pid)  # the replaced workers exited
+    assert all(r["starts"] == 1 for r in results.values())  # nothing ran twice
+
+    (tmp_path / "k").mkdir()
+    ex = make_executor("processes", workers=2, engine="fresh")
+    try:
+        kept = _run(ex, [(cid, {**kw, "marker_dir": str(tmp_path / "k")}) for cid, kw in jobs])
+    finally:
+        ex.close()
+    assert ex.recycled == 0 and len({r["pid"] for r in kept.values()}) <= 2
+
+
+def test_recycle_after_below_one_is_refused():
+    with pytest.raises(RiskbookError, match="at least 1"):
+        make_executor("processes", workers=2, recycle_after=0)
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -146,7 +177,7 @@ def test_a_registered_executor_is_the_one_run_batch_uses(portfolio, model, tmp_p
     finally:
         EXECUTORS.pop("recording")
     assert [c[0] for c in calls] == ["init", "run", "close"]
-    assert calls[0][1] == {"workers": 5, "engine": "fresh"}
+    assert calls[0][1] == {"workers": 5, "engine": "fresh", "recycle_after": 100}  # the policy's worker_max_customers
     _, fn, jobs = calls[1]
     from helpers.pipeline.batch import run_customer
 
@@ -155,7 +186,8 @@ def test_a_registered_executor_is_the_one_run_batch_uses(portfolio, model, tmp_p
     assert kwargs["engine"] == "fresh" and kwargs["timeout"] == 77 and kwargs["model"] == str(model.resolve())
     assert Path(kwargs["snapshot"]).is_file() and kwargs["out"] == str((tmp_path / "out").resolve())
     manifest = json.loads(result.manifest.read_text())
-    assert manifest["execution"] == {"executor": "recording", "engine": "fresh", "workers": 3, "timeout_seconds": 77}
+    assert manifest["execution"] == {"executor": "recording", "engine": "fresh", "workers": 3, "timeout_seconds": 77,
+                                     "worker_max_customers": None}  # an executor that does not replace workers
     by_id = {c["customer_id"]: c for c in manifest["customers"]}
     assert by_id["CASE1"]["error"] == "recorded, not run"
     assert by_id["CASE2"]["status"] == "failed"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from helpers.cli import main
@@ -166,3 +167,25 @@ def test_validate_names_the_customers_a_batch_sets_aside(sample_dir, edit_csv, c
     assert "set aside: C005" in err and "balance sheet does not balance" in err
     assert main(["validate", "--data", str(sample_dir), "--as-of", AS_OF, "--strict"]) == 2
     assert "fails validation" in capsys.readouterr().err
+
+
+def test_a_customers_extract_is_exactly_its_rows_as_read_in_file_order(sample_dir, edit_csv):
+    """customer_extract (the report's evidence) gives each customer exactly its rows of every per-customer table
+    as read, in file order, and the whole shared tables; a customer with no rows gets the header only. Checked
+    against a plain filter for every customer, with one customer's invoices moved to the end of the file."""
+    def move_c002_last(frame):
+        mine = frame["customer_id"] == "C002"
+        return pd.concat([frame[~mine], frame[mine]])
+    edit_csv(sample_dir, "invoices", move_c002_last)
+    p = load_portfolio(sample_dir)
+    for cid in p.customer_ids:
+        extract = p.customer_extract(cid)
+        assert "outcomes" not in extract
+        for name, frame in extract.items():
+            raw = p.raw[name]
+            if name in ("fx_rates", "industry_benchmarks"):
+                assert frame.equals(raw.reset_index(drop=True))
+            else:
+                expected = raw[raw["customer_id"] == cid].reset_index(drop=True)
+                assert frame.equals(expected), (cid, name)
+                assert list(frame.columns) == list(raw.columns)

@@ -690,9 +690,12 @@ class OrderCheckSettings(_Strict):
 
 
 class BatchSettings(_Strict):
-    """How the batch runs notebooks: the longest one notebook may take before its customer fails."""
+    """How the batch runs: the longest one notebook may take before its customer fails, and how many customers
+    one worker process runs before a fresh one replaces it (the memory WeasyPrint keeps of each report is only
+    returned when its process ends); ``null`` keeps workers for the whole batch."""
 
     notebook_timeout_seconds: int = Field(600, ge=1)
+    worker_max_customers: int | None = Field(100, ge=1)
 
 
 class Policy(_Strict):

@@ -188,14 +188,14 @@ class Portfolio:
         if not self.raw:
             raise InputError("this portfolio was loaded without its tables as read (a batch snapshot: load it "
                              "with load_snapshot(path, raw=True))")
-        groups = self.derived("raw_by_customer", _raw_groups)  # each table split once, not scanned per customer
+        groups = self.derived("raw_by_customer", _raw_groups)  # each table indexed once, not scanned per customer
         out = {}
         for name, spec in TABLES.items():
             frame = self.raw.get(name)
             if frame is None or name == "outcomes":
                 continue
             if spec.has_customer:
-                frame = groups[name].get(customer_id, frame.iloc[:0])
+                frame = frame.iloc[groups[name].get(customer_id, _NO_ROWS)]
             out[name] = frame.reset_index(drop=True)
         return out
 
@@ -245,9 +245,15 @@ class Portfolio:
         return path
 
 
-def _raw_groups(portfolio: "Portfolio") -> dict[str, dict[str, pd.DataFrame]]:
-    """Each per-customer table as read, split by customer once: ``{table: {customer_id: rows}}``."""
-    return {name: (dict(tuple(frame.groupby("customer_id", sort=False))) if "customer_id" in frame else {})
+_NO_ROWS = np.array([], dtype=np.intp)
+
+
+def _raw_groups(portfolio: "Portfolio") -> dict[str, dict[str, np.ndarray]]:
+    """Where each customer's rows are in each per-customer table as read: ``{table: {customer_id: positions}}``,
+    in file order. One pass per table; a customer's rows are then one ``iloc`` (splitting 2,000 customers' tables
+    into 12,000 frames up front took 40 s)."""
+    return {name: ({str(k): v for k, v in frame.groupby("customer_id", sort=False).indices.items()}
+                   if "customer_id" in frame else {})
             for name, frame in portfolio.raw.items() if TABLES.get(name) is not None and TABLES[name].has_customer}
 
 

@@ -483,7 +483,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
                    "order_log": str(extracts[cid]) if cid in extracts else None}) for cid, digest in todo]
     name = executor or ("dask" if scheduler is not None else
                         "serial" if (workers == 1 or len(todo) <= 1) else "processes")
-    options = {"workers": workers, "engine": engine}
+    options = {"workers": workers, "engine": engine, "recycle_after": portfolio.policy.batch.worker_max_customers}
     if name == "dask":
         options.update(scheduler=None if not isinstance(scheduler, str) else scheduler,
                        client=None if isinstance(scheduler, str) else scheduler)
@@ -491,7 +491,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
                desc="riskbook batch", file=sys.stderr)
     pool = make_executor(name, **options) if todo else None
     execution = {"executor": name, "engine": engine, "workers": pool.workers if pool else 0,
-                 "timeout_seconds": timeout}
+                 "timeout_seconds": timeout, "worker_max_customers": getattr(pool, "recycle_after", None)}
     journal = Journal(out, lambda: [runs.get(cid) or CustomerRun(cid, names[cid], "pending") for cid in ids],
                       lambda status: dict(portfolio=portfolio, code=code, command=command, model=model_run,
                                           lang=lang, execution=execution, status=status,

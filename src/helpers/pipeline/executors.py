@@ -14,7 +14,11 @@ Registered executors:
     started when the worker starts. A worker that dies (killed, out of memory) breaks Python's process
     pool; the executor starts a new pool and runs the unfinished customers again (those that were
     running, one at a time, so the one that kills its worker is found), each at most
-    :data:`MAX_ATTEMPTS` times in all, so none is lost and none runs forever.
+    :data:`MAX_ATTEMPTS` times in all, so none is lost and none runs forever. With ``recycle_after``
+    (the policy's ``batch.worker_max_customers``) the pool is replaced by a fresh one after every
+    ``workers × recycle_after`` customers, so each worker process runs about ``recycle_after`` of them:
+    WeasyPrint's C libraries keep about 2 MB of every report they render, which no ``gc`` or
+    ``malloc_trim`` returns, and a worker that lived through a 2,000-customer night would hold gigabytes.
 ``dask``
     An existing Dask distributed cluster (``--scheduler tcp://HOST:PORT``). A worker plugin starts a
     warm kernel on every worker and imports what the notebooks need; Dask itself re-runs the tasks of
@@ -132,15 +136,19 @@ class ProcessExecutor:
     :data:`MAX_ATTEMPTS` starts; those that had not started are simply queued again.
     """
 
-    def __init__(self, workers: int | None = None, engine: str = "warm", **_):
+    def __init__(self, workers: int | None = None, engine: str = "warm", recycle_after: int | None = None, **_):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.engine = engine
+        if recycle_after is not None and recycle_after < 1:
+            raise RiskbookError(f"recycle_after must be at least 1 customer, not {recycle_after}")
+        self.recycle_after = recycle_after
         self._pool: ProcessPoolExecutor | None = None
         self._size = 0
         self._context = multiprocessing.get_context()
         self._started = self._context.SimpleQueue()
         self._broke = False
         self.restarts = 0  # pools started because the previous one broke
+        self.recycled = 0  # pools replaced after their share of customers (recycle_after)
 
     def _ensure_pool(self, n: int) -> ProcessPoolExecutor:
         if self._pool is None or self._size != n:
@@ -170,6 +178,8 @@ class ProcessExecutor:
         while pending:
             alone = bool(suspects)
             round_ = [suspects.pop(0)] if alone else list(pending)
+            if not alone and self.recycle_after:  # one pool's share; then a fresh pool (see the module)
+                round_ = round_[:self.workers * self.recycle_after]
             pool = self._ensure_pool(1 if alone else min(self.workers, len(round_)))
             futures = {pool.submit(_call, fn, cid, pending[cid]): cid for cid in round_}
             done, broken = set(), None
@@ -188,6 +198,10 @@ class ProcessExecutor:
             started = self._drain_started()
             starts.update(started)
             if broken is None:
+                if not alone and self.recycle_after and pending and self._pool is not None:
+                    self._pool.shutdown(wait=True)  # its workers exit, and their kernels with them
+                    self._pool, self._size = None, 0
+                    self.recycled += 1
                 continue
             self._discard_broken_pool()
             for cid in round_:
