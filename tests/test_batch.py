@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -74,6 +75,22 @@ def test_failed_customer_names_notebook_cell_and_error(batch):
     assert not (folder / "report.pdf").exists()
     executed = json.loads((folder / "notebooks" / "financial_analysis.ipynb").read_text())
     assert any(o.get("output_type") == "error" for c in executed["cells"] for o in c.get("outputs", []))
+
+
+def test_the_batch_log_has_a_line_per_customer_and_the_failures_traceback(batch):
+    m = batch["manifest"]
+    assert m["log"] == "batch.log" and "traceback" not in m["customers"][-1]
+    text = (batch["out"] / m["log"]).read_text(encoding="utf-8")
+    assert "\x1b[" not in text  # the kernel's colours are stripped
+    first = text.split("batch started: ")[1]  # this batch's part (a re-run appends its own)
+    assert f"as of {AS_OF}, lang en, 4 customer(s) (0 set aside); command: riskbook batch --data" in first
+    for cid in GOOD:
+        assert re.search(rf"INFO +{cid} ok in \d+\.\d s \(financial_analysis \d", first), cid
+    broken = re.search(r"ERROR +BROKEN failed in financial_analysis\.ipynb, cell \d+ after [\d.]+ s: (.*?)\n20\d\d-",
+                       first, re.S)
+    assert broken and "no financial statements" in broken.group(1)
+    assert "Traceback (most recent call last)" in broken.group(1)  # the failing cell's traceback, whole
+    assert re.search(r"batch complete: 3 ok, 0 skipped, 1 failed of 4 in [\d.]+ s; manifest ", first)
 
 
 def test_model_is_fitted_validated_once_and_used_for_every_customer(batch):
@@ -194,6 +211,23 @@ def test_rerun_skips_up_to_date_customers_and_changed_inputs_rerun(batch):
     changes = pack["changes"]["customers"]
     assert [c["customer_id"] for c in changes] == ["CASE2"] and not pack["changes"]["first_run"]
     assert changes[0]["limit"]["new"] == 5000 and changes[0]["limit"]["old"] > 5000
+
+
+def test_verbose_prints_the_log_on_stderr_and_quiet_prints_only_errors(batch, capsys):
+    capsys.readouterr()
+    assert main(["-v", *batch["args"]]) == 1
+    out, err = capsys.readouterr()
+    assert "riskbook: CASE1 " in err and re.search(r"riskbook: BROKEN failed in financial_analysis\.ipynb", err)
+    assert "Log: " in out and "batch.log" in out
+    assert main(["-q", "validate", "--data", str(batch["data"])]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    with pytest.raises(SystemExit) as stop:
+        main(["-q", "-v", "validate"])
+    assert stop.value.code == 2 and "not allowed with" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and re.fullmatch(r"riskbook \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
 
 
 def test_safe_name_keeps_paths_inside_out():

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import getpass
 import json
+import logging
 import os
 import secrets
 import shlex
@@ -21,12 +22,13 @@ from pathlib import Path
 import pandas as pd
 import uvicorn
 
-from .config import DATA_SAMPLE, REPORTS_DIR
+from .config import DATA_SAMPLE, REPORTS_DIR, riskbook_version
 from .data import load_portfolio
 from .data.portfolio import SNAPSHOT_SUFFIX
 from .data.sources import source_label
 from .exceptions import OrderError, RiskbookError, ValidationError
 from .pipeline import run_batch
+from .pipeline.manifest import LOG_NAME
 from .pipeline.order_desk import OrderDesk
 from .pipeline.verify import verification_lines, verification_record, verify_pdf
 from .report.messages import messages
@@ -42,8 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     # no abbreviated options: the command a report records is read back by people and by _portable
     p = argparse.ArgumentParser(prog="riskbook", description="Credit-risk workbook: notebooks to PDF risk reports.",
                                 allow_abbrev=False)
+    p.add_argument("--version", action="version", version=f"riskbook {riskbook_version()}")
     p.add_argument("--debug", action="store_true",
                    help="show Python tracebacks of unexpected errors (otherwise one line says what went wrong)")
+    loud = p.add_mutually_exclusive_group()
+    loud.add_argument("-v", "--verbose", action="count", default=0,
+                      help="also print the batch's log on stderr (each customer as it finishes); -vv for more")
+    loud.add_argument("-q", "--quiet", action="store_true",
+                      help="print only errors: no progress bar, no summary")
     sub = p.add_subparsers(dest="command", required=True)
 
     def data_args(sp):
@@ -290,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
+    console = _console_log(args)
     try:
         return _main(args, argv)
     except KeyboardInterrupt:
@@ -302,6 +311,30 @@ def main(argv: list[str] | None = None) -> int:
             print(f"riskbook: unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback, "
                   "and please report it)", file=sys.stderr)
         return 3
+    finally:
+        if console is not None:
+            logging.getLogger("riskbook").removeHandler(console)
+
+
+def _console_log(args) -> logging.Handler | None:
+    """With -v, riskbook's log (what ``<out>/batch.log`` gets) also goes to stderr; -vv adds debug records."""
+    if not args.verbose:
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("riskbook: %(message)s"))
+    handler.setLevel(logging.DEBUG if args.verbose > 1 else logging.INFO)
+    root = logging.getLogger("riskbook")
+    root.addHandler(handler)
+    if args.verbose > 1:
+        root.setLevel(logging.DEBUG)
+    return handler
+
+
+def _say(args, *lines) -> None:
+    """Print a summary line on stdout unless -q."""
+    if not getattr(args, "quiet", False):
+        for line in lines:
+            print(line)
 
 
 def _main(args, argv: list[str]) -> int:
@@ -332,10 +365,10 @@ def _main(args, argv: list[str]) -> int:
 
     if args.command == "validate":
         aside = portfolio.quarantine
-        print(f"{portfolio.source}: {len(portfolio.customer_ids)} customers, "
-              f"{len(portfolio.statements)} statement years — "
-              + (f"valid except {len(aside)} customer(s) a batch sets aside" if aside else "valid")
-              + f"; {len(portfolio.warnings)} warning(s).")
+        _say(args, f"{portfolio.source}: {len(portfolio.customer_ids)} customers, "
+                   f"{len(portfolio.statements)} statement years — "
+                   + (f"valid except {len(aside)} customer(s) a batch sets aside" if aside else "valid")
+                   + f"; {len(portfolio.warnings)} warning(s).")
         for cid, entry in aside.items():
             print(f"  set aside: {cid}", file=sys.stderr)
             for p in entry["problems"]:
@@ -355,7 +388,7 @@ def _main(args, argv: list[str]) -> int:
     command = "riskbook " + " ".join(shlex.quote(a) for a in _portable(argv))
     try:
         result = run_batch(portfolio, args.out, customers=customers, workers=args.workers, force=args.force,
-                           progress=not args.no_progress, command=command, model=args.model, lang=args.lang,
+                           progress=not (args.no_progress or args.quiet or args.verbose), command=command, model=args.model, lang=args.lang,
                            scheduler=args.scheduler, timeout=args.timeout, order_log=args.log,
                            engine="fresh" if args.fresh_kernels else "warm")
     except KeyError as exc:
@@ -368,10 +401,11 @@ def _main(args, argv: list[str]) -> int:
     m = result.model
     if m is not None:
         where = f"; validation report {m.validation_pdf}" if m.validation_pdf else ""
-        print(f"model {m.model_version or '(none)'}: {m.status}{where}" + (f" — {m.error}" if m.error else ""))
+        _say(args, f"model {m.model_version or '(none)'}: {m.status}{where}" + (f" — {m.error}" if m.error else ""))
     counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
-    print(f"{len(result.runs)} customers: {counts['ok']} ok, {counts['skipped']} skipped (up to date), "
-          f"{counts['failed']} failed in {result.seconds:.1f} s. Manifest: {result.manifest}")
+    _say(args, f"{len(result.runs)} customers: {counts['ok']} ok, {counts['skipped']} skipped (up to date), "
+               f"{counts['failed']} failed in {result.seconds:.1f} s. Manifest: {result.manifest}",
+         f"Log: {result.manifest.parent / LOG_NAME}")
     for r in result.failed:
         print(f"  FAILED {r.customer_id}: {r.error}", file=sys.stderr)
     return 1 if result.failed else 0

@@ -133,10 +133,12 @@ class ValidationError(RiskbookError):
 
 
 class NotebookError(RiskbookError):
-    """A notebook failed while executing; names the notebook and the cell."""
+    """A notebook failed while executing; names the notebook and the cell. ``traceback`` is the failing cell's
+    Python traceback as the kernel printed it (plain text), for the batch log."""
 
-    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str):
+    def __init__(self, notebook: str, cell: int | None, ename: str, evalue: str, traceback: str = ""):
         self.notebook, self.cell, self.ename, self.evalue = notebook, cell, ename, evalue
+        self.traceback = traceback
         where = f"{notebook}" + (f", cell {cell}" if cell is not None else "")
         super().__init__(f"{where}: {ename}: {evalue}")
 

@@ -6,19 +6,28 @@ import hashlib
 import os
 import re
 import sys
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "DATA_SAMPLE", "NOTEBOOKS_DIR", "TEMPLATES_DIR", "REPORTS_DIR", "document_date", "file_sha256", "library_report", "riskbook_version",
+__all__ = ["PACKAGE_DIR", "SOURCE_CHECKOUT", "PROJECT_ROOT", "DATA_SAMPLE", "NOTEBOOKS_DIR", "TEMPLATES_DIR", "REPORTS_DIR", "document_date", "file_sha256", "library_report", "riskbook_version",
            "library_versions", "safe_name"]
 
-#: Repository root (the package is installed editable from ``src/helpers``).
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+#: The ``helpers`` package folder (``src/helpers`` in a checkout, ``site-packages/helpers`` when installed).
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+_CHECKOUT = PACKAGE_DIR.parents[1]
+#: True when riskbook runs from its repository (an editable install, or ``src`` on the path); False when it
+#: was installed from a wheel, whose notebooks, templates and sample data are package resources.
+SOURCE_CHECKOUT = all((_CHECKOUT / name).exists() for name in ("pyproject.toml", "notebooks", "templates", "src"))
+#: Where the notebooks, templates and sample data are: the repository, or ``helpers/_resources`` of an
+#: installed package (pyproject.toml maps the repository's folders there).
+PROJECT_ROOT = _CHECKOUT if SOURCE_CHECKOUT else Path(str(resources.files("helpers").joinpath("_resources")))
 #: The bundled sample portfolio, the default data source.
 DATA_SAMPLE = PROJECT_ROOT / "data" / "sample"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-REPORTS_DIR = PROJECT_ROOT / "reports"
+#: Default output folder: ``reports/`` of the repository in a checkout; of the current directory (when the
+#: process started) for an installed package, never inside the package.
+REPORTS_DIR = PROJECT_ROOT / "reports" if SOURCE_CHECKOUT else Path.cwd() / "reports"
 
 
 def library_versions(names) -> dict[str, str]:

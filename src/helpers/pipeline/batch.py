@@ -15,13 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import logging
 import os
 import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
-from contextlib import nullcontext
+import traceback
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -49,9 +52,13 @@ from ..scoring.scorecard import load_scorecard
 from .engines import ENGINES, execute_notebook, kernel_pool, notebook_path
 from .executors import make_executor
 from .isolation import peak_rss_mb
-from .manifest import MODEL_NOTEBOOK, PIPELINE, Journal, code_digest, library_report, riskbook_version, write_manifest
+from .manifest import LOG_NAME, MODEL_NOTEBOOK, PIPELINE, Journal, code_digest, library_report, riskbook_version, write_manifest
 
 __all__ = ["CustomerRun", "ModelRun", "BatchResult", "run_model", "run_customer", "run_batch"]
+
+_log = logging.getLogger("riskbook.batch")
+_log.setLevel(logging.INFO)  # what <out>/batch.log gets; the command shows it on stderr with -v
+logging.getLogger("riskbook").addHandler(logging.NullHandler())  # a library: nothing on stderr unless asked
 
 
 
@@ -72,6 +79,7 @@ class CustomerRun:
     timings: dict = field(default_factory=dict)
     kernel_failed: bool = False  # the last attempt's kernel died or could not be reset (not a failing cell)
     problems: list = field(default_factory=list)  # a quarantined customer's input problems (Problem.to_dict)
+    traceback: str | None = None  # of a failure, for the batch log (not in the manifest)
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
@@ -168,11 +176,11 @@ def _run_customer_once(customer_id: str, kernel, *, snapshot: str, out: str, as_
         run.pdf_sha256 = file_sha256(pdf)
         run.status = "ok"
     except NotebookError as exc:
-        run.error, run.notebook, run.cell = str(exc), exc.notebook, exc.cell
+        run.error, run.notebook, run.cell, run.traceback = str(exc), exc.notebook, exc.cell, exc.traceback or None
     except KernelError as exc:
         run.error, run.kernel_failed = str(exc), True
     except Exception as exc:  # a customer's failure must never stop the batch
-        run.error = f"{type(exc).__name__}: {exc}"
+        run.error, run.traceback = f"{type(exc).__name__}: {exc}", traceback.format_exc()
     if kernel is not None:
         run.timings["kernel_peak_mb"] = kernel.peak_rss_mb
     run.timings["worker_peak_mb"] = peak_rss_mb()
@@ -358,6 +366,43 @@ def run_model(portfolio, out: Path, *, snapshot: str, as_of: str, lang: str = "e
     return run
 
 
+@contextmanager
+def _batch_log(out: Path):
+    """Append this batch's events to ``<out>/batch.log`` while it runs (records of this thread only, so two
+    batches in one process keep their own logs)."""
+    handler = logging.FileHandler(out / LOG_NAME, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
+    _log.addHandler(handler)
+    try:
+        yield
+    except BaseException as exc:
+        _log.error("batch stopped: %s: %s", type(exc).__name__, exc,
+                   exc_info=not isinstance(exc, (KeyboardInterrupt, RiskbookError, KeyError)))
+        raise
+    finally:
+        _log.removeHandler(handler)
+        handler.close()
+
+
+def _log_run(run: CustomerRun) -> None:
+    """One line for a customer's outcome (a failure with its traceback)."""
+    timings = ", ".join(f"{k} {v}" for k, v in run.timings.items())
+    if run.status == "ok":
+        _log.info("%s ok in %.1f s (%s)", run.customer_id, run.seconds, timings)
+    elif run.status == "skipped":
+        _log.info("%s skipped: inputs, code and model unchanged since its report", run.customer_id)
+    elif run.problems:
+        _log.warning("%s set aside, no notebook run: %s\n%s", run.customer_id, run.error,
+                     "\n".join(f"  {p.get('table')} row {p.get('row')} {p.get('column')}: {p.get('message')}"
+                               for p in run.problems if p.get("severity") == "error"))
+    else:
+        where = f" in {run.notebook}" + (f", cell {run.cell}" if run.cell is not None else "") if run.notebook else ""
+        _log.error("%s failed%s after %.1f s: %s%s", run.customer_id, where, run.seconds, run.error,
+                   f"\n{run.traceback.rstrip()}" if run.traceback else "")
+
+
 @dataclass
 class BatchResult:
     """The outcome of :func:`run_batch`: one run per requested customer and the manifest path."""
@@ -432,94 +477,111 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     start = time.perf_counter()
     out = Path(out).resolve()
     _check_writable(out)
-    aside = portfolio.quarantine
-    ids = list(customers) if customers else portfolio.customer_ids + list(aside)
-    unknown = [c for c in ids if c not in set(portfolio.customer_ids) and c not in aside]
-    if unknown:
-        raise KeyError(f"unknown customer id(s): {', '.join(unknown)}")
-    ids = list(dict.fromkeys(ids))
-    _remove_dead_staging(out)
-    code = code_digest()
-    as_of = f"{portfolio.as_of:%Y-%m-%d}"
-    analyse_portfolio(portfolio)  # portfolio-wide ratios, peers, distress scores: once, kept in the snapshot
-    portfolio_characteristics(portfolio)  # and the scoring characteristics and the ECL provision matrix
-    matrix = portfolio_matrix(portfolio)
-    write_json(out / "provision_matrix.json",
-               {"as_of": as_of, "base_currency": portfolio.policy.base_currency,
-                "settings": portfolio.policy.monitoring.ecl.model_dump(),
-                "ledger_open": ledger_open_balance(portfolio), "ledger_ecl": ledger_ecl(portfolio), "matrix": matrix})
-    snapshot = portfolio.save(out / ".cache" / f"{hashlib.sha256(str(portfolio.source).encode()).hexdigest()[:12]}"
-                              f"-{as_of}.portfolio.pkl")
-    if model is not None:
-        artifact = Path(model).resolve()
-        sc = load_scorecard(artifact)  # refuses an artifact it cannot trust, before anything runs
-        model_run = ModelRun(status="given", artifact=str(artifact), model_version=sc.model_version_,
-                             checksum=read_json(artifact)["checksum"])
-    else:
-        model_run = run_model(portfolio, out, snapshot=str(snapshot), as_of=as_of, lang=lang, force=force)
-    names = dict(zip(portfolio.customers["customer_id"], portfolio.customers["name"]))
-    names.update({cid: entry["name"] for cid, entry in aside.items()})
-    extracts = _order_log_extracts(order_log, out, portfolio, [c for c in ids if c not in aside])
-    runs: dict[str, CustomerRun] = {}
-    todo = []
-    for cid in ids:
-        if cid in aside:
-            runs[cid] = _quarantined(cid, aside[cid], out=out, as_of=as_of, lang=lang, code_sha256=code,
-                                     inputs_sha256=hashlib.sha256(repr(aside[cid]["problems"]).encode()).hexdigest())
-            continue
-        log_sha = file_sha256(extracts[cid]) if cid in extracts else ""
-        digest = hashlib.sha256((portfolio.customer_digest(cid) + code + model_run.checksum + lang + log_sha)
-                                .encode()).hexdigest()
-        pdf_hash = None if force else _up_to_date(out / safe_name(cid), digest)
-        if pdf_hash:
-            runs[cid] = CustomerRun(cid, names[cid], "skipped", inputs_sha256=digest, pdf_sha256=pdf_hash,
-                                    folder=str(out / safe_name(cid)))
+    with _batch_log(out):
+        aside = portfolio.quarantine
+        ids = list(customers) if customers else portfolio.customer_ids + list(aside)
+        unknown = [c for c in ids if c not in set(portfolio.customer_ids) and c not in aside]
+        if unknown:
+            raise KeyError(f"unknown customer id(s): {', '.join(unknown)}")
+        ids = list(dict.fromkeys(ids))
+        _remove_dead_staging(out)
+        code = code_digest()
+        as_of = f"{portfolio.as_of:%Y-%m-%d}"
+        _log.info("batch started: riskbook %s (code %s), data %s, as of %s, lang %s, %d customer(s) (%d set aside); "
+                  "command: %s", riskbook_version(), code[:12], portfolio.label or portfolio.source, as_of, lang,
+                  len(ids), len(aside), command or "(library call)")
+        analyse_portfolio(portfolio)  # portfolio-wide ratios, peers, distress scores: once, kept in the snapshot
+        portfolio_characteristics(portfolio)  # and the scoring characteristics and the ECL provision matrix
+        matrix = portfolio_matrix(portfolio)
+        write_json(out / "provision_matrix.json",
+                   {"as_of": as_of, "base_currency": portfolio.policy.base_currency,
+                    "settings": portfolio.policy.monitoring.ecl.model_dump(),
+                    "ledger_open": ledger_open_balance(portfolio), "ledger_ecl": ledger_ecl(portfolio), "matrix": matrix})
+        snapshot = portfolio.save(out / ".cache" / f"{hashlib.sha256(str(portfolio.source).encode()).hexdigest()[:12]}"
+                                  f"-{as_of}.portfolio.pkl")
+        if model is not None:
+            artifact = Path(model).resolve()
+            sc = load_scorecard(artifact)  # refuses an artifact it cannot trust, before anything runs
+            model_run = ModelRun(status="given", artifact=str(artifact), model_version=sc.model_version_,
+                                 checksum=read_json(artifact)["checksum"])
         else:
-            todo.append((cid, digest))
-    timeout = timeout or portfolio.policy.batch.notebook_timeout_seconds
-    kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "lang": lang, "command": command,
-              "code_sha256": code, "model": model_run.artifact, "engine": engine, "timeout": timeout}
-    jobs = [(cid, {**kwargs, "name": names[cid], "inputs_sha256": digest,
-                   "order_log": str(extracts[cid]) if cid in extracts else None}) for cid, digest in todo]
-    name = executor or ("dask" if scheduler is not None else
-                        "serial" if (workers == 1 or len(todo) <= 1) else "processes")
-    options = {"workers": workers, "engine": engine, "recycle_after": portfolio.policy.batch.worker_max_customers}
-    if name == "dask":
-        options.update(scheduler=None if not isinstance(scheduler, str) else scheduler,
-                       client=None if isinstance(scheduler, str) else scheduler)
-    bar = tqdm(total=len(ids), initial=len(ids) - len(todo), disable=not progress, unit="customer",
-               desc="riskbook batch", file=sys.stderr)
-    pool = make_executor(name, **options) if todo else None
-    execution = {"executor": name, "engine": engine, "workers": pool.workers if pool else 0,
-                 "timeout_seconds": timeout, "worker_max_customers": getattr(pool, "recycle_after", None)}
-    journal = Journal(out, lambda: [runs.get(cid) or CustomerRun(cid, names[cid], "pending") for cid in ids],
-                      lambda status: dict(portfolio=portfolio, code=code, command=command, model=model_run,
-                                          lang=lang, execution=execution, status=status,
-                                          seconds=time.perf_counter() - start))
-    status = "interrupted"
-    try:
-        journal.begin(list(runs.values()))
-        for cid, result in (pool.run(run_customer, jobs) if pool else ()):
-            if isinstance(result, CustomerRun):
-                runs[cid] = result
-            else:  # the worker, not the customer, failed: record it, keep going
-                runs[cid] = CustomerRun(cid, names[cid], error=f"worker failed: {type(result).__name__}: {result}",
-                                        inputs_sha256=dict(todo)[cid])
-            journal.record(runs[cid])
-            bar.update()
-        status = "complete"
-    finally:
-        bar.close()
-        if pool is not None:
-            pool.close()
-        _remove_orphan_staging(out, [cid for cid, _ in todo])
-        ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
-        seconds = time.perf_counter() - start
-        manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run, lang=lang,
-                                  execution=execution, status=status)
-        journal.close()
-    _write_portfolio(out, portfolio, lang, manifest)
-    return BatchResult(ordered, manifest, seconds, model_run)
+            model_run = run_model(portfolio, out, snapshot=str(snapshot), as_of=as_of, lang=lang, force=force)
+        (_log.info if model_run.status in ("ok", "skipped", "given") else _log.error)(
+            "model %s: %s in %.1f s%s", model_run.model_version or "(none)", model_run.status, model_run.seconds,
+            f": {model_run.error}" if model_run.error else "")
+        names = dict(zip(portfolio.customers["customer_id"], portfolio.customers["name"]))
+        names.update({cid: entry["name"] for cid, entry in aside.items()})
+        extracts = _order_log_extracts(order_log, out, portfolio, [c for c in ids if c not in aside])
+        runs: dict[str, CustomerRun] = {}
+        todo = []
+        for cid in ids:
+            if cid in aside:
+                runs[cid] = _quarantined(cid, aside[cid], out=out, as_of=as_of, lang=lang, code_sha256=code,
+                                         inputs_sha256=hashlib.sha256(repr(aside[cid]["problems"]).encode()).hexdigest())
+                _log_run(runs[cid])
+                continue
+            log_sha = file_sha256(extracts[cid]) if cid in extracts else ""
+            digest = hashlib.sha256((portfolio.customer_digest(cid) + code + model_run.checksum + lang + log_sha)
+                                    .encode()).hexdigest()
+            pdf_hash = None if force else _up_to_date(out / safe_name(cid), digest)
+            if pdf_hash:
+                runs[cid] = CustomerRun(cid, names[cid], "skipped", inputs_sha256=digest, pdf_sha256=pdf_hash,
+                                        folder=str(out / safe_name(cid)))
+                _log_run(runs[cid])
+            else:
+                todo.append((cid, digest))
+        timeout = timeout or portfolio.policy.batch.notebook_timeout_seconds
+        kwargs = {"snapshot": str(snapshot), "out": str(out), "as_of": as_of, "lang": lang, "command": command,
+                  "code_sha256": code, "model": model_run.artifact, "engine": engine, "timeout": timeout}
+        jobs = [(cid, {**kwargs, "name": names[cid], "inputs_sha256": digest,
+                       "order_log": str(extracts[cid]) if cid in extracts else None}) for cid, digest in todo]
+        name = executor or ("dask" if scheduler is not None else
+                            "serial" if (workers == 1 or len(todo) <= 1) else "processes")
+        options = {"workers": workers, "engine": engine, "recycle_after": portfolio.policy.batch.worker_max_customers}
+        if name == "dask":
+            options.update(scheduler=None if not isinstance(scheduler, str) else scheduler,
+                           client=None if isinstance(scheduler, str) else scheduler)
+        bar = tqdm(total=len(ids), initial=len(ids) - len(todo), disable=not progress, unit="customer",
+                   desc="riskbook batch", file=sys.stderr)
+        pool = make_executor(name, **options) if todo else None
+        execution = {"executor": name, "engine": engine, "workers": pool.workers if pool else 0,
+                     "timeout_seconds": timeout, "worker_max_customers": getattr(pool, "recycle_after", None)}
+        _log.info("running %d customer(s) on %s (%d worker(s), %s kernels, cell timeout %s s)", len(todo), name,
+                  execution["workers"], engine, timeout)
+        journal = Journal(out, lambda: [runs.get(cid) or CustomerRun(cid, names[cid], "pending") for cid in ids],
+                          lambda status: dict(portfolio=portfolio, code=code, command=command, model=model_run,
+                                              lang=lang, execution=execution, status=status,
+                                              seconds=time.perf_counter() - start))
+        status = "interrupted"
+        try:
+            journal.begin(list(runs.values()))
+            for cid, result in (pool.run(run_customer, jobs) if pool else ()):
+                if isinstance(result, CustomerRun):
+                    runs[cid] = result
+                else:  # the worker, not the customer, failed: record it, keep going
+                    runs[cid] = CustomerRun(cid, names[cid], error=f"worker failed: {type(result).__name__}: {result}",
+                                            inputs_sha256=dict(todo)[cid],
+                                            traceback="".join(traceback.format_exception(result)))
+                journal.record(runs[cid])
+                _log_run(runs[cid])
+                bar.update()
+            status = "complete"
+        finally:
+            bar.close()
+            if pool is not None:
+                pool.close()
+            _remove_orphan_staging(out, [cid for cid, _ in todo])
+            ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
+            seconds = time.perf_counter() - start
+            manifest = write_manifest(out, portfolio, ordered, code, command, seconds, model_run, lang=lang,
+                                      execution=execution, status=status)
+            journal.close()
+            counts = {k: sum(r.status == k for r in ordered) for k in ("ok", "skipped", "failed")}
+            (_log.info if status == "complete" else _log.warning)(
+                "batch %s: %d ok, %d skipped, %d failed of %d in %.1f s; manifest %s", status, counts["ok"],
+                counts["skipped"], counts["failed"], len(ordered), seconds, manifest)
+        _write_portfolio(out, portfolio, lang, manifest)
+        return BatchResult(ordered, manifest, seconds, model_run)
 
 
 def _order_log_extracts(url: str | None, out: Path, portfolio, ids: list[str]) -> dict[str, Path]:

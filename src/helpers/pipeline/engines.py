@@ -20,8 +20,12 @@ batch tries that customer once more.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import queue
+import re
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -50,10 +54,40 @@ ENGINES = ("warm", "fresh")
 _KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _plain(traceback) -> str:
+    """A kernel's traceback (lines with terminal colour codes) as plain text."""
+    return _ANSI.sub("", "\n".join(traceback or ()))
+
+
 def _kernel_name() -> str:
-    """The project kernel when installed (``make setup`` does), else the default python3 kernel."""
-    specs = KernelSpecManager().find_kernel_specs()
-    return KERNEL_NAME if KERNEL_NAME in specs else "python3"
+    """The project kernel (``make setup`` installs it); when it is not installed (riskbook installed with pip),
+    the same kernel for the interpreter riskbook runs on, from a kernel spec riskbook keeps in its cache folder
+    (a ``python3`` spec found on the path may belong to another environment, without riskbook)."""
+    if KERNEL_NAME not in KernelSpecManager().find_kernel_specs():
+        _own_kernel_spec()
+    return KERNEL_NAME
+
+
+def _own_kernel_spec() -> Path:
+    """Write ``<cache>/riskbook/jupyter-<interpreter hash>/kernels/<KERNEL_NAME>/kernel.json`` for this
+    interpreter and put its folder first on ``JUPYTER_PATH`` (read by every later kernel-spec lookup)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "riskbook"
+    root = base / f"jupyter-{hashlib.sha256(sys.executable.encode()).hexdigest()[:12]}"
+    spec = root / "kernels" / KERNEL_NAME / "kernel.json"
+    text = json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                       "display_name": "Python (riskbook)", "language": "python"}, indent=1)
+    if not spec.is_file() or spec.read_text() != text:
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        tmp = spec.with_name(f".kernel.json.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(spec)
+    paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
+    if str(root) not in paths:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(root), *filter(None, paths)])
+    return spec
 
 
 #: Kernel start-up failures worth another try: with many kernels starting at once on TCP ports, two
@@ -226,7 +260,7 @@ class WarmKernel:
                                 engine_name="riskbook-warm", warm_kernel=self, kernel_name=self.kernel_name,
                                 progress_bar=False, log_output=False, execution_timeout=timeout)
         except pm.PapermillExecutionError as exc:
-            raise NotebookError(label, exc.exec_count, exc.ename, exc.evalue) from None
+            raise NotebookError(label, exc.exec_count, exc.ename, exc.evalue, _plain(exc.traceback)) from None
         except CellTimeoutError as exc:
             self.start()  # the old kernel is still running the cell
             first = str(exc).strip().splitlines()
@@ -345,7 +379,7 @@ def execute_notebook(name: str | Path, output_path: Path, parameters: dict, *, k
                                 log_output=False, extra_arguments=_KERNEL_ARGS, execution_timeout=timeout)
             break
         except pm.PapermillExecutionError as exc:
-            raise NotebookError(_label(name), exc.exec_count, exc.ename, exc.evalue) from None
+            raise NotebookError(_label(name), exc.exec_count, exc.ename, exc.evalue, _plain(exc.traceback)) from None
         except CellTimeoutError:
             raise NotebookError(_label(name), None, "Timeout",
                                 f"a cell ran longer than {timeout:g} s and was stopped") from None

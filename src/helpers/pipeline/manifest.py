@@ -12,18 +12,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from ..config import NOTEBOOKS_DIR, PROJECT_ROOT, TEMPLATES_DIR, file_sha256, library_report, riskbook_version
+from ..config import NOTEBOOKS_DIR, PACKAGE_DIR, PROJECT_ROOT, TEMPLATES_DIR, file_sha256, library_report, riskbook_version
 from ..data.portfolio import Portfolio
 from ..data.store import to_jsonable, write_json
 
-__all__ = ["PIPELINE", "MODEL_NOTEBOOK", "Journal", "code_digest", "library_report", "riskbook_version",
+__all__ = ["PIPELINE", "MODEL_NOTEBOOK", "JOURNAL_NAME", "LOG_NAME", "Journal", "code_digest", "library_report", "riskbook_version",
            "write_manifest"]
 
 #: Notebooks run for every customer, in order (monitoring reads the decisions it watches).
 PIPELINE: tuple[str, ...] = ("financial_analysis", "credit_scoring", "scenario_cases", "monitoring")
 #: Notebook run once per batch, before the customers: fits and validates the scorecard.
 MODEL_NOTEBOOK = "model_development"
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def code_digest(pipeline: tuple[str, ...] = PIPELINE) -> str:
@@ -33,8 +32,9 @@ def code_digest(pipeline: tuple[str, ...] = PIPELINE) -> str:
     files += sorted(TEMPLATES_DIR.glob("*"))
     files += sorted(PACKAGE_DIR.rglob("*.py")) + sorted(PACKAGE_DIR.rglob("*.po"))
     for f in files:
-        if f.is_file():
-            h.update(f.relative_to(PROJECT_ROOT).as_posix().encode())
+        if f.is_file():  # named as in the repository or the installed package, not by where it is on this machine
+            name = f.relative_to(PROJECT_ROOT if f.is_relative_to(PROJECT_ROOT) else PACKAGE_DIR.parent)
+            h.update(name.as_posix().encode())
             h.update(file_sha256(f).encode())
     return h.hexdigest()
 
@@ -54,6 +54,7 @@ def write_manifest(out: Path, portfolio, runs: list, code: str, command: str, se
         "riskbook_version": riskbook_version(),
         "status": status,
         "journal": JOURNAL_NAME,
+        "log": LOG_NAME,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "data": portfolio.source,
@@ -74,6 +75,7 @@ def write_manifest(out: Path, portfolio, runs: list, code: str, command: str, se
 
 def _entry(run) -> dict:
     entry = {**asdict(run), "report": f"{Path(run.folder).name}/report.pdf" if run.pdf_sha256 else None}
+    entry.pop("traceback", None)  # in batch.log
     if not entry["problems"]:
         del entry["problems"]
     return entry
@@ -81,6 +83,9 @@ def _entry(run) -> dict:
 
 #: The batch's journal beside the manifest: one JSON line per customer as it finishes.
 JOURNAL_NAME = "manifest.journal"
+#: The batch's log beside the manifest (the standard logging module): one line per customer event, failures
+#: with their tracebacks, timings.
+LOG_NAME = "batch.log"
 
 
 class Journal:

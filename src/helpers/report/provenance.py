@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from functools import lru_cache
 
-from ..config import PROJECT_ROOT, library_report, riskbook_version
+from ..config import PROJECT_ROOT, SOURCE_CHECKOUT, library_report, riskbook_version
 from .pdfa import MANIFEST_NAME, EvidenceFile
 
 __all__ = ["FORMAT", "git_revision", "evidence_manifest"]
@@ -17,7 +17,10 @@ FORMAT = "riskbook-evidence/1"
 
 @lru_cache(maxsize=1)
 def git_revision() -> str:
-    """The checkout's git commit (``+dirty`` when files differ from it), or ``unknown`` outside a checkout."""
+    """The checkout's git commit (``+dirty`` when files differ from it), or ``unknown`` outside a checkout
+    (an installed package: a virtual environment inside some other repository must not report that one's)."""
+    if not SOURCE_CHECKOUT:
+        return "unknown"
     try:
         rev = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=10, check=True).stdout.strip()
