@@ -4,11 +4,9 @@ language; drop-downs with the contract's and the policy's codes; a policy commen
 that is the sample policy as data."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import openpyxl
-import pandas as pd
 import pytest
 import yaml
 
@@ -18,6 +16,8 @@ from helpers.data.contract import UNIT_FACTORS
 from helpers.exceptions import RiskbookError
 from helpers.report.messages import catalogue, messages
 from helpers.report.starter import LISTS_SHEET, POLICY_NAME, WORKBOOK_NAME, starter_policy_path, write_starter
+
+from workbooks import fill_from_sample
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 AS_OF = "2026-09-30"
@@ -178,37 +178,10 @@ def test_the_reader_skips_the_extra_sheets_and_reads_empty_tables(starters):
         assert list(raw.frame.columns) == TABLES[name].names and raw.frame.empty and not raw.problems, name
 
 
-def _cell(value: str, kind: str):
-    """A sample CSV cell as a clerk would type it into Excel: dates as dates, numbers as numbers."""
-    if value == "":
-        return None
-    if kind == "date":
-        return dt.date.fromisoformat(value)
-    if kind == "int":
-        return int(float(value))
-    if kind in ("float", "money"):
-        return float(value)
-    if kind == "bool":
-        return value.strip().lower() in ("true", "yes", "1")
-    return value
-
-
 def test_two_customers_filled_in_load_without_errors(starters, tmp_path):
     folder = tmp_path / "book"
     write_starter(folder, "zh")
-    book = openpyxl.load_workbook(folder / WORKBOOK_NAME)
-    filled = {}
-    for name in ("customers", "financial_statements", "bank_credit", "invoices", "contacts", "assessments",
-                 "fx_rates"):
-        table = TABLES[name]
-        sample = pd.read_csv(DATA_SAMPLE / f"{name}.csv", dtype=str, keep_default_na=False)
-        if "customer_id" in sample and table.has_customer:
-            sample = sample[sample["customer_id"].isin(TWO)]
-        ws = book[name]
-        for record in sample.to_dict("records"):
-            ws.append([_cell(record.get(col.name, ""), col.kind) for col in table.columns])
-        filled[name] = len(sample)
-    book.save(folder / WORKBOOK_NAME)
+    filled = fill_from_sample(folder / WORKBOOK_NAME, TWO)
     assert filled["customers"] == 2 and filled["financial_statements"] >= 4 and filled["invoices"] > 0
     portfolio = load_portfolio(folder / WORKBOOK_NAME, as_of=AS_OF, strict=True)
     assert sorted(portfolio.customer_ids) == list(TWO) and not portfolio.quarantine

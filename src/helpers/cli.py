@@ -34,6 +34,7 @@ from .pipeline.verify import verification_lines, verification_record, verify_pdf
 from .report.messages import messages
 from .report.formatting import LANGUAGES, formatter
 from .report.orders import check_text, error_text
+from .report.starter import write_starter
 from .service import load_keys, new_key
 from .service.app import CONFIG_ENV
 
@@ -133,6 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: 1 with an SQLite log, which one process writes at a time "
                         "anyway; with PostgreSQL the cores, at most 4)")
+
+    i = sub.add_parser("init", help="write a data folder to fill: portfolio.xlsx and a commented policy.yaml",
+                       allow_abbrev=False)
+    i.add_argument("folder", help="the folder to write (created when missing; existing files are never replaced)")
+    i.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
+                   help="language of the workbook's notes and instructions and of the policy's comments")
 
     k = sub.add_parser("key", help="make an API key for the service and add it to the key file", allow_abbrev=False)
     k.add_argument("name", help="who holds the key (recorded as the actor of what it does)")
@@ -280,6 +287,20 @@ def _serve(args) -> int:
     return 0
 
 
+def _init(args) -> int:
+    try:
+        files = write_starter(args.folder, args.lang)
+    except RiskbookError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot write {exc.filename or args.folder}: {exc.strerror or exc}")
+    for f in files:
+        f.chmod(0o644)  # a data folder to share with colleagues, not a secret
+    _say(args, messages(args.lang)("starter.cli.done", files=", ".join(str(f) for f in files),
+                                   workbook=shlex.quote(str(files[0]))))
+    return 0
+
+
 def _key(args) -> int:
     try:
         secret = new_key(args.keys, args.name, args.role)
@@ -344,6 +365,8 @@ def _main(args, argv: list[str]) -> int:
         return _serve(args)
     if args.command == "key":
         return _key(args)
+    if args.command == "init":
+        return _init(args)
     if getattr(args, "workers", None) is not None and args.workers < 1:
         return _fail("--workers must be at least 1")
     if getattr(args, "timeout", None) is not None and args.timeout <= 0:
