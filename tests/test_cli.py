@@ -1,6 +1,11 @@
 """The riskbook command: exit codes and messages for unusable input."""
+import csv
+import io
+import json
+import re
 import shutil
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -26,6 +31,38 @@ def test_invalid_input_exits_2_lists_problems_and_writes_nothing_when_strict(bro
     err = capsys.readouterr().err
     assert "financial_statements.csv row 2" in err and "total_assets" in err
     assert not out.exists()
+
+
+def test_validate_speaks_chinese_and_writes_json_csv_and_a_problems_workbook(broken_data, tmp_path, capsys):
+    """The same problems in four forms: Chinese lines, JSON and CSV records on stdout, and a workbook to fix them
+    in Excel (one row per problem and warning, localized headers); exit codes as for text."""
+    fs = pd.read_csv(broken_data / "invoices.csv", dtype=str, keep_default_na=False)
+    fs.loc[3, "amount"] = "abc"
+    fs.to_csv(broken_data / "invoices.csv", index=False)
+    base = ["validate", "--data", str(broken_data), "--as-of", "2026-09-30"]
+    assert main([*base, "--lang", "zh"]) == 1
+    err = capsys.readouterr().err
+    assert "错误: invoices.csv 第 5 行（客户 " in err and "amount = abc" in err
+
+    assert main([*base, "--format", "json"]) == 1
+    records = json.loads(capsys.readouterr().out)
+    bad = [r for r in records if r["file"].endswith("invoices.csv") and r["row"] == 5]
+    assert len(bad) == 1 and bad[0]["column"] == "amount" and bad[0]["value"] == "abc"
+    assert bad[0]["severity"] == "error" and bad[0]["code"] and bad[0]["expected"]
+    assert {r["severity"] for r in records} == {"error", "warning"}  # warnings too
+
+    assert main([*base, "--format", "csv", "--lang", "zh"]) == 1
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == len(records) and re.search(r"[\u4e00-\u9fff]", rows[0]["expected"])
+
+    book = tmp_path / "problems.xlsx"
+    assert main([*base, "--problems", str(book), "--lang", "zh"]) == 1
+    assert str(book) in capsys.readouterr().err
+    sheet = openpyxl.load_workbook(book).active
+    values = list(sheet.values)
+    assert len(values) == len(records) + 1 and "行号" in values[0] and "应如何修改" in values[0]
+    assert any("abc" in row for row in values[1:])
+    assert main([*base, "--problems", str(tmp_path / "problems.csv")]) == 2  # a workbook, or nothing
 
 
 def test_unknown_customer_exits_2(tmp_path, capsys):
@@ -104,7 +141,7 @@ CATALOGUE = [
     ("id with a path", _edit("customers", lambda f: pd.concat([f, f.iloc[[0]].assign(customer_id="../../etc")])), 1,
      "customer ids may use"),
     ("unknown industry", _set("customers", 0, "industry", "mining"), 1, "unknown industry"),
-    ("negative exchange rate", _set("fx_rates", 0, "rate_to_base", "-7"), 2, "exchange rate must be positive"),
+    ("negative exchange rate", _set("fx_rates", 0, "rate_to_base", "-7"), 2, "rate_to_base must be positive"),
     ("row of an unknown customer", _set("invoices", 0, "customer_id", "NOBODY"), 2, "unknown customer id"),
     ("missing required column", _edit("invoices", lambda f: f.drop(columns=["amount"])), 2, "required column"),
     ("misspelt column", _edit("invoices", lambda f: f.rename(columns={"amount": "amout"})), 2, "did you mean"),

@@ -26,7 +26,7 @@ from .config import DATA_SAMPLE, REPORTS_DIR, riskbook_version
 from .data import load_portfolio
 from .data.portfolio import SNAPSHOT_SUFFIX
 from .data.sources import source_label
-from .exceptions import OrderError, RiskbookError, ValidationError
+from .exceptions import OrderError, RiskbookError, ValidationError, printable
 from .pipeline import run_batch
 from .pipeline.manifest import LOG_NAME
 from .pipeline.order_desk import OrderDesk
@@ -34,6 +34,7 @@ from .pipeline.verify import verification_lines, verification_record, verify_pdf
 from .report.messages import messages
 from .report.formatting import LANGUAGES, formatter
 from .report.orders import check_text, error_text
+from .report.problems import problem_line, write_problems_csv, write_problems_json, write_problems_workbook
 from .report.starter import write_starter
 from .service import load_keys, new_key
 from .service.app import CONFIG_ENV
@@ -104,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
                        allow_abbrev=False)
     data_args(v)
     v.add_argument("--warnings", action="store_true", help="also list warnings")
+    v.add_argument("--lang", choices=sorted(LANGUAGES), default="en", help="language of the problems (default: en)")
+    v.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                   help="text (default) for people; json or csv: every problem and warning on stdout, one record "
+                        "each (file, sheet, row, column, customer_id, value, severity, code, expected)")
+    v.add_argument("--problems", default=None, metavar="FILE.xlsx",
+                   help="also write every problem and warning to this workbook, to fix them in Excel")
 
     def desk_args(sp):
         sp.add_argument("--reports", default=str(REPORTS_DIR),
@@ -287,6 +294,63 @@ def _serve(args) -> int:
     return 0
 
 
+def _validate(args) -> int:
+    """``riskbook validate``: every problem, in the chosen language and format; exit 0 valid, 1 some customers
+    would be set aside, 2 the source as a whole is unusable."""
+    if args.problems and not args.problems.lower().endswith(".xlsx"):
+        return _fail(f"--problems {args.problems}: give a file name ending in .xlsx")
+    try:
+        portfolio = _load(args)
+    except SystemExit as exc:
+        return int(exc.code)
+    except ValidationError as exc:
+        problems = list(exc.problems)
+        _report_problems(args, problems, header=f"riskbook: the input data fails validation ({args.data}):")
+        return 2
+    except RiskbookError as exc:
+        return _fail(str(exc))
+    aside = portfolio.quarantine
+    problems = [p for entry in aside.values() for p in entry["problems"]] + list(portfolio.warnings)
+    if args.format == "text":
+        _say(args, f"{portfolio.source}: {len(portfolio.customer_ids)} customers, "
+                   f"{len(portfolio.statements)} statement years — "
+                   + (f"valid except {len(aside)} customer(s) a batch sets aside" if aside else "valid")
+                   + f"; {len(portfolio.warnings)} warning(s).")
+        for cid, entry in aside.items():
+            print(f"  set aside: {printable(cid)}", file=sys.stderr)
+            for p in entry["problems"]:
+                if p.severity == "error":
+                    print(f"    {problem_line(p, args.lang)}", file=sys.stderr)
+        if args.warnings:
+            for w in portfolio.warnings:
+                print(f"  {problem_line(w, args.lang)}")
+        for lang in LANGUAGES:
+            missing = portfolio.policy.untranslated(lang)
+            if missing:
+                _say(args, f"  policy: no {lang} text for {len(missing)} field(s), needed by --lang {lang}: "
+                           f"{', '.join(missing)}")
+    _report_problems(args, problems, header=None)
+    return 1 if aside else 0
+
+
+def _report_problems(args, problems: list, *, header: str | None) -> None:
+    """The machine-readable forms (--format json/csv on stdout, --problems workbook) and, for a source that
+    fails as a whole, its errors as text on stderr."""
+    if header is not None and args.format == "text":
+        print(header, file=sys.stderr)
+        for p in problems:
+            if p.severity == "error":
+                print(f"  {problem_line(p, args.lang)}", file=sys.stderr)
+    if args.format == "json":
+        write_problems_json(problems, sys.stdout, args.lang)
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        write_problems_csv(problems, sys.stdout, args.lang)
+    if args.problems:
+        path = write_problems_workbook(problems, args.problems, args.lang)
+        print(messages(args.lang)("problem.cli.workbook", n=len(problems), path=str(path)), file=sys.stderr)
+
+
 def _init(args) -> int:
     try:
         files = write_starter(args.folder, args.lang)
@@ -373,6 +437,8 @@ def _main(args, argv: list[str]) -> int:
         return _fail("--timeout must be a positive number of seconds")
     if args.command == "verify":
         return _verify(args)
+    if args.command == "validate":
+        return _validate(args)
     try:
         portfolio = _load(args)
     except SystemExit as exc:
@@ -385,27 +451,6 @@ def _main(args, argv: list[str]) -> int:
         return 2
     except RiskbookError as exc:
         return _fail(str(exc))
-
-    if args.command == "validate":
-        aside = portfolio.quarantine
-        _say(args, f"{portfolio.source}: {len(portfolio.customer_ids)} customers, "
-                   f"{len(portfolio.statements)} statement years — "
-                   + (f"valid except {len(aside)} customer(s) a batch sets aside" if aside else "valid")
-                   + f"; {len(portfolio.warnings)} warning(s).")
-        for cid, entry in aside.items():
-            print(f"  set aside: {cid}", file=sys.stderr)
-            for p in entry["problems"]:
-                if p.severity == "error":
-                    print(f"    {p}", file=sys.stderr)
-        if args.warnings:
-            for w in portfolio.warnings:
-                print(f"  {w}")
-        for lang in LANGUAGES:
-            missing = portfolio.policy.untranslated(lang)
-            if missing:
-                print(f"  policy: no {lang} text for {len(missing)} field(s), needed by --lang {lang}: "
-                      f"{', '.join(missing)}")
-        return 1 if aside else 0
 
     customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
     command = "riskbook " + " ".join(shlex.quote(a) for a in _portable(argv))

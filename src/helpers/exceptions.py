@@ -79,12 +79,16 @@ class Problem:
     source : str
         The file, sheet or SQL table the row came from.
     code : str
-        For warnings the reports show: a stable code (``unaudited``, ``partial_year``, ``few_years``,
-        ``year_gap``, ``stale_statements``, ``overdrawn``, ``no_statements``, ``no_evidence``,
-        ``stale_assessment``, ``encoding``: a CSV file that is not UTF-8) that the report turns
-        into text in its language, with ``args``. ``message`` is the English text for the command line.
+        A stable code that the report layer turns into text in the reader's language, with ``args``
+        (:func:`helpers.report.problems.problem_text`; catalogue ``problem.<code>``). Every problem that
+        validation and reading make has one: errors such as ``missing_value``, ``not_an_amount``,
+        ``decimal_comma``, ``date_after_as_of``, ``unbalanced_balance_sheet``, ``duplicate_key``,
+        ``unknown_customer``, ``unknown_industry``; the warnings the reports show (``unaudited``,
+        ``partial_year``, ``few_years``, ``year_gap``, ``stale_statements``, ``overdrawn``, ``no_statements``,
+        ``no_evidence``, ``stale_assessment``, ``encoding``: a CSV file that is not UTF-8; their texts are
+        ``warning.<code>``). ``message`` is the English text for the command line.
     args : dict
-        The figures of the code's message.
+        The figures and names of the code's sentence (JSON-ready: text, numbers, lists, None).
     """
 
     severity: str

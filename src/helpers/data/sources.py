@@ -228,7 +228,8 @@ def _columns(header: list, source: str, name: str, values: list[list]) -> tuple[
             if used:
                 problems.append(Problem("error", name, "", None, None, "",
                                         f"column {_position(i, source)} has values but no name in the header row; "
-                                        "name it or remove it", source))
+                                        "name it or remove it", source, "unnamed_column",
+                                        {"position": _position(i, source)}))
             continue
         seen.setdefault(label, []).append(i)
         if len(seen[label]) == 1:
@@ -239,7 +240,8 @@ def _columns(header: list, source: str, name: str, values: list[list]) -> tuple[
             cols = ", ".join(_position(i, source) for i in where[:-1]) + " and " + _position(where[-1], source)
             problems.append(Problem("error", name, label, None, None, "",
                                     f"column '{printable(label)}' appears more than once (columns {cols}); keep one",
-                                    source))
+                                    source, "repeated_column", {"column": printable(label),
+                                                                "positions": [_position(i, source) for i in where]}))
     return keep, names, problems
 
 
@@ -260,7 +262,8 @@ def _table(name: str, source: str, header: list, records: list[tuple[int, list]]
             problems.append(Problem("error", name, "", line, None, shown if len(shown) <= 120 else shown[:117] + "...",
                                     f"the row has {len(cells)} cells but the header has {width} columns, so its "
                                     "values cannot be matched to columns and the row is not read: a value holding "
-                                    "the separator must be quoted (\"Acme, Ltd\")", source))
+                                    "the separator must be quoted (\"Acme, Ltd\")", source, "extra_cells",
+                                    {"cells": len(cells), "columns": width}))
             continue
         if len(cells) < width:
             cells = list(cells) + [None] * (width - len(cells))

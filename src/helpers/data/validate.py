@@ -4,13 +4,15 @@ Every table declared in :mod:`helpers.data.contract` is checked column by column
 and only then converted to typed frames. All problems are collected before anything is raised, so a
 user fixes their data in one pass: :class:`~helpers.exceptions.ValidationError` carries every
 :class:`~helpers.exceptions.Problem` with table, row, column, customer, value and what was expected.
+Each problem has a stable ``code`` and the figures of its sentence in ``args`` (the English ``message`` is
+for the command line); :mod:`helpers.report.problems` says it in the reader's language.
 """
 from __future__ import annotations
 
 import difflib
 import functools
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -37,9 +39,13 @@ class _Collector:
         self.problems: list[Problem] = []
 
     def add(self, severity: str, raw: RawTable, mask, column: str, message: str,
-            values: pd.Series | None = None, customers: pd.Series | None = None, frame=None, code: str = "",
-            args: dict | None = None):
-        """Record one problem per True in ``mask`` (positional over the table's rows)."""
+            values: pd.Series | None = None, customers: pd.Series | None = None, frame=None,
+            code: str | Callable[[int], str] = "", args: dict | Callable[[int], dict] | None = None):
+        """Record one problem per True in ``mask`` (positional over the table's rows).
+
+        ``code`` and ``args`` are the problem's stable code and the figures of its sentence; either may be a
+        function of the row's position, for codes or figures that differ from row to row (called only for the
+        rows in ``mask``)."""
         frame = raw.frame if frame is None else frame
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
@@ -52,11 +58,24 @@ class _Collector:
             c = None if cust is None else cust.iloc[i]
             c = None if c is None or c != c or c == "" else str(c)
             self.problems.append(Problem(severity, raw.name, column, int(raw.rows[i]), c, _fmt(v), message,
-                                         raw.source, code, dict(args or {})))
+                                         raw.source, code(i) if callable(code) else code,
+                                         dict(args(i) if callable(args) else args or {})))
 
-    def table(self, severity: str, raw: RawTable | None, table: str, column: str, message: str, source: str = ""):
+    def table(self, severity: str, raw: RawTable | None, table: str, column: str, message: str, source: str = "",
+              code: str = "", args: dict | None = None):
+        """Record one problem of a table as a whole (no row)."""
         self.problems.append(Problem(severity, table, column, None, None, "", message,
-                                     raw.source if raw is not None else source))
+                                     raw.source if raw is not None else source, code, dict(args or {})))
+
+
+def _num(v) -> float | None:
+    """A figure for a problem's ``args``: a plain float, None for a missing one (JSON-ready)."""
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _day(v) -> str:
+    """A date for a problem's ``args``: ``YYYY-MM-DD``, ``""`` for a missing one."""
+    return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
 
 
 #: A number as riskbook reads it: optional sign, digits (thousands grouped by commas, or not at all), an
@@ -172,6 +191,39 @@ def _expect(kind: str, marks: tuple[str, str]) -> str:
             f"{_MARK_NAMES[thousands]}; other marks, or a thousands mark that does not group thousands, are not read)")
 
 
+#: The code of a cell that is not a value of its column's kind (see :func:`_parse_codes`).
+_NOT_A = {"float": "not_a_number", "money": "not_an_amount", "int": "not_a_whole_number", "date": "not_a_date",
+          "bool": "not_a_boolean"}
+
+
+def _parse_codes(col: Column, text: pd.Series, marks: tuple[str, str]) -> tuple[Callable[[int], str],
+                                                                                Callable[[int], dict]]:
+    """The code and figures of each unreadable cell of ``col``: ``decimal_comma`` for a number that reads with
+    a decimal comma where the policy declares a decimal point (``1.234,56``, ``1,5``), else by the column's
+    kind (``not_a_number``, ``not_an_amount``, ``not_a_whole_number``, ``not_a_date``, ``not_a_boolean``)."""
+    decimal, thousands = marks
+    base: dict = {"kind": col.kind}
+    if col.kind in ("float", "money", "int"):
+        examples = [f"1234{decimal}56"] + ([f"1{thousands}234{decimal}56"] if thousands else [])
+        base.update(decimal=decimal, thousands=thousands,
+                    examples=[e.split(decimal)[0] for e in examples] if col.kind == "int" else examples)
+        cleaned, comma = _read_numbers(text, ",", ".")  # read the other way round: 1.234,56 → 1234.56
+        finite = np.isfinite(pd.to_numeric(cleaned.where(comma.fillna(False).astype(bool)), errors="coerce"))
+        comma = (comma.fillna(False).astype(bool) & text.str.contains(",", regex=False) & finite).to_numpy() \
+            & (decimal == ".")
+
+        def code(i: int) -> str:
+            return "decimal_comma" if comma[i] else _NOT_A[col.kind]
+
+        def args(i: int) -> dict:
+            return {**base, "reading": cleaned.iloc[i]} if comma[i] else dict(base)
+
+        return code, args
+    if col.kind == "date":
+        base["format"] = "YYYY-MM-DD"
+    return (lambda i: _NOT_A[col.kind]), (lambda i: dict(base))
+
+
 def _check_table(raw: RawTable, spec: Table, out: _Collector, marks: tuple[str, str] = _DEFAULT_MARKS) \
         -> pd.DataFrame | None:
     """Check columns, types, ranges and keys of one table; return its typed frame."""
@@ -179,31 +231,39 @@ def _check_table(raw: RawTable, spec: Table, out: _Collector, marks: tuple[str, 
     present = list(frame.columns)
     missing = [c.name for c in spec.columns if c.required and c.name not in present]
     unknown = [c for c in present if c not in spec.names]
+    required = [c.name for c in spec.columns if c.required]
     for name in missing:
         out.table("error", raw, spec.name, name, f"required column '{name}' is missing "
-                  f"(expected columns: {', '.join(c.name for c in spec.columns if c.required)})")
+                  f"(expected columns: {', '.join(required)})", code="missing_column",
+                  args={"column": name, "expected": required})
     for name in unknown:
         hint = _closest(name, spec.names)
         out.table("error", raw, spec.name, name, f"unknown column '{printable(name)}'" +
-                  (f" (did you mean '{hint}'?)" if hint else "") + "; see docs/data-contract.md")
+                  (f" (did you mean '{hint}'?)" if hint else "") + "; see docs/data-contract.md",
+                  code="unknown_column", args={"column": printable(name), "suggestion": hint or ""})
     typed = {}
     for col in spec.columns:
         if col.name not in present:
             continue
         text = frame[col.name]
         values, bad = _parse_column(col, text, marks, raw.numeric.get(col.name))
-        out.add("error", raw, bad, col.name, f"expected {_expect(col.kind, marks)}")
+        if bad.any():
+            code, args = _parse_codes(col, text, marks)
+            out.add("error", raw, bad, col.name, f"expected {_expect(col.kind, marks)}", code=code, args=args)
         blank = (text == "")
         if not col.nullable:
-            out.add("error", raw, blank, col.name, "required value is missing")
+            out.add("error", raw, blank, col.name, "required value is missing", code="missing_value")
         if col.kind in ("float", "money", "int"):
             if col.min is not None:
-                out.add("error", raw, values < col.min, col.name, f"must be at least {col.min:g}", values)
+                out.add("error", raw, values < col.min, col.name, f"must be at least {col.min:g}", values,
+                        code="below_minimum", args={"min": float(col.min)})
             if col.max is not None:
-                out.add("error", raw, values > col.max, col.name, f"must be at most {col.max:g}", values)
+                out.add("error", raw, values > col.max, col.name, f"must be at most {col.max:g}", values,
+                        code="above_maximum", args={"max": float(col.max)})
         if col.allowed is not None:
             out.add("error", raw, ~blank & ~text.isin(col.allowed), col.name,
-                    f"expected one of: {', '.join(col.allowed)}")
+                    f"expected one of: {', '.join(col.allowed)}", code="not_allowed",
+                    args={"allowed": list(col.allowed)})
         typed[col.name] = values
     if missing:
         return None
@@ -226,7 +286,9 @@ def _check_table(raw: RawTable, spec: Table, out: _Collector, marks: tuple[str, 
             out.problems.append(Problem("error", spec.name, ", ".join(keys), row,
                                         frame["customer_id"].iloc[i] if "customer_id" in frame else None,
                                         printable(key_text.iloc[i]), f"duplicate key ({', '.join(keys)}); {where}",
-                                        raw.source))
+                                        raw.source, "duplicate_key",
+                                        {"columns": keys, "first_row": first if first != row else None,
+                                         "rows": others if first == row else []}))
     typed_frame[_ROW] = raw.rows
     return typed_frame
 
@@ -248,16 +310,20 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
     factor = fs["unit"].map(UNIT_FACTORS).astype(float).fillna(1.0)
     for c in STATEMENT_MONEY_COLUMNS:  # in whole units, as the analysis reads them: never beyond 10^15
         out.add("error", raw, ~((m[c] * factor).abs() <= _MAX_AMOUNT), c,
-                f"after the unit factor the amount exceeds {_MAX_AMOUNT:.0e} currency units: check the unit column")
+                f"after the unit factor the amount exceeds {_MAX_AMOUNT:.0e} currency units: check the unit column",
+                code="amount_too_large", args=lambda i: {"limit": _MAX_AMOUNT, "unit": fs["unit"].iloc[i] or ""})
     tol = _tolerance(m["total_assets"], policy)
     out.add("error", raw, fs["total_assets"] <= 0, "total_assets",
-            "total assets must be positive", fs["total_assets"])
+            "total assets must be positive", fs["total_assets"], code="not_positive")
 
     def identity(column: str, parts: pd.Series, formula: str):
         diff = (m[column] - parts).abs()
         bad = (diff > tol) & fs[column].notna()
         values = fs[column].map(_fmt).astype(str) + " ≠ " + parts.map(_fmt).astype(str)
-        out.add("error", raw, bad, column, f"subtotal contradicts its parts: {column} should be {formula}", values)
+        out.add("error", raw, bad, column, f"subtotal contradicts its parts: {column} should be {formula}", values,
+                code="subtotal_mismatch", args=lambda i: {"column": column, "formula": formula,
+                                                          "reported": _num(fs[column].iloc[i]),
+                                                          "parts": _num(parts.iloc[i])})
 
     identity("current_assets", m["cash"] + m["receivables"] + m["inventory"] + m["other_current_assets"],
              "cash + receivables + inventory + other_current_assets")
@@ -275,14 +341,22 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
     out.add("error", raw, (gap.abs() > tol) & fs["total_assets"].notna(), "total_assets",
             "balance sheet does not balance: total_assets ≠ total_liabilities + equity",
             fs["total_assets"].map(_fmt).astype(str) + " ≠ total_liabilities + equity " + bal.map(_fmt).astype(str)
-            + " (difference " + gap.map(_fmt).astype(str) + ")")
+            + " (difference " + gap.map(_fmt).astype(str) + ")", code="unbalanced_balance_sheet",
+            args=lambda i: {"total_assets": _num(fs["total_assets"].iloc[i]),
+                            "liabilities_and_equity": _num(bal.iloc[i]), "difference": _num(gap.iloc[i])})
     out.add("error", raw, m["depreciation_amortization"] > m["operating_expenses"] + tol,
-            "depreciation_amortization", "depreciation_amortization cannot exceed operating_expenses")
+            "depreciation_amortization", "depreciation_amortization cannot exceed operating_expenses",
+            code="depreciation_exceeds_expenses",
+            args=lambda i: {"depreciation_amortization": _num(m["depreciation_amortization"].iloc[i]),
+                            "operating_expenses": _num(m["operating_expenses"].iloc[i])})
     pe = fs["period_end"]
     fy_mismatch = pe.notna() & fs["fiscal_year"].notna() & (pe.dt.year != fs["fiscal_year"])
     out.add("error", raw, fy_mismatch, "period_end", "period_end must fall in fiscal_year",
-            pe.dt.strftime("%Y-%m-%d") + " vs " + fs["fiscal_year"].map(_fmt).astype(str))
-    out.add("error", raw, pe > as_of, "period_end", f"statement period ends after as_of {as_of:%Y-%m-%d}")
+            pe.dt.strftime("%Y-%m-%d") + " vs " + fs["fiscal_year"].map(_fmt).astype(str),
+            code="period_outside_fiscal_year",
+            args=lambda i: {"period_end": _day(pe.iloc[i]), "fiscal_year": int(fs["fiscal_year"].iloc[i])})
+    out.add("error", raw, pe > as_of, "period_end", f"statement period ends after as_of {as_of:%Y-%m-%d}",
+            code="date_after_as_of", args={"column": "period_end", "as_of": f"{as_of:%Y-%m-%d}"})
     # currencies: statements in another currency than the customer's need rates for both
     if customers is not None:
         cur = fs["customer_id"].map(customers.drop_duplicates("customer_id").set_index("customer_id")["currency"])
@@ -292,7 +366,9 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
         lacking = needs & ~(fs["currency"].isin(rates) & cur.isin(rates))
         out.add("error", raw, lacking, "currency",
                 "statement currency differs from the customer's currency "
-                "and fx_rates has no rate to convert it", fs["currency"] + " vs customer " + cur.astype(object).fillna(""))
+                "and fx_rates has no rate to convert it", fs["currency"] + " vs customer " + cur.astype(object).fillna(""),
+                code="statement_currency_without_rate",
+                args=lambda i: {"currency": fs["currency"].iloc[i], "customer_currency": cur.iloc[i]})
     # warnings kept for the report
     out.add("warning", raw, fs["audited"] == False, "audited", "statements are not audited",  # noqa: E712
             code="unaudited")
@@ -325,53 +401,61 @@ def _check_customers(cu: pd.DataFrame, raw: RawTable, policy: Policy, fx: pd.Dat
     ids = cu["customer_id"].fillna("")
     out.add("error", raw, (ids != "") & ~ids.str.fullmatch(_ID_RE), "customer_id",  # fullmatch: "C001\n" too
             "customer ids may use letters, digits, '-', '_' and '.', start with a letter or digit, "
-            "at most 40 characters")
+            "at most 40 characters", code="invalid_customer_id", args={"max_length": 40})
     out.add("error", raw, cu["industry"].notna() & ~cu["industry"].isin(list(policy.industries)), "industry",
-            f"unknown industry; the policy knows: {', '.join(policy.industries)}")
+            f"unknown industry; the policy knows: {', '.join(policy.industries)}", code="unknown_industry",
+            args={"known": list(policy.industries)})
     out.add("error", raw, cu["country"].notna() & ~cu["country"].fillna("").str.match(r"^[A-Z]{2}$"), "country",
-            "expected an ISO 3166-1 alpha-2 code such as CN or DE")
+            "expected an ISO 3166-1 alpha-2 code such as CN or DE", code="invalid_country")
     rating = cu["third_party_rating"]
     out.add("error", raw, rating.notna() & ~rating.isin(policy.rating_scale), "third_party_rating",
-            f"rating not on the policy's rating_scale ({', '.join(policy.rating_scale)})")
+            f"rating not on the policy's rating_scale ({', '.join(policy.rating_scale)})", code="unknown_rating",
+            args={"scale": list(policy.rating_scale)})
     rates = set(fx["currency"]) if fx is not None else set()
     rates.add(policy.base_currency)
     out.add("error", raw, cu["currency"].notna() & ~cu["currency"].isin(rates), "currency",
-            f"no fx_rates row converts this currency to the base currency {policy.base_currency}")
+            f"no fx_rates row converts this currency to the base currency {policy.base_currency}",
+            code="no_fx_rate", args={"base_currency": policy.base_currency})
 
 
 def _check_codes(frame: pd.DataFrame, raw: RawTable, out: _Collector):
     if "currency" in frame:
         cur = frame["currency"]
         out.add("error", raw, cur.notna() & ~cur.fillna("").str.match(r"^[A-Z]{3}$"), "currency",
-                "expected an ISO 4217 code such as CNY, USD or EUR")
+                "expected an ISO 4217 code such as CNY, USD or EUR", code="invalid_currency")
 
 
 def _check_foreign_keys(frame: pd.DataFrame, raw: RawTable, known: set, out: _Collector):
     ids = frame["customer_id"]
     out.add("error", raw, ids.notna() & ~ids.isin(known), "customer_id",
-            "unknown customer id: not in the customers table")
+            "unknown customer id: not in the customers table", code="unknown_customer")
 
 
 def _check_invoices(inv: pd.DataFrame, raw: RawTable, as_of: pd.Timestamp, out: _Collector):
-    out.add("error", raw, inv["amount"] <= 0, "amount", "invoice amount must be positive")
+    out.add("error", raw, inv["amount"] <= 0, "amount", "invoice amount must be positive", code="not_positive")
     out.add("error", raw, inv["due_date"] < inv["invoice_date"], "due_date",
             "due date is before the invoice date", inv["due_date"].dt.strftime("%Y-%m-%d")
-            + " < " + inv["invoice_date"].dt.strftime("%Y-%m-%d"))
-    out.add("error", raw, inv["paid_date"] < inv["invoice_date"], "paid_date", "payment date is before the invoice date")
+            + " < " + inv["invoice_date"].dt.strftime("%Y-%m-%d"), code="due_before_invoice",
+            args=lambda i: {"due_date": _day(inv["due_date"].iloc[i]), "invoice_date": _day(inv["invoice_date"].iloc[i])})
+    out.add("error", raw, inv["paid_date"] < inv["invoice_date"], "paid_date", "payment date is before the invoice date",
+            code="paid_before_invoice", args=lambda i: {"invoice_date": _day(inv["invoice_date"].iloc[i])})
     out.add("error", raw, inv["paid_amount"] > inv["amount"] * (1 + 1e-9) + 0.005, "paid_amount",
-            "paid amount exceeds the invoice amount")
+            "paid amount exceeds the invoice amount", code="paid_above_amount",
+            args=lambda i: {"amount": _num(inv["amount"].iloc[i])})
     out.add("error", raw, (inv["paid_amount"] > 0) & inv["paid_date"].isna(), "paid_date",
-            "a payment needs its paid_date")
-    out.add("error", raw, inv["invoice_date"] > as_of, "invoice_date", f"invoice dated after as_of {as_of:%Y-%m-%d}")
+            "a payment needs its paid_date", code="payment_without_date")
+    out.add("error", raw, inv["invoice_date"] > as_of, "invoice_date", f"invoice dated after as_of {as_of:%Y-%m-%d}",
+            code="date_after_as_of", args={"column": "invoice_date", "as_of": f"{as_of:%Y-%m-%d}"})
 
 
 def _check_contacts(co: pd.DataFrame, raw: RawTable, out: _Collector):
     needs = co["kind"].isin(["complaint", "dispute"])
     out.add("error", raw, needs & co["resolved"].isna(), "resolved",
-            "complaints and disputes need resolved = true or false")
-    out.add("error", raw, co["resolved_date"] < co["date"], "resolved_date", "resolved before it was raised")
+            "complaints and disputes need resolved = true or false", code="resolved_required")
+    out.add("error", raw, co["resolved_date"] < co["date"], "resolved_date", "resolved before it was raised",
+            code="resolved_before_raised", args=lambda i: {"date": _day(co["date"].iloc[i])})
     out.add("error", raw, co["resolved_date"].notna() & (co["resolved"] != True), "resolved_date",  # noqa: E712
-            "a resolved_date needs resolved = true")
+            "a resolved_date needs resolved = true", code="resolved_date_unresolved")
 
 
 def whole_months(start, end) -> int:
@@ -387,21 +471,24 @@ def _check_assessments(qa: pd.DataFrame, raw: RawTable, policy: Policy, as_of: p
     settings = policy.assessment
     if settings is None:
         out.table("warning", raw, "assessments", "", "the policy has no `assessment` section: the assessments table "
-                  "is not used")
+                  "is not used", code="assessments_unused")
         return
     names = [q.name for q in settings.questions]
     known = qa["question"].isin(names)
     out.add("error", raw, qa["question"].notna() & ~known, "question",
-            f"unknown question; the policy asks: {', '.join(names)}")
+            f"unknown question; the policy asks: {', '.join(names)}", code="unknown_question", args={"known": names})
     for q in settings.questions:
         answers = list(settings.levels(q.name))
         rows = (qa["question"] == q.name) & qa["answer"].notna()
         out.add("error", raw, rows & ~qa["answer"].isin(answers), "answer",
-                f"not an answer of the '{q.scale}' scale of question {q.name}; expected one of {', '.join(answers)}")
+                f"not an answer of the '{q.scale}' scale of question {q.name}; expected one of {', '.join(answers)}",
+                code="unknown_answer", args={"question": q.name, "scale": q.scale, "answers": answers})
     out.add("error", raw, qa["assessment_date"] > as_of, "assessment_date",
-            f"assessment dated after as_of {as_of:%Y-%m-%d}")
+            f"assessment dated after as_of {as_of:%Y-%m-%d}", code="date_after_as_of",
+            args={"column": "assessment_date", "as_of": f"{as_of:%Y-%m-%d}"})
     analysts = qa.groupby(["customer_id", "assessment_date"])["analyst"].transform("nunique")
-    out.add("error", raw, analysts > 1, "analyst", "one assessment (customer and date) has more than one analyst")
+    out.add("error", raw, analysts > 1, "analyst", "one assessment (customer and date) has more than one analyst",
+            code="several_analysts", args=lambda i: {"date": _day(qa["assessment_date"].iloc[i])})
     dates = qa["assessment_date"].where(qa["assessment_date"] <= as_of)
     latest = dates.groupby(qa["customer_id"]).transform("max")
     first = ~qa.assign(_d=dates).duplicated(["customer_id", "_d"]) & dates.notna() & (dates == latest)
@@ -418,7 +505,8 @@ def _check_assessments(qa: pd.DataFrame, raw: RawTable, policy: Policy, as_of: p
 
 def _check_bank(bc: pd.DataFrame, raw: RawTable, out: _Collector):
     out.add("error", raw, bc["max_overdue_days_24m"] < bc["overdue_days"], "max_overdue_days_24m",
-            "worst overdue days in 24 months cannot be below the current overdue days")
+            "worst overdue days in 24 months cannot be below the current overdue days", code="overdue_history_below_current",
+            args=lambda i: {"overdue_days": _num(bc["overdue_days"].iloc[i])})
     out.add("warning", raw, (bc["status"] == "active") & (bc["outstanding"] > bc["limit"] * 1.0001),
             "outstanding", "facility drawn above its limit (overdrawn)", code="overdrawn")
 
@@ -430,17 +518,22 @@ def _check_convertible(frame: pd.DataFrame, raw: RawTable, policy: Policy, fx: p
     rates.add(policy.base_currency)
     cur = frame["currency"]
     out.add("error", raw, cur.notna() & cur.fillna("").str.match(r"^[A-Z]{3}$") & ~cur.isin(rates), "currency",
-            f"no fx_rates row converts this currency to the base currency {policy.base_currency}")
+            f"no fx_rates row converts this currency to the base currency {policy.base_currency}",
+            code="no_fx_rate", args={"base_currency": policy.base_currency})
 
 
 def _check_benchmarks(bm: pd.DataFrame, raw: RawTable, policy: Policy, out: _Collector):
     out.add("error", raw, bm["industry"].notna() & ~bm["industry"].isin(list(policy.industries)), "industry",
-            f"unknown industry; the policy knows: {', '.join(policy.industries)}")
+            f"unknown industry; the policy knows: {', '.join(policy.industries)}", code="unknown_industry",
+            args={"known": list(policy.industries)})
     out.add("error", raw, bm["ratio"].notna() & ~bm["ratio"].isin(list(RATIO_NAMES)), "ratio",
-            "not a ratio of the catalogue (see the ratio definitions in docs/data-contract.md)")
+            "not a ratio of the catalogue (see the ratio definitions in docs/data-contract.md)", code="unknown_ratio")
     out.add("error", raw, (bm["q1"] > bm["median"]) | (bm["median"] > bm["q3"]), "median",
             "quartiles must be ordered: q1 ≤ median ≤ q3",
-            bm["q1"].map(_fmt).astype(str) + " / " + bm["median"].map(_fmt).astype(str) + " / " + bm["q3"].map(_fmt).astype(str))
+            bm["q1"].map(_fmt).astype(str) + " / " + bm["median"].map(_fmt).astype(str) + " / " + bm["q3"].map(_fmt).astype(str),
+            code="quartiles_out_of_order",
+            args=lambda i: {"q1": _num(bm["q1"].iloc[i]), "median": _num(bm["median"].iloc[i]),
+                            "q3": _num(bm["q3"].iloc[i])})
 
 
 def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=None,
@@ -474,7 +567,7 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
         if raw is None:
             if spec.required:
                 out.table("error", None, name, "", f"required table '{name}' is missing from the data source",
-                          source)
+                          source, code="missing_table", args={"table": name})
             continue
         out.problems.extend(raw.problems)  # found while reading: the file's encoding, repeated columns, ...
         typed[name] = _check_table(raw, spec, out, marks)
@@ -486,7 +579,7 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
     known = set(cu["customer_id"].dropna()) if cu is not None else set()
     if cu is not None and len(cu) == 0:  # say it once, not once per row of every other table
         out.table("error", raw_tables["customers"], "customers", "",
-                  "the customers table has no rows: every other table refers to its customers")
+                  "the customers table has no rows: every other table refers to its customers", code="no_customers")
     for name, frame in typed.items():
         if frame is None:
             continue
@@ -504,9 +597,11 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
         elif name == "assessments":
             _check_assessments(frame, raw, policy, as_of, out)
         elif name == "fx_rates":
-            out.add("error", raw, frame["rate_to_base"] <= 0, "rate_to_base", "exchange rate must be positive")
+            out.add("error", raw, frame["rate_to_base"] <= 0, "rate_to_base", "exchange rate must be positive",
+                    code="not_positive")
             out.add("error", raw, (frame["currency"] == policy.base_currency) & (frame["rate_to_base"] != 1.0),
-                    "rate_to_base", f"the base currency {policy.base_currency} converts to itself at 1")
+                    "rate_to_base", f"the base currency {policy.base_currency} converts to itself at 1",
+                    code="base_rate_not_one", args={"base_currency": policy.base_currency})
         elif name == "industry_benchmarks":
             _check_benchmarks(frame, raw, policy, out)
         if name in ("invoices", "bank_credit"):
@@ -515,7 +610,8 @@ def validate_tables(raw_tables: dict[str, RawTable], policy: Policy, *, as_of=No
             if column in frame:
                 out.add("error", raw, frame[column] > as_of, column,
                         f"{column} is after as_of {as_of:%Y-%m-%d}: the data cannot know it yet",
-                        frame[column].dt.strftime("%Y-%m-%d"))
+                        frame[column].dt.strftime("%Y-%m-%d"), code="date_after_as_of",
+                        args={"column": column, "as_of": f"{as_of:%Y-%m-%d}"})
     if cu is not None and typed.get("financial_statements") is not None:
         with_fs = set(typed["financial_statements"]["customer_id"].dropna())
         raw = raw_tables["customers"]
