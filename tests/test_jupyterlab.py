@@ -354,4 +354,10 @@ def test_analyst_runs_financial_analysis_for_another_customer_in_jupyterlab(jupy
         assert time.monotonic() < deadline, "the notebook was not saved to the temporary copy"
         time.sleep(0.3)
     assert any(expected in "".join(o.get("text", "")) for c in stored for o in c.get("outputs", []))
+    # jupytext's pairing (notebooks/jupytext.toml): the same save updated the notebook's script
+    script = jupyterlab.root / "scripts" / f"{Path(NOTEBOOK).stem}.py"
+    deadline = time.monotonic() + 30
+    while 'customer_id = "CASE2"' not in script.read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline, f"{script.name} was not updated by the save (jupytext pairing)"
+        time.sleep(0.3)
     assert (NOTEBOOKS_DIR / NOTEBOOK).read_bytes() == committed
