@@ -52,7 +52,8 @@ demo: setup
 	@echo "Order check on these reports: $(BIN)/riskbook check-order CASE1 600000 --date 2026-10-15  (README: Credit check at order entry)"
 
 test: setup
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider \
+	  --durations=15
 
 # Explore: the property tests with new random examples, FUZZ_SCALE times as many (make test replays fixed ones).
 FUZZ_SCALE ?= 20

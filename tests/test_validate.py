@@ -377,6 +377,28 @@ def test_subtotal_identities(sample, edit_csv, part, subtotal, formula):
     assert p.message == f"subtotal contradicts its parts: {subtotal} should be {formula}"
 
 
+@pytest.mark.parametrize("column", ["revenue", "cash", "equity", "total_liabilities", "current_assets"])
+def test_an_unreadable_amount_is_one_error_not_a_cascade(sample, edit_csv, column):
+    """A written cell that cannot be read is reported where it is, once: the subtotals and the balance it enters
+    are not checked with it read as 0 (which reported, e.g., "ebit should be revenue − …" against a wrong 0)."""
+    i = 2
+    edit_csv(sample, "financial_statements", _set(column, "abc", i))
+    here = [p for p in errors_of(sample) if p.table == "financial_statements" and p.row == line(i)]
+    assert [(p.column, p.code) for p in here] == [(column, "not_an_amount")], "\n".join(map(str, here))
+
+
+def test_an_empty_part_still_counts_as_zero_in_the_identities(sample, edit_csv):
+    """Only unreadable cells are left out: an empty cell is 0 in the identities (and, being required, missing),
+    so the subtotal it breaks is still reported."""
+    i = 2
+    row = text(sample, "financial_statements").iloc[i]
+    assert float(row["inventory"]) > 5 * _tolerance(row)
+    edit_csv(sample, "financial_statements", _set("inventory", "", i))
+    here = [p for p in errors_of(sample) if p.table == "financial_statements" and p.row == line(i)]
+    assert sorted((p.column, p.code) for p in here) == [("current_assets", "subtotal_mismatch"),
+                                                        ("inventory", "missing_value")]
+
+
 def test_statement_currency_without_fx_rate(sample, edit_csv):
     i = 0
     fs, cu = text(sample, "financial_statements"), text(sample, "customers")

@@ -303,6 +303,13 @@ def _tolerance(total_assets: pd.Series, policy: Policy) -> pd.Series:
     return np.maximum(v.balance_tolerance_abs, v.balance_tolerance_rel * total_assets.abs())
 
 
+def _written(value) -> bool:
+    """Whether a cell as read holds something (text that is not blank, or a sheet's number or date)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    return bool(str(value).strip())
+
+
 def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers: pd.DataFrame | None,
                       fx: pd.DataFrame | None, as_of: pd.Timestamp, out: _Collector) -> None:
     """Accounting identities, currencies and the warnings on statement coverage."""
@@ -316,9 +323,17 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
     out.add("error", raw, fs["total_assets"] <= 0, "total_assets",
             "total assets must be positive", fs["total_assets"], code="not_positive")
 
+    # a cell that was written but could not be read is reported once, where it is: the subtotals and the
+    # balance it enters are not checked with it read as 0 (they would only repeat the error, wrongly)
+    unread = {c: fs[c].isna().to_numpy() & raw.frame[c].map(_written).to_numpy(bool)
+              if c in raw.frame else np.zeros(len(fs), bool) for c in STATEMENT_MONEY_COLUMNS}
+
+    def readable(*columns: str) -> np.ndarray:
+        return ~np.logical_or.reduce([unread[c] for c in columns])
+
     def identity(column: str, parts: pd.Series, formula: str):
         diff = (m[column] - parts).abs()
-        bad = (diff > tol) & fs[column].notna()
+        bad = (diff > tol) & fs[column].notna() & readable(column, *re.findall(r"[a-z_]+", formula))
         values = fs[column].map(_fmt).astype(str) + " ≠ " + parts.map(_fmt).astype(str)
         out.add("error", raw, bad, column, f"subtotal contradicts its parts: {column} should be {formula}", values,
                 code="subtotal_mismatch", args=lambda i: {"column": column, "formula": formula,
@@ -338,7 +353,8 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
              "ebit − interest_expense − income_tax + other_non_operating")
     bal = m["total_liabilities"] + m["equity"]
     gap = m["total_assets"] - bal
-    out.add("error", raw, (gap.abs() > tol) & fs["total_assets"].notna(), "total_assets",
+    out.add("error", raw, (gap.abs() > tol) & fs["total_assets"].notna()
+            & readable("total_assets", "total_liabilities", "equity"), "total_assets",
             "balance sheet does not balance: total_assets ≠ total_liabilities + equity",
             fs["total_assets"].map(_fmt).astype(str) + " ≠ total_liabilities + equity " + bal.map(_fmt).astype(str)
             + " (difference " + gap.map(_fmt).astype(str) + ")", code="unbalanced_balance_sheet",
