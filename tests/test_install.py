@@ -80,6 +80,12 @@ def test_the_installed_package_runs_the_sample_batch_from_another_directory(inst
                    env=env).stdout.strip()
     assert _run([riskbook, "--version"], cwd=work, env=env).stdout.strip() == f"riskbook {version}"
 
+    # the starter comes out of the package too, in both languages
+    for lang in ("en", "zh"):
+        _run([riskbook, "-q", "init", f"acme-{lang}", "--lang", lang], cwd=work, env=env)
+        assert sorted(p.name for p in (work / f"acme-{lang}").iterdir()) == ["policy.yaml", "portfolio.xlsx"]
+    assert "风险" in (work / "acme-zh" / "policy.yaml").read_text(encoding="utf-8")
+
     artifact = scorecard.to_json(installed["root"] / "scorecard.json")  # no model fit: the test is the package
     done = _run([riskbook, "batch", "--customers", "CASE1", "--model", artifact, "--as-of", AS_OF, "--workers", "1",
                  "--no-progress"], cwd=work, env=env)
