@@ -303,13 +303,6 @@ def _tolerance(total_assets: pd.Series, policy: Policy) -> pd.Series:
     return np.maximum(v.balance_tolerance_abs, v.balance_tolerance_rel * total_assets.abs())
 
 
-def _written(value) -> bool:
-    """Whether a cell as read holds something (text that is not blank, or a sheet's number or date)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return False
-    return bool(str(value).strip())
-
-
 def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers: pd.DataFrame | None,
                       fx: pd.DataFrame | None, as_of: pd.Timestamp, out: _Collector) -> None:
     """Accounting identities, currencies and the warnings on statement coverage."""
@@ -325,8 +318,8 @@ def _check_statements(fs: pd.DataFrame, raw: RawTable, policy: Policy, customers
 
     # a cell that was written but could not be read is reported once, where it is: the subtotals and the
     # balance it enters are not checked with it read as 0 (they would only repeat the error, wrongly)
-    unread = {c: fs[c].isna().to_numpy() & raw.frame[c].map(_written).to_numpy(bool)
-              if c in raw.frame else np.zeros(len(fs), bool) for c in STATEMENT_MONEY_COLUMNS}
+    unread = {c: (fs[c].isna() & (raw.frame[c] != "")).to_numpy() if c in raw.frame else np.zeros(len(fs), bool)
+              for c in STATEMENT_MONEY_COLUMNS}  # raw cells are stripped text, '' when empty (as _parse_column reads)
 
     def readable(*columns: str) -> np.ndarray:
         return ~np.logical_or.reduce([unread[c] for c in columns])
