@@ -2,6 +2,8 @@
 the Chinese headings and decision words, embed the CJK font, and leave no English sentence behind."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import shutil
@@ -22,9 +24,12 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.whic
 @pytest.fixture(scope="module")
 def zh_batch(tmp_path_factory):
     out = tmp_path_factory.mktemp("zh") / "out"
-    code = main(["batch", "--data", str(DATA_SAMPLE), "--out", str(out), "--customers", ",".join(CASES),
-                 "--workers", "2", "--as-of", AS_OF, "--no-progress", "--lang", "zh"])
-    return {"code": code, "out": out, "manifest": json.loads((out / "manifest.json").read_text())}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["batch", "--data", str(DATA_SAMPLE), "--out", str(out), "--customers", ",".join(CASES),
+                     "--workers", "2", "--as-of", AS_OF, "--no-progress", "--lang", "zh"])
+    return {"code": code, "out": out, "manifest": json.loads((out / "manifest.json").read_text()),
+            "printed": printed.getvalue()}
 
 
 def _text(pdf) -> str:
@@ -34,6 +39,12 @@ def _text(pdf) -> str:
 def test_batch_in_chinese_succeeds_and_records_the_language(zh_batch):
     assert zh_batch["code"] == 0, zh_batch["manifest"]
     assert zh_batch["manifest"]["lang"] == "zh"
+    # what the command prints is Chinese too: the model line, the counts and where the manifest and log are
+    model, summary, log = zh_batch["printed"].strip().splitlines()
+    assert model.startswith("模型 ") and "：成功；验证报告 " in model
+    assert summary.startswith("2 个客户：2 个成功，0 个跳过（已是最新），0 个失败，用时 ")
+    assert summary.endswith(f"清单：{zh_batch['out'] / 'manifest.json'}")
+    assert log == f"日志：{zh_batch['out'] / 'batch.log'}"
     for cid in CASES:
         summary = json.loads((zh_batch["out"] / cid / "summary.json").read_text())
         assert summary["lang"] == "zh" and summary["status"] == "ok"

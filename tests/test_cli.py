@@ -170,3 +170,63 @@ def test_bad_input_gets_a_message_never_a_traceback(case, change, code, says, tm
     assert "Traceback" not in err and "unexpected error" not in err
     assert {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()} == changed  # input never modified
     assert before  # (the copy was made)
+
+
+# --------------------------------------------------------------------------- the command's own sentences
+def test_the_validate_summary_speaks_the_language_asked_with_the_same_counts(capsys):
+    assert main(["validate", "--as-of", "2026-09-30"]) == 0
+    en = capsys.readouterr().out.strip()
+    assert main(["validate", "--as-of", "2026-09-30", "--lang", "zh"]) == 0
+    zh = capsys.readouterr().out.strip()
+    assert "60 customers" in en and "warning(s)" in en
+    assert "60 个客户" in zh and "条警告" in zh and "customers" not in zh
+    assert re.findall(r"\d+", en) == re.findall(r"\d+", zh)  # the same source, counts and warnings
+
+
+@pytest.mark.parametrize("lang, says, not_says", [
+    ("en", "output folder (default: reports/)", "输出文件夹"),
+    ("zh", "输出文件夹（默认：reports/）", "output folder"),
+])
+def test_help_is_in_the_language_asked(lang, says, not_says, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["batch", f"--lang={lang}", "--help"] if lang == "zh" else ["batch", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert says in out and not_says not in out
+
+
+@pytest.mark.parametrize("args, en, zh", [
+    (["batch", "--as-of", "30/09/2026"], "--as-of must be a date YYYY-MM-DD", "--as-of 应为日期 YYYY-MM-DD"),
+    (["batch", "--workers", "0"], "--workers must be at least 1", "--workers 至少为 1"),
+    (["validate", "--problems", "p.csv"], "give a file name ending in .xlsx", "请给出以 .xlsx 结尾的文件名"),
+    (["serve", "--keys", ""], "riskbook serve needs API keys", "riskbook serve 需要 API 密钥"),
+])
+def test_argument_errors_are_in_the_language_asked(args, en, zh, capsys, tmp_path):
+    for lang, says in (("en", en), ("zh", zh)):
+        assert main([*args, "--lang", lang, "--no-progress"] if args[0] == "batch" else [*args, "--lang", lang]) == 2
+        err = capsys.readouterr().err
+        assert says in err, (lang, err)
+
+
+def test_no_sentence_of_the_command_is_written_in_its_code():
+    """Every sentence cli.py prints or puts in its help comes from the catalogue: no string literal with two
+    words in a print, _fail or _say call, nor in a help= or description= argument."""
+    import ast
+    from pathlib import Path
+
+    import helpers.cli
+
+    tree = ast.parse(Path(helpers.cli.__file__).read_text(encoding="utf-8"))
+    words = re.compile(r"[A-Za-z]{2,}[ ,;:]+[A-Za-z]{2,}")
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+        parts = list(node.args) if name in ("print", "_fail", "_say") else []
+        parts += [k.value for k in node.keywords if k.arg in ("help", "description")]
+        for part in parts:
+            for leaf in ast.walk(part):
+                if isinstance(leaf, ast.Constant) and isinstance(leaf.value, str) and words.search(leaf.value):
+                    found.append((leaf.lineno, leaf.value))
+    assert not found, found

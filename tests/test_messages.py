@@ -54,7 +54,7 @@ def _keys_used_in_code_and_templates() -> set[str]:
     keys = set()
     for path in list((ROOT / "src" / "helpers").rglob("*.py")) + list((ROOT / "templates").glob("*.j2")):
         text = path.read_text(encoding="utf-8")
-        keys |= set(re.findall(r"""\bt(?:\.get)?\(\s*["']([a-z_]+(?:\.[a-z_0-9']+)+)["']""", text))
+        keys |= set(re.findall(r"""(?:\b[th]|\b_t\(args\))(?:\.get)?\(\s*["']([a-z_]+(?:\.[a-z_0-9']+)+)["']""", text))
     return keys
 
 

@@ -42,117 +42,102 @@ from .service.app import CONFIG_ENV
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The argument parser, its help in ``lang`` (argparse's own words, such as "usage", stay English)."""
+    h = messages(lang)
     # no abbreviated options: the command a report records is read back by people and by _portable
-    p = argparse.ArgumentParser(prog="riskbook", description="Credit-risk workbook: notebooks to PDF risk reports.",
-                                allow_abbrev=False)
+    p = argparse.ArgumentParser(prog="riskbook", description=h("cli.help.description"), allow_abbrev=False)
     p.add_argument("--version", action="version", version=f"riskbook {riskbook_version()}")
-    p.add_argument("--debug", action="store_true",
-                   help="show Python tracebacks of unexpected errors (otherwise one line says what went wrong)")
+    p.add_argument("--debug", action="store_true", help=h("cli.help.debug"))
     loud = p.add_mutually_exclusive_group()
-    loud.add_argument("-v", "--verbose", action="count", default=0,
-                      help="also print the batch's log on stderr (each customer as it finishes); -vv for more")
-    loud.add_argument("-q", "--quiet", action="store_true",
-                      help="print only errors: no progress bar, no summary")
+    loud.add_argument("-v", "--verbose", action="count", default=0, help=h("cli.help.verbose"))
+    loud.add_argument("-q", "--quiet", action="store_true", help=h("cli.help.quiet"))
     sub = p.add_subparsers(dest="command", required=True)
+    languages = sorted(LANGUAGES)
 
     def data_args(sp):
-        sp.add_argument("--data", default=str(DATA_SAMPLE),
-                        help="folder of CSV files, .xlsx workbook or SQLAlchemy URL (default: bundled sample)")
-        sp.add_argument("--policy", default=None, help="policy.yaml (default: beside the data)")
-        sp.add_argument("--as-of", default=None, help="analysis date YYYY-MM-DD (default: today)")
-        sp.add_argument("--schema", default=None,
-                        help="for a database: the schema that holds the tables (default: the connection's)")
-        sp.add_argument("--strict", action="store_true",
-                        help="all or nothing: any input error stops everything (by default a customer whose own "
-                             "rows break the contract is set aside as failed and the others run)")
+        sp.add_argument("--data", default=str(DATA_SAMPLE), help=h("cli.help.data"))
+        sp.add_argument("--policy", default=None, help=h("cli.help.policy"))
+        sp.add_argument("--as-of", default=None, help=h("cli.help.as_of"))
+        sp.add_argument("--schema", default=None, help=h("cli.help.schema"))
+        sp.add_argument("--strict", action="store_true", help=h("cli.help.strict"))
 
-    b = sub.add_parser("batch", help="run the notebooks and render a PDF for every customer", allow_abbrev=False)
+    b = sub.add_parser("batch", help=h("cli.help.batch"), allow_abbrev=False)
     data_args(b)
-    b.add_argument("--out", default=str(REPORTS_DIR), help="output folder (default: reports/)")
-    b.add_argument("--customers", default=None, help="comma-separated customer ids (default: all)")
-    b.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: cores)")
-    b.add_argument("--scheduler", default=None,
-                   help="run on a Dask distributed cluster at this address (tcp://HOST:PORT); --out and --data "
-                        "must be on a file system every worker sees")
-    b.add_argument("--timeout", type=float, default=None,
-                   help="seconds one notebook cell may run before its customer fails "
-                        "(default: the policy's batch.notebook_timeout_seconds)")
-    b.add_argument("--fresh-kernels", action="store_true",
-                   help="start a fresh kernel for every notebook instead of reusing one per worker (slower)")
-    b.add_argument("--force", action="store_true", help="re-run customers that are up to date")
-    b.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    b.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
-                   help="language of the reports: en or zh (default: the policy's language, else en)")
-    b.add_argument("--model", default=None,
-                   help="approved scorecard artifact (JSON) to score with; default: fit and validate one on the "
-                        "data's outcome history first")
+    b.add_argument("--out", default=str(REPORTS_DIR), help=h("cli.help.batch.out"))
+    b.add_argument("--customers", default=None, help=h("cli.help.batch.customers"))
+    b.add_argument("--workers", type=int, default=None, help=h("cli.help.batch.workers"))
+    b.add_argument("--scheduler", default=None, help=h("cli.help.batch.scheduler"))
+    b.add_argument("--timeout", type=float, default=None, help=h("cli.help.batch.timeout"))
+    b.add_argument("--fresh-kernels", action="store_true", help=h("cli.help.batch.fresh_kernels"))
+    b.add_argument("--force", action="store_true", help=h("cli.help.batch.force"))
+    b.add_argument("--no-progress", action="store_true", help=h("cli.help.batch.no_progress"))
+    b.add_argument("--lang", choices=languages, default=None, help=h("cli.help.batch.lang"))
+    b.add_argument("--model", default=None, help=h("cli.help.batch.model"))
+    b.add_argument("--log", default=None, help=h("cli.help.batch.log"))
 
-    b.add_argument("--log", default=None,
-                   help="order-check decision log (SQLAlchemy URL) whose recent holds and releases the reports show "
-                        "(default: <out>/decisions.sqlite when it exists)")
+    c = sub.add_parser("verify", help=h("cli.help.verify"), allow_abbrev=False)
+    c.add_argument("pdf", help=h("cli.help.verify.pdf"))
+    c.add_argument("--data", default=None, help=h("cli.help.verify.data"))
+    c.add_argument("--policy", default=None, help=h("cli.help.verify.policy"))
+    c.add_argument("--model", default=None, help=h("cli.help.verify.model"))
+    c.add_argument("--lang", choices=languages, default=None, help=h("cli.help.verify.lang"))
+    c.add_argument("--json", action="store_true", help=h("cli.help.verify.json"))
 
-    c = sub.add_parser("verify", help="re-check a riskbook PDF from the evidence attached inside it", allow_abbrev=False)
-    c.add_argument("pdf", help="a customer report, model_validation.pdf or portfolio.pdf written by riskbook")
-    c.add_argument("--data", default=None, help="re-run on this data source instead of the attached extract")
-    c.add_argument("--policy", default=None, help="re-run under this policy file instead of the attached one")
-    c.add_argument("--model", default=None, help="the scorecard artifact, when the report holds only its SHA-256")
-    c.add_argument("--lang", choices=sorted(LANGUAGES), default=None,
-                   help="language of the output (default: the report's)")
-    c.add_argument("--json", action="store_true", help="print the result as JSON (checks, figures, differences)")
-
-    v = sub.add_parser("validate", help="check input data against the contract and list every problem",
-                       allow_abbrev=False)
+    v = sub.add_parser("validate", help=h("cli.help.validate"), allow_abbrev=False)
     data_args(v)
-    v.add_argument("--warnings", action="store_true", help="also list warnings")
-    v.add_argument("--lang", choices=sorted(LANGUAGES), default="en", help="language of the problems (default: en)")
-    v.add_argument("--format", choices=("text", "json", "csv"), default="text",
-                   help="text (default) for people; json or csv: every problem and warning on stdout, one record "
-                        "each (file, sheet, row, column, customer_id, value, severity, code, expected)")
-    v.add_argument("--problems", default=None, metavar="FILE.xlsx",
-                   help="also write every problem and warning to this workbook, to fix them in Excel")
+    v.add_argument("--warnings", action="store_true", help=h("cli.help.validate.warnings"))
+    v.add_argument("--lang", choices=languages, default="en", help=h("cli.help.validate.lang"))
+    v.add_argument("--format", choices=("text", "json", "csv"), default="text", help=h("cli.help.validate.format"))
+    v.add_argument("--problems", default=None, metavar="FILE.xlsx", help=h("cli.help.validate.problems"))
 
     def desk_args(sp):
-        sp.add_argument("--reports", default=str(REPORTS_DIR),
-                        help="the batch output to read the customers' state from (default: reports/)")
-        sp.add_argument("--data", default=None, help="data source for the ledger (default: the batch's)")
-        sp.add_argument("--policy", default=None, help="policy.yaml (default: beside the data)")
-        sp.add_argument("--log", default=None, help="decision log, an SQLAlchemy URL "
-                        "(default: sqlite:///<reports>/decisions.sqlite; PostgreSQL: postgresql+psycopg://…)")
-        sp.add_argument("--date", default=None, help="day of the orders YYYY-MM-DD (default: today)")
-        sp.add_argument("--lang", choices=sorted(LANGUAGES), default=None, help="language of the texts (default: en)")
+        sp.add_argument("--reports", default=str(REPORTS_DIR), help=h("cli.help.desk.reports"))
+        sp.add_argument("--data", default=None, help=h("cli.help.desk.data"))
+        sp.add_argument("--policy", default=None, help=h("cli.help.policy"))
+        sp.add_argument("--log", default=None, help=h("cli.help.desk.log"))
+        sp.add_argument("--date", default=None, help=h("cli.help.desk.date"))
+        sp.add_argument("--lang", choices=languages, default=None, help=h("cli.help.desk.lang"))
 
-    o = sub.add_parser("check-order", help="credit check of one order at entry: approve, hold or escalate",
-                       allow_abbrev=False)
-    o.add_argument("customer", help="customer id")
-    o.add_argument("amount", help="order value")
-    o.add_argument("--currency", default=None, help="ISO 4217 currency of the amount (default: the customer's)")
-    o.add_argument("--due-days", default=None, help="days to the due date (default: the agreed terms)")
-    o.add_argument("--order-id", default=None, help="the ERP's order number (default: a new id)")
-    o.add_argument("--user", default=None, help="who asks, for the log (default: the login name)")
-    o.add_argument("--json", action="store_true", help="print the result as JSON")
+    o = sub.add_parser("check-order", help=h("cli.help.check_order"), allow_abbrev=False)
+    o.add_argument("customer", help=h("cli.help.check_order.customer"))
+    o.add_argument("amount", help=h("cli.help.check_order.amount"))
+    o.add_argument("--currency", default=None, help=h("cli.help.check_order.currency"))
+    o.add_argument("--due-days", default=None, help=h("cli.help.check_order.due_days"))
+    o.add_argument("--order-id", default=None, help=h("cli.help.check_order.order_id"))
+    o.add_argument("--user", default=None, help=h("cli.help.check_order.user"))
+    o.add_argument("--json", action="store_true", help=h("cli.help.check_order.json"))
     desk_args(o)
 
-    s = sub.add_parser("serve", help="the order-check HTTP service and the credit manager's page", allow_abbrev=False)
+    s = sub.add_parser("serve", help=h("cli.help.serve"), allow_abbrev=False)
     desk_args(s)
-    s.add_argument("--keys", default=None, help="API key file (YAML; default: $RISKBOOK_KEYS); required")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    s.add_argument("--workers", type=int, default=None,
-                   help="worker processes (default: 1 with an SQLite log, which one process writes at a time "
-                        "anyway; with PostgreSQL the cores, at most 4)")
+    s.add_argument("--keys", default=None, help=h("cli.help.serve.keys"))
+    s.add_argument("--host", default="127.0.0.1", help=h("cli.help.serve.host"))
+    s.add_argument("--port", type=int, default=8000, help=h("cli.help.serve.port"))
+    s.add_argument("--workers", type=int, default=None, help=h("cli.help.serve.workers"))
 
-    i = sub.add_parser("init", help="write a data folder to fill: portfolio.xlsx and a commented policy.yaml",
-                       allow_abbrev=False)
-    i.add_argument("folder", help="the folder to write (created when missing; existing files are never replaced)")
-    i.add_argument("--lang", choices=sorted(LANGUAGES), default="en",
-                   help="language of the workbook's notes and instructions and of the policy's comments")
+    i = sub.add_parser("init", help=h("cli.help.init"), allow_abbrev=False)
+    i.add_argument("folder", help=h("cli.help.init.folder"))
+    i.add_argument("--lang", choices=languages, default="en", help=h("cli.help.init.lang"))
 
-    k = sub.add_parser("key", help="make an API key for the service and add it to the key file", allow_abbrev=False)
-    k.add_argument("name", help="who holds the key (recorded as the actor of what it does)")
-    k.add_argument("--role", choices=("erp", "manager"), required=True, help="erp: check orders; manager: also release")
-    k.add_argument("--keys", required=True, help="the key file to add it to (created when absent)")
+    k = sub.add_parser("key", help=h("cli.help.key"), allow_abbrev=False)
+    k.add_argument("name", help=h("cli.help.key.name"))
+    k.add_argument("--role", choices=("erp", "manager"), required=True, help=h("cli.help.key.role"))
+    k.add_argument("--keys", required=True, help=h("cli.help.key.keys"))
     return p
+
+
+def _argv_lang(argv: list[str]) -> str:
+    """The language an argument list asks for (``--lang zh`` or ``--lang=zh``), before it is parsed: the help
+    and the argument errors are in it. English when none (or no known one) is given."""
+    for i, a in enumerate(argv):
+        if a == "--":
+            break
+        value = a.partition("=")[2] if a.startswith("--lang=") else argv[i + 1] if a == "--lang" and i + 1 < len(argv) \
+            else None
+        if value in LANGUAGES:
+            return value
+    return "en"
 
 
 def _load(args):
@@ -161,11 +146,10 @@ def _load(args):
         try:
             as_of = pd.Timestamp(dt.date.fromisoformat(args.as_of))
         except ValueError:
-            raise SystemExit(_fail(f"--as-of must be a date YYYY-MM-DD, not {args.as_of!r}")) from None
+            raise SystemExit(_fail(_t(args)("cli.error.not_a_date", option="--as-of", value=repr(args.as_of)))) \
+                from None
     if str(args.data).endswith(SNAPSHOT_SUFFIX):  # the batch's own cache is never a data source
-        raise SystemExit(_fail(f"--data {args.data}: a *{SNAPSHOT_SUFFIX} file is a batch's internal cache, "
-                               "not a data source; give the folder of CSV files, the .xlsx workbook or the "
-                               "database URL it was made from"))
+        raise SystemExit(_fail(_t(args)("cli.error.snapshot", data=args.data, suffix=SNAPSHOT_SUFFIX)))
     return load_portfolio(args.data, args.policy, as_of=as_of, strict=args.strict, schema=args.schema)
 
 
@@ -197,7 +181,14 @@ def _portable(argv: list[str]) -> list[str]:
     return out
 
 
+def _t(args):
+    """The messages of the language the command speaks: ``--lang`` when given (for a batch without it, the
+    policy's language once the data is loaded), else English."""
+    return messages(getattr(args, "ui_lang", None) or "en")
+
+
 def _fail(message: str) -> int:
+    """Print ``riskbook: <message>`` (a text already in the user's language) on stderr; exit code 2."""
     print(f"riskbook: {message}", file=sys.stderr)
     return 2
 
@@ -206,7 +197,7 @@ def _verify(args) -> int:
     """``riskbook verify``: 0 when everything matches, 1 when something differs, 2 when it cannot be checked."""
     for given in (args.pdf, args.policy, args.model):
         if given is not None and not Path(given).is_file():
-            return _fail(messages(args.lang or "en")("verify.usage.not_found", file=given))
+            return _fail(_t(args)("verify.usage.not_found", file=given))
     try:
         result = verify_pdf(args.pdf, data=args.data, policy=args.policy, model=args.model)
     except RiskbookError as exc:
@@ -221,20 +212,20 @@ def _verify(args) -> int:
     return 0 if result.ok else 1
 
 
-def _day(value: str | None) -> dt.date | None:
-    if value is None:
+def _day(args) -> dt.date | None:
+    if args.date is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(args.date)
     except ValueError:
-        raise SystemExit(_fail(f"--date must be a date YYYY-MM-DD, not {value!r}")) from None
+        raise SystemExit(_fail(_t(args)("cli.error.not_a_date", option="--date", value=repr(args.date)))) from None
 
 
 def _check_order(args) -> int:
     """``riskbook check-order``: 0 approved, 1 held or escalated, 2 the check could not be made."""
     lang = args.lang or "en"
     try:
-        on = _day(args.date)
+        on = _day(args)
         desk = OrderDesk(args.reports, data=args.data, policy=args.policy, log=args.log)
     except SystemExit as exc:
         return int(exc.code)
@@ -269,12 +260,11 @@ def _serve(args) -> int:
     """``riskbook serve``: runs until stopped."""
     keys_file = args.keys or os.environ.get("RISKBOOK_KEYS")
     if not keys_file:
-        return _fail("riskbook serve needs API keys (--keys FILE or $RISKBOOK_KEYS); make one with "
-                     "riskbook key NAME --role manager --keys FILE")
+        return _fail(_t(args)("cli.error.keys_needed"))
     if args.workers is not None and args.workers < 1:
-        return _fail("--workers must be at least 1")
+        return _fail(_t(args)("cli.error.workers"))
     try:
-        _day(args.date)
+        _day(args)
         load_keys(keys_file)
         desk = OrderDesk(args.reports, data=args.data, policy=args.policy, log=args.log)  # fails here, not in a worker
     except SystemExit as exc:
@@ -287,8 +277,8 @@ def _serve(args) -> int:
         "reports": str(Path(args.reports).resolve()), "data": args.data, "policy": args.policy, "log": args.log,
         "keys": str(Path(keys_file).resolve()), "lang": args.lang, "date": args.date,
         "session_secret": secrets.token_hex(32)})
-    print(f"riskbook serve: {len(desk.state.states)} customer reports from {args.reports}, decision log "
-          f"{desk.log.label}, {workers} worker(s); http://{args.host}:{args.port}/manager", file=sys.stderr)
+    print(_t(args)("cli.serve.started", n=len(desk.state.states), reports=args.reports, log=desk.log.label,
+                   workers=workers, url=f"http://{args.host}:{args.port}/manager"), file=sys.stderr)
     uvicorn.run("helpers.service.app:app_from_env", factory=True, host=args.host, port=args.port,
                 workers=workers, log_level="warning", access_log=False)
     return 0
@@ -298,26 +288,26 @@ def _validate(args) -> int:
     """``riskbook validate``: every problem, in the chosen language and format; exit 0 valid, 1 some customers
     would be set aside, 2 the source as a whole is unusable."""
     if args.problems and not args.problems.lower().endswith(".xlsx"):
-        return _fail(f"--problems {args.problems}: give a file name ending in .xlsx")
+        return _fail(_t(args)("cli.error.problems_file", path=args.problems))
     try:
         portfolio = _load(args)
     except SystemExit as exc:
         return int(exc.code)
     except ValidationError as exc:
         problems = list(exc.problems)
-        _report_problems(args, problems, header=f"riskbook: the input data fails validation ({args.data}):")
+        _report_problems(args, problems, header="riskbook: " + _t(args)("cli.error.invalid_input", data=args.data))
         return 2
     except RiskbookError as exc:
         return _fail(str(exc))
     aside = portfolio.quarantine
     problems = [p for entry in aside.values() for p in entry["problems"]] + list(portfolio.warnings)
     if args.format == "text":
-        _say(args, f"{portfolio.source}: {len(portfolio.customer_ids)} customers, "
-                   f"{len(portfolio.statements)} statement years — "
-                   + (f"valid except {len(aside)} customer(s) a batch sets aside" if aside else "valid")
-                   + f"; {len(portfolio.warnings)} warning(s).")
+        t = _t(args)
+        _say(args, t("cli.validate.valid_except" if aside else "cli.validate.valid", source=portfolio.source,
+                     customers=len(portfolio.customer_ids), years=len(portfolio.statements), aside=len(aside),
+                     warnings=len(portfolio.warnings)))
         for cid, entry in aside.items():
-            print(f"  set aside: {printable(cid)}", file=sys.stderr)
+            print("  " + t("cli.validate.set_aside", customer=printable(cid)), file=sys.stderr)
             for p in entry["problems"]:
                 if p.severity == "error":
                     print(f"    {problem_line(p, args.lang)}", file=sys.stderr)
@@ -327,8 +317,7 @@ def _validate(args) -> int:
         for lang in LANGUAGES:
             missing = portfolio.policy.untranslated(lang)
             if missing:
-                _say(args, f"  policy: no {lang} text for {len(missing)} field(s), needed by --lang {lang}: "
-                           f"{', '.join(missing)}")
+                _say(args, "  " + t("cli.validate.untranslated", lang=lang, n=len(missing), fields=", ".join(missing)))
     _report_problems(args, problems, header=None)
     return 1 if aside else 0
 
@@ -348,7 +337,7 @@ def _report_problems(args, problems: list, *, header: str | None) -> None:
         write_problems_csv(problems, sys.stdout, args.lang)
     if args.problems:
         path = write_problems_workbook(problems, args.problems, args.lang)
-        print(messages(args.lang)("problem.cli.workbook", n=len(problems), path=str(path)), file=sys.stderr)
+        print(_t(args)("problem.cli.workbook", n=len(problems), path=str(path)), file=sys.stderr)
 
 
 def _init(args) -> int:
@@ -357,10 +346,10 @@ def _init(args) -> int:
     except RiskbookError as exc:
         return _fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot write {exc.filename or args.folder}: {exc.strerror or exc}")
+        return _fail(_t(args)("cli.error.cannot_write", path=exc.filename or args.folder, reason=exc.strerror or exc))
     for f in files:
         f.chmod(0o644)  # a data folder to share with colleagues, not a secret
-    _say(args, messages(args.lang)("starter.cli.done", files=", ".join(str(f) for f in files),
+    _say(args, _t(args)("starter.cli.done", files=", ".join(str(f) for f in files),
                                    workbook=shlex.quote(str(files[0]))))
     return 0
 
@@ -370,7 +359,7 @@ def _key(args) -> int:
         secret = new_key(args.keys, args.name, args.role)
     except RiskbookError as exc:
         return _fail(str(exc))
-    print(f"API key for {args.name} ({args.role}), shown once; its SHA-256 is now in {args.keys}:")
+    print(_t(args)("cli.key.made", name=args.name, role=args.role, keys=args.keys))
     print(secret)
     return 0
 
@@ -382,19 +371,21 @@ def main(argv: list[str] | None = None) -> int:
     exit 3, with the Python traceback only under ``--debug``.
     """
     argv = sys.argv[1:] if argv is None else argv
-    args = _parser().parse_args(argv)
+    asked = _argv_lang(argv)
+    args = _parser(asked).parse_args(argv)
+    args.ui_lang = getattr(args, "lang", None) or asked
     console = _console_log(args)
     try:
         return _main(args, argv)
     except KeyboardInterrupt:
-        print("riskbook: interrupted", file=sys.stderr)
+        print("riskbook: " + _t(args)("cli.error.interrupted"), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a message
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"riskbook: unexpected error: {type(exc).__name__}: {exc} (run with --debug for the traceback, "
-                  "and please report it)", file=sys.stderr)
+            print("riskbook: " + _t(args)("cli.error.unexpected", error=f"{type(exc).__name__}: {exc}"),
+                  file=sys.stderr)
         return 3
     finally:
         if console is not None:
@@ -432,9 +423,9 @@ def _main(args, argv: list[str]) -> int:
     if args.command == "init":
         return _init(args)
     if getattr(args, "workers", None) is not None and args.workers < 1:
-        return _fail("--workers must be at least 1")
+        return _fail(_t(args)("cli.error.workers"))
     if getattr(args, "timeout", None) is not None and args.timeout <= 0:
-        return _fail("--timeout must be a positive number of seconds")
+        return _fail(_t(args)("cli.error.timeout"))
     if args.command == "verify":
         return _verify(args)
     if args.command == "validate":
@@ -444,13 +435,15 @@ def _main(args, argv: list[str]) -> int:
     except SystemExit as exc:
         return int(exc.code)
     except ValidationError as exc:
-        print(f"riskbook: the input data fails validation ({args.data}):", file=sys.stderr)
+        print("riskbook: " + _t(args)("cli.error.invalid_input", data=args.data), file=sys.stderr)
         for p in exc.problems:
             if p.severity == "error":
-                print(f"  {p}", file=sys.stderr)
+                print(f"  {problem_line(p, args.ui_lang)}", file=sys.stderr)
         return 2
     except RiskbookError as exc:
         return _fail(str(exc))
+    args.ui_lang = args.lang or portfolio.policy.language or "en"
+    t = _t(args)
 
     customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
     command = "riskbook " + " ".join(shlex.quote(a) for a in _portable(argv))
@@ -464,18 +457,19 @@ def _main(args, argv: list[str]) -> int:
     except RiskbookError as exc:  # e.g. an untrusted --model artifact, an output folder that cannot be written
         return _fail(str(exc))
     except OSError as exc:  # the disk filled up or the folder went away while the batch wrote
-        return _fail(f"cannot write to {exc.filename or args.out}: {exc.strerror or exc}; the reports already "
-                     "written are whole, and a re-run completes the rest")
+        return _fail(t("cli.error.cannot_write_batch", path=exc.filename or args.out, reason=exc.strerror or exc))
     m = result.model
     if m is not None:
-        where = f"; validation report {m.validation_pdf}" if m.validation_pdf else ""
-        _say(args, f"model {m.model_version or '(none)'}: {m.status}{where}" + (f" — {m.error}" if m.error else ""))
+        _say(args, t("cli.batch.model", version=m.model_version or t("cli.batch.model_none"),
+                     status=t.get(f"cli.batch.status.{m.status}", m.status))
+             + (t("cli.batch.model_pdf", path=m.validation_pdf) if m.validation_pdf else "")
+             + (t("cli.batch.model_error", error=m.error) if m.error else ""))
     counts = {s: sum(r.status == s for r in result.runs) for s in ("ok", "skipped", "failed")}
-    _say(args, f"{len(result.runs)} customers: {counts['ok']} ok, {counts['skipped']} skipped (up to date), "
-               f"{counts['failed']} failed in {result.seconds:.1f} s. Manifest: {result.manifest}",
-         f"Log: {result.manifest.parent / LOG_NAME}")
+    _say(args, t("cli.batch.summary", n=len(result.runs), seconds=f"{result.seconds:.1f}", manifest=result.manifest,
+                 **counts),
+         t("cli.batch.log", log=result.manifest.parent / LOG_NAME))
     for r in result.failed:
-        print(f"  FAILED {r.customer_id}: {r.error}", file=sys.stderr)
+        print("  " + t("cli.batch.failed", customer=printable(r.customer_id), error=r.error), file=sys.stderr)
     return 1 if result.failed else 0
 
 
