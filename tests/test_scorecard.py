@@ -386,6 +386,47 @@ def test_explain_reason_codes(card, outcomes):
             assert "\n" not in it["bin"] and "Array" not in it["bin"]
 
 
+def test_explain_gives_each_numeric_value_the_edges_of_its_bin(card, outcomes):
+    """bin_range is [low, high] of the bin the value fell in, low <= value < high (None: an open end); the bins
+    tile the line, so exactly one end is open in the first and the last bin, and none in the others."""
+    seen = 0
+    for e in card.explain(outcomes.iloc[:80]):
+        for it in e["points"]:
+            ch = card.characteristics_[it["characteristic"]]
+            if ch.dtype != "numerical" or it["bin"] == "missing":
+                assert it["bin_range"] is None
+                continue
+            low, high = it["bin_range"]
+            v = float(it["value"])
+            assert (low is None or low <= v) and (high is None or v < high), (it, v)
+            b = ch.labels.index(it["bin"])
+            assert (low is None) == (b == 0) and (high is None) == (b == len(ch.labels) - 1)
+            seen += 1
+    assert seen > 100
+
+
+@pytest.mark.parametrize("lang, edges, says", [
+    ("en", [None, 16085000.0], "below 16,085,000.00"),
+    ("en", [0.8125, 1.2], "0.8125 to below 1.20"),
+    ("en", [1.2, None], "1.20 or more"),
+    ("en", [None, None], "any value"),
+    ("zh", [None, 16085000.0], "低于 16,085,000.00"),
+    ("zh", [0.8125, 1.2], "0.8125（含）至 1.20（不含）"),
+    ("zh", [1.2, None], "1.20 及以上"),
+])
+def test_a_reason_names_its_bin_in_words_not_as_an_interval(lang, edges, says):
+    from helpers.report.localize import credit_text
+
+    item = {"characteristic": "revenue", "label": "Revenue", "value": 1.0, "bin": "(-inf, 16085000.00)",
+            "bin_range": edges, "points": 3.0, "max_points": 40.0, "shortfall": 37.0}
+    section = {"statistical": {"points": [dict(item)], "reason_codes": [{"code": "R-revenue", **item}]},
+               "expert": {"points": [], "reason_codes": [], "score": 0.0}, "comparison": [], "disagreements": [],
+               "master_scale": [], "grade": "1"}
+    out = credit_text(section, lang)["statistical"]
+    assert out["points"][0]["bin"] == says
+    assert says in out["reason_codes"][0]["text"] and "inf" not in out["reason_codes"][0]["text"]
+
+
 # --------------------------------------------------------------------------- refusals while fitting
 def test_unfitted_scorecard_refuses(outcomes):
     with pytest.raises(ModelError, match="not fitted"):

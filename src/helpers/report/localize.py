@@ -234,8 +234,19 @@ def _value_text(value, tx: Text) -> str:
     return str(value)
 
 
-def _bin_text(label: str, tx: Text) -> str:
-    return tx.t(f"bin.{label}") if label in ("missing", "unseen") else label
+def _bin_text(item: dict, tx: Text) -> str:
+    """The bin a value fell in, in words: "below 16,085,000.00", "0.81 to below 1.20", "1.20 or more" (numeric bins
+    hold low ≤ x < high), the categories of a categorical bin, or "missing" / "unseen category". An item
+    without ``bin_range`` (an explanation made before it existed) keeps its interval label."""
+    label, edges = item["bin"], item.get("bin_range")
+    if label in ("missing", "unseen"):
+        return tx.t(f"bin.{label}")
+    if not edges:
+        return label
+    low, high = (None if e is None else tx.f.number(e, next((d for d in (2, 3) if round(e, d) == e), 4)) for e in edges)
+    if low is None:
+        return tx.t("bin.below", high=high) if high is not None else tx.t("bin.any")
+    return tx.t("bin.from", low=low) if high is None else tx.t("bin.between", low=low, high=high)
 
 
 def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
@@ -247,7 +258,7 @@ def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
     for it in stat["points"] + stat["reason_codes"]:
         it["label"] = tx.local(it["label"])
         if "bin" in it:
-            it["bin"] = _bin_text(it["bin"], tx)
+            it["bin"] = _bin_text(it, tx)
     for r in stat["reason_codes"]:
         r["text"] = tx.t("reason.statistical", label=r["label"], value=_value_text(r["value"], tx), bin=r["bin"],
                          points=f.number(r["points"], 0), max=f.number(r["max_points"], 0))

@@ -208,6 +208,14 @@ class Characteristic:
         return dict(self.__dict__)
 
 
+def _bin_range(ch: Characteristic, b: int) -> list | None:
+    """``[low, high]`` of numeric bin ``b``: the bin holds low ≤ x < high, ``None`` standing for −inf (low) or
+    +inf (high). ``None`` for a categorical characteristic and for the missing (−1) and unseen (−2) bins."""
+    if ch.dtype != "numerical" or b < 0:
+        return None
+    return [float(ch.splits[b - 1]) if b > 0 else None, float(ch.splits[b]) if b < len(ch.splits) else None]
+
+
 def _merge_equal_bins(splits: list[float], bins: dict) -> list[float]:
     """Merge neighbouring numeric bins with the same event rate; return the remaining splits.
 
@@ -518,7 +526,8 @@ class Scorecard:
         -------
         list of dict
             Per row: ``score, pd, grade, points`` (list of {characteristic, label, value, bin,
-            points, max_points, shortfall}) and ``reason_codes``: the ``top`` characteristics that
+            bin_range, points, max_points, shortfall}; ``bin_range`` is ``[low, high]`` of a numeric bin,
+            low ≤ value < high with ``None`` for an open end, else ``None``) and ``reason_codes``: the ``top`` characteristics that
             cost the most points against their best bin (shortfall > 0), worst first.
         """
         pts = self.points(frame)
@@ -534,7 +543,8 @@ class Scorecard:
                 label = "missing" if b == -1 else "unseen" if b == -2 else ch.labels[b]  # missing/unseen: codes
                 items.append({"characteristic": f, "label": self.labels.get(f, f),
                               "value": None if pd.isna(value) else (value.item() if hasattr(value, "item") else value),
-                              "bin": label, "points": float(row[f]), "max_points": float(best[f]),
+                              "bin": label, "bin_range": _bin_range(ch, b),
+                              "points": float(row[f]), "max_points": float(best[f]),
                               "shortfall": float(best[f] - row[f])})
             reasons = sorted([it for it in items if it["shortfall"] > 0.5], key=lambda it: -it["shortfall"])[:top]
             out.append({"score": float(scores[i]), "pd": float(pds[i]), "grade": str(grades[i]), "points": items,
