@@ -128,6 +128,21 @@ def test_workers_are_replaced_after_their_share_of_customers(tmp_path, process_g
     assert ex.recycled == 0 and len({r["pid"] for r in kept.values()}) <= 2
 
 
+@pytest.mark.parametrize("workers, customers, recycle, scheduler, expected", [
+    (None, 1, 100, None, "serial"),           # one customer: nothing to share out
+    (1, 100, 100, None, "serial"),            # one worker within its share: in this process
+    (1, 101, 100, None, "processes"),         # one worker past its share: a worker process, replaced after 100
+    (1, 2000, None, None, "serial"),          # no limit set in the policy: one worker stays in this process
+    (2, 2, 100, None, "processes"),
+    (None, 60, 100, None, "processes"),
+    (1, 1, 100, "tcp://x:1", "dask"),
+])
+def test_the_executor_a_batch_picks(workers, customers, recycle, scheduler, expected):
+    from helpers.pipeline.batch import _executor_name
+
+    assert _executor_name(workers, customers, recycle, scheduler) == expected
+
+
 def test_recycle_after_below_one_is_refused():
     with pytest.raises(RiskbookError, match="at least 1"):
         make_executor("processes", workers=2, recycle_after=0)

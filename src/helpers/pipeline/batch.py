@@ -418,6 +418,18 @@ class BatchResult:
         return [r for r in self.runs if r.status == "failed"]
 
 
+def _executor_name(workers: int | None, customers: int, recycle_after: int | None, scheduler=None) -> str:
+    """The executor a batch runs on when none is named: ``dask`` with a scheduler; ``serial`` (in this process)
+    for one customer, or for one worker with no more customers than a worker may run (``recycle_after``,
+    the policy's ``batch.worker_max_customers``; None: no limit); else ``processes``, whose workers are
+    replaced after their share, so a long batch on one worker does not keep every report's memory."""
+    if scheduler is not None:
+        return "dask"
+    if customers <= 1 or (workers == 1 and (recycle_after is None or customers <= recycle_after)):
+        return "serial"
+    return "processes"
+
+
 def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None, workers: int | None = None,
               force: bool = False, progress: bool = True, command: str = "", model: str | Path | None = None,
               lang: str | None = None, executor: str | None = None, scheduler=None, engine: str = "warm",
@@ -535,9 +547,9 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
                   "code_sha256": code, "model": model_run.artifact, "engine": engine, "timeout": timeout}
         jobs = [(cid, {**kwargs, "name": names[cid], "inputs_sha256": digest,
                        "order_log": str(extracts[cid]) if cid in extracts else None}) for cid, digest in todo]
-        name = executor or ("dask" if scheduler is not None else
-                            "serial" if (workers == 1 or len(todo) <= 1) else "processes")
-        options = {"workers": workers, "engine": engine, "recycle_after": portfolio.policy.batch.worker_max_customers}
+        recycle = portfolio.policy.batch.worker_max_customers
+        name = executor or _executor_name(workers, len(todo), recycle, scheduler)
+        options = {"workers": workers, "engine": engine, "recycle_after": recycle}
         if name == "dask":
             options.update(scheduler=None if not isinstance(scheduler, str) else scheduler,
                            client=None if isinstance(scheduler, str) else scheduler)
