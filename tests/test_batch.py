@@ -382,6 +382,45 @@ def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_
     assert [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".cache"] == []
 
 
+def test_an_interrupted_batch_lists_every_report_it_left_and_a_rerun_completes_the_rest(artifact, tmp_path):
+    # SIGINT to the batch alone (``kill -INT``): it stops reading results but waits for the customers in
+    # flight, whose workers finish their reports; the manifest must list those too, not "not run"
+    ids = ["CASE1", "CASE2", "C001", "C002"]
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "helpers.cli", "batch", "--out", str(out), "--customers", ",".join(ids),
+           "--model", str(artifact), "--as-of", AS_OF, "--no-progress", "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    journal = out / "manifest.journal"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if journal.is_file() and journal.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130 and "Traceback" not in stderr
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "interrupted" and [c["customer_id"] for c in m["customers"]] == ids
+    finished = {c["customer_id"] for c in m["customers"] if c["status"] == "ok"}
+    for c in m["customers"]:
+        if c["status"] == "ok":
+            assert _sha(out / c["customer_id"] / "report.pdf") == c["pdf_sha256"]
+        else:
+            assert c["status"] == "failed" and c["error"] == "not run: batch interrupted", c
+    # every report left under --out is in the manifest as finished, and in the journal
+    visible = {p.parent.name for p in out.glob("*/report.pdf")}
+    assert visible == finished == {json.loads(x)["customer_id"] for x in journal.read_text().splitlines()}
+    assert len(finished) >= 1 and [p.name for p in out.iterdir() if ".staging-" in p.name] == []
+    rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    assert {c["customer_id"]: c["status"] for c in m["customers"]} == {
+        cid: "skipped" if cid in finished else "ok" for cid in ids}
+    assert m["status"] == "complete"
+
+
 def test_the_model_step_is_redone_when_what_its_validation_report_shows_changes(portfolio):
     base = _model_digest(portfolio, "en")
     assert _model_digest(replace(portfolio, _derived={}), "en") == base  # the same inputs, the same digest

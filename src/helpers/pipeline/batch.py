@@ -272,6 +272,17 @@ def _remove_orphan_staging(out: Path, ids: list[str]) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _finished_in_shutdown(target: Path, cid: str, name: str, digest: str, started: float) -> CustomerRun | None:
+    """The run of a customer whose report a worker finished after the batch stopped reading results (an
+    interrupted batch waits for the customers in flight): ``ok`` when ``target`` holds a report from
+    ``digest`` written since ``started`` (a wall-clock time), so the manifest lists every report it left.
+    A report from an earlier batch (``--force``) is not counted as this batch's."""
+    pdf_hash = _up_to_date(target, digest)
+    if not pdf_hash or (target / "summary.json").stat().st_mtime < started:
+        return None
+    return CustomerRun(cid, name, "ok", inputs_sha256=digest, pdf_sha256=pdf_hash, folder=str(target))
+
+
 def _up_to_date(target: Path, digest: str) -> str | None:
     """Return the PDF's SHA-256 when ``target`` holds a finished report built from ``digest``."""
     summary, pdf = target / "summary.json", target / "report.pdf"
@@ -486,7 +497,7 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
     if missing:
         raise PolicyError(f"the policy has no {lang} text for: {', '.join(missing)}; add them "
                           f"(as {{en: ..., {lang}: ...}}) or run the batch in another language")
-    start = time.perf_counter()
+    start, started = time.perf_counter(), time.time()
     out = Path(out).resolve()
     _check_writable(out)
     with _batch_log(out):
@@ -581,7 +592,13 @@ def run_batch(portfolio, out: str | Path, *, customers: list[str] | None = None,
         finally:
             bar.close()
             if pool is not None:
-                pool.close()
+                pool.close()  # waits for the customers in flight: an interrupted batch lets them finish
+            for cid, digest in todo:
+                if cid not in runs and (run := _finished_in_shutdown(out / safe_name(cid), cid, names[cid], digest,
+                                                                      started)):
+                    runs[cid] = run
+                    journal.record(run)
+                    _log_run(run)
             _remove_orphan_staging(out, [cid for cid, _ in todo])
             ordered = [runs.get(cid) or CustomerRun(cid, names[cid], error="not run: batch interrupted") for cid in ids]
             seconds = time.perf_counter() - start
