@@ -110,6 +110,24 @@ def test_no_english_sentence_is_left(zh_batch, cid):
     assert not left, left
 
 
+@pytest.mark.parametrize("cid", CASES)
+def test_the_statements_unit_is_in_words(zh_batch, cid):
+    # the sample's statements are in thousands of the customer's currency; a unit code such as
+    # "thousands" must not reach the Chinese page (the sentence check above sees only runs of words)
+    currency = {"CASE1": "人民币", "CASE2": "美元"}[cid]
+    text = " ".join(_text(zh_batch["out"] / cid / "report.pdf").split())
+    assert f"报告单位：千{currency}" in text and "thousands" not in text
+
+
+def test_the_statements_unit_in_english_and_with_two_units():
+    from helpers.report.localize import profile_text
+    profile = {"customer": {"industry_label": "x", "industry_risk_class": "low"}, "warnings": [],
+               "source_units": ["millions", "thousands"], "source_currencies": ["USD"]}
+    assert profile_text(profile, "en")["source_unit_labels"] == ["millions of USD", "thousands of USD"]
+    assert profile_text(profile, "zh")["source_unit_labels"] == ["百万美元", "千美元"]
+    assert profile_text({**profile, "source_units": ["units"]}, "zh")["source_unit_labels"] == ["美元"]
+
+
 def test_the_checker_finds_english(zh_batch):
     assert _english_sentences("流动比率 The latest statements are not audited.", []) == \
         ["The latest statements are not audited"]

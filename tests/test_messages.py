@@ -43,9 +43,10 @@ def test_placeholders_agree_between_languages():
 
 
 def test_chinese_texts_are_chinese():
-    """A zh message that still reads as the English one is a missing translation in disguise."""
+    """A zh message that still reads as the English one is a missing translation in disguise (a message of
+    placeholders only, such as ``{currency}``, is the same in both)."""
     en, zh = catalogue("en"), catalogue("zh")
-    same = [k for k in en if zh[k] == en[k] and re.search(r"[A-Za-z]{4,}", en[k])
+    same = [k for k in en if zh[k] == en[k] and re.search(r"[A-Za-z]{4,}", re.sub(r"\{\w+\}", "", en[k]))
             and not k.startswith(("ratio.", "figure.", "altman.")) and k != "doc.brand"]
     assert not same, same
 

@@ -168,6 +168,9 @@ def profile_text(profile: dict, tx: "Text | str" = "en") -> dict:
     cust["industry_risk_class_label"] = tx.t(f"risk_class.{cust.get('industry_risk_class')}")
     for w in out.get("warnings", []):
         w["message"] = warning_text(w, tx)
+    currencies = tx.t("common.sep.comma").join(tx.f.currency_name(c) for c in out.get("source_currencies", []))
+    out["source_unit_labels"] = [tx.t(f"section.customer.source_unit.{u}", currency=currencies)
+                                 for u in out.get("source_units", [])]
     return out
 
 
