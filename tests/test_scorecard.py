@@ -427,6 +427,37 @@ def test_a_reason_names_its_bin_in_words_not_as_an_interval(lang, edges, says):
     assert says in out["reason_codes"][0]["text"] and "inf" not in out["reason_codes"][0]["text"]
 
 
+@pytest.mark.parametrize("lang, industry, bin_words, risk_class, zone", [
+    ("en", "Electronics and components", "Electronics and components, Textiles and garments", "medium", "grey"),
+    ("zh", "电子及元器件", "电子及元器件、纺织服装", "中", "灰色区"),
+])
+def test_codes_in_the_points_tables_are_in_words(lang, industry, bin_words, risk_class, zone):
+    # CASE1's zh page printed "所属行业 electronics electronics", "行业风险 medium" and "Altman Z' grey"
+    from helpers.report.localize import credit_text
+
+    labels = {"electronics": {"en": "Electronics and components", "zh": "电子及元器件"},
+              "textiles": {"en": "Textiles and garments", "zh": "纺织服装"}}
+    stat = {"characteristic": "industry", "label": "Industry", "value": "electronics", "bin": "electronics, textiles",
+            "bin_range": None, "points": 70.0, "max_points": 80.0, "shortfall": 10.0}
+    rating = {**stat, "characteristic": "third_party_rating", "value": "BB", "bin": "BB, CCC"}
+    expert = [{"characteristic": "industry_risk_class", "label": "Industry risk", "group": "industry",
+               "value": "medium", "points": 24.0, "max_points": 40.0, "shortfall": 16.0},
+              {"characteristic": "altman_zone", "label": "Altman zone", "group": "financial strength",
+               "value": "grey", "points": 28.0, "max_points": 56.0, "shortfall": 28.0}]
+    section = {"statistical": {"points": [dict(stat), dict(rating)], "reason_codes": [{"code": "R-industry", **stat}]},
+               "expert": {"points": [dict(e) for e in expert], "score": 52.0,
+                          "reason_codes": [{"code": f"E-{e['characteristic']}", **e} for e in expert]},
+               "comparison": [], "disagreements": [], "master_scale": [], "grade": "1", "industry_labels": labels}
+    out = credit_text(section, lang)
+    points = out["statistical"]["points"]
+    assert (points[0]["value"], points[0]["bin"]) == (industry, bin_words)
+    assert (points[1]["value"], points[1]["bin"]) == ("BB", "BB, CCC")  # a rating is its own word
+    assert industry in out["statistical"]["reason_codes"][0]["text"]
+    assert "electronics" not in out["statistical"]["reason_codes"][0]["text"]
+    assert [p["value"] for p in out["expert"]["points"]] == [risk_class, zone]
+    assert risk_class in out["expert"]["reason_codes"][0]["text"]
+
+
 # --------------------------------------------------------------------------- refusals while fitting
 def test_unfitted_scorecard_refuses(outcomes):
     with pytest.raises(ModelError, match="not fitted"):

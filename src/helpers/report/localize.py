@@ -229,22 +229,38 @@ def ratio_frame(section: dict, lang: str = "en") -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- credit
-def _value_text(value, tx: Text) -> str:
+def _value_text(value, tx: Text, characteristic: str = "", industries: dict | None = None) -> str:
+    """A characteristic's value as printed: a number with two decimals, or a code in words (an industry by
+    the policy's label, an industry risk class, an Altman zone); any other text as it is."""
     if value is None:
         return tx.t("common.missing_value")
     if isinstance(value, float):
         return tx.f.number(value, 2)
-    return str(value)
+    return _category_text(str(value), characteristic, tx, industries or {})
 
 
-def _bin_text(item: dict, tx: Text) -> str:
+def _category_text(code: str, characteristic: str, tx: Text, industries: dict) -> str:
+    if characteristic == "industry" and code in industries:
+        return tx.local(industries[code])
+    if characteristic == "industry_risk_class" and code in ("low", "medium", "high"):
+        return tx.t(f"risk_class.{code}")
+    if characteristic == "altman_zone" and code in ("safe", "grey", "distress"):
+        return tx.t(f"zone.{code}")
+    return code
+
+
+def _bin_text(item: dict, tx: Text, industries: dict | None = None) -> str:
     """The bin a value fell in, in words: "below 16,085,000.00", "0.81 to below 1.20", "1.20 or more" (numeric bins
     hold low ≤ x < high), the categories of a categorical bin, or "missing" / "unseen category". An item
     without ``bin_range`` (an explanation made before it existed) keeps its interval label."""
     label, edges = item["bin"], item.get("bin_range")
+    characteristic, industries = item.get("characteristic", ""), industries or {}
     if label in ("missing", "unseen"):
         return tx.t(f"bin.{label}")
-    if not edges:
+    if not edges:  # a categorical bin: its categories, joined by the scorecard with ", "
+        if characteristic == "industry":
+            return tx.t("common.sep.comma").join(_category_text(c, characteristic, tx, industries)
+                                                 for c in label.split(", "))
         return label
     low, high = (None if e is None else tx.f.number(e, next((d for d in (2, 3) if round(e, d) == e), 4)) for e in edges)
     if low is None:
@@ -258,12 +274,16 @@ def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
     out = copy.deepcopy(section)
     f, t_ = tx.f, tx.t
     stat, expert = out["statistical"], out["expert"]
+    industries = out.get("industry_labels") or {}
     for it in stat["points"] + stat["reason_codes"]:
         it["label"] = tx.local(it["label"])
         if "bin" in it:
-            it["bin"] = _bin_text(it, tx)
+            it["bin"] = _bin_text(it, tx, industries)
+        if isinstance(it.get("value"), str):
+            it["value"] = _category_text(it["value"], it.get("characteristic", ""), tx, industries)
     for r in stat["reason_codes"]:
-        r["text"] = tx.t("reason.statistical", label=r["label"], value=_value_text(r["value"], tx), bin=r["bin"],
+        r["text"] = tx.t("reason.statistical", label=r["label"],
+                         value=_value_text(r["value"], tx, r.get("characteristic", ""), industries), bin=r["bin"],
                          points=f.number(r["points"], 0), max=f.number(r["max_points"], 0))
     answers = {f"qa_{q['question']}": q for q in (out.get("assessment") or {}).get("questions", [])}
     for it in expert["points"] + expert["reason_codes"]:
@@ -274,6 +294,8 @@ def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
             it["value"] = tx.local(q["answer_label"]) if q["answer_label"] else None
             if it.get("imputed"):
                 it["value"] = t_("section.assessment.imputed_value", answer=it["value"] or t_("common.missing_value"))
+        elif isinstance(it.get("value"), str):
+            it["value"] = _category_text(it["value"], it["characteristic"], tx, industries)
     for it in expert["points"]:
         it["points_text"] = points_text(it["points"], tx)
     expert["score_text"] = points_text(expert["score"], tx)

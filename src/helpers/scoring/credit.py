@@ -104,7 +104,7 @@ def credit_section(portfolio, customer_id: str, scorecard: Scorecard, *, overrid
     dict
         ``statistical`` (score, PD, grade, points, reason codes), ``expert`` (score, grade, points,
         reason codes), ``comparison`` (statistical, expert, third-party rating and Altman, with
-        ``disagreements``), ``override`` (or None), ``assessment`` (the qualitative assessment scored, every
+        ``disagreements``), ``override`` (or None), ``industry_labels`` (code → the policy's label), ``assessment`` (the qualitative assessment scored, every
         question with answer, evidence and points; None without a policy section), ``master_scale`` and
         ``summary`` (``score, pd, grade, model_grade, reason_codes, model_version``, the expert score and grade
         and the assessment's status, date, analyst and points).
@@ -171,6 +171,8 @@ def credit_section(portfolio, customer_id: str, scorecard: Scorecard, *, overrid
         "master_scale": [{"grade": g, "name": names.get(g, ""), "low": scale.band(g)[0], "high": scale.band(g)[1]}
                          for g in scale.grades],
         "model_version": scorecard.model_version_,
+        # the policy's names of the industry codes a characteristic's value or bin may hold (the report's words)
+        "industry_labels": {code: ind.label for code, ind in policy.industries.items()},
         "summary": {"score": stat["score"], "pd": stat["pd"], "grade": grade, "model_grade": stat["grade"],
                     "reason_codes": [r["code"] for r in stat["reason_codes"]],
                     "model_version": scorecard.model_version_, "expert_score": expert["score"],
