@@ -340,20 +340,26 @@ def test_one_customer_with_bad_rows_fails_alone_and_the_others_run(artifact, sam
     assert not (tmp_path / "evil").exists() and not (out.parent.parent / "evil").exists()
 
 
-def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_the_rest(artifact, tmp_path):
-    ids = ["CASE1", "CASE2", "C001", "C002"]
+def _batch_after_its_first_customer(artifact, tmp_path, ids, **popen):
+    """Start a 2-worker batch of ``ids`` in its own process group and return (command, process, out, journal)
+    once its first customer is journaled (the moment a kill or an interrupt is sent)."""
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "helpers.cli", "batch", "--out", str(out), "--customers", ",".join(ids),
            "--model", str(artifact), "--as-of", AS_OF, "--no-progress", "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL, **popen)
     journal = out / "manifest.journal"
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
         if journal.is_file() and journal.read_text().count("\n") >= 1:
             break
         time.sleep(0.05)
-    assert proc.poll() is None, "the batch ended before it could be killed"
+    assert proc.poll() is None, "the batch ended before its first customer was journaled"
+    return cmd, proc, out, journal
+
+
+def test_a_batch_killed_mid_run_leaves_only_whole_reports_and_a_rerun_completes_the_rest(artifact, tmp_path):
+    ids = ["CASE1", "CASE2", "C001", "C002"]
+    cmd, proc, out, journal = _batch_after_its_first_customer(artifact, tmp_path, ids, stderr=subprocess.DEVNULL)
     os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, at once
     proc.wait()
     time.sleep(1)
@@ -386,18 +392,8 @@ def test_an_interrupted_batch_lists_every_report_it_left_and_a_rerun_completes_t
     # SIGINT to the batch alone (``kill -INT``): it stops reading results but waits for the customers in
     # flight, whose workers finish their reports; the manifest must list those too, not "not run"
     ids = ["CASE1", "CASE2", "C001", "C002"]
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "helpers.cli", "batch", "--out", str(out), "--customers", ",".join(ids),
-           "--model", str(artifact), "--as-of", AS_OF, "--no-progress", "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    journal = out / "manifest.journal"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        if journal.is_file() and journal.read_text().count("\n") >= 1:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the batch ended before it could be interrupted"
+    cmd, proc, out, journal = _batch_after_its_first_customer(artifact, tmp_path, ids, stderr=subprocess.PIPE,
+                                                              text=True)
     os.kill(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 130 and "Traceback" not in stderr
