@@ -49,10 +49,10 @@ def edit_csv():
 
 @pytest.fixture
 def process_gone():
-    """``gone(pid, within=10)``: whether the process ``pid`` has exited (or is a zombie) within ``within`` seconds."""
+    """``gone(pid, within=30)``: whether the process ``pid`` has exited (or is a zombie) within ``within`` seconds."""
     import psutil
 
-    def gone(pid: int, within: float = 10.0) -> bool:
+    def gone(pid: int, within: float = 30.0) -> bool:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             try:

@@ -76,7 +76,7 @@ def test_a_worker_that_dies_is_replaced_and_its_job_run_again(tmp_path, process_
     a = results["A"]
     assert a == {"cid": "A", "pid": a["pid"], "starts": 2}
     died = int((tmp_path / "A.started").read_text().split()[0])
-    assert a["pid"] != died and process_gone(died, within=5)  # a new worker process ran it
+    assert a["pid"] != died and process_gone(died, within=30)  # a new worker process ran it
     assert results["B"]["cid"] == "B"
 
 
@@ -116,7 +116,7 @@ def test_workers_are_replaced_after_their_share_of_customers(tmp_path, process_g
     by_pid = Counter(r["pid"] for r in results.values())
     assert ex.recycled == 2 and ex.restarts == 0
     assert max(by_pid.values()) <= 4 and len(by_pid) >= 3, by_pid
-    assert all(process_gone(pid, within=10) for pid in by_pid)  # the replaced workers exited
+    assert all(process_gone(pid, within=30) for pid in by_pid)  # the replaced workers exited
     assert all(r["starts"] == 1 for r in results.values())  # nothing ran twice
 
     (tmp_path / "k").mkdir()
@@ -297,7 +297,7 @@ def test_a_worker_killed_mid_batch_loses_no_customer(portfolio, model, client, t
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     # the killed worker's kernel does not outlive it (ipykernel polls its parent), and the nanny's new worker
     # has its own warm kernel
-    assert kernels and all(process_gone(k, within=15) for k in kernels)
+    assert kernels and all(process_gone(k, within=30) for k in kernels)
     assert len(client.scheduler_info()["workers"]) == 2
     # the killed worker's half-built staging folder is removed when the batch ends
     assert [p.name for p in out.iterdir() if ".staging-" in p.name] == []

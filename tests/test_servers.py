@@ -67,5 +67,5 @@ def test_browser_clicks_a_button_on_a_served_page(page, site):
     assert page.title() == "riskbook fixture"
     assert page.text_content("#status") == "pending"
     page.click("#approve")
-    page.wait_for_function("document.getElementById('status').textContent === 'approved'", timeout=5000)
+    page.wait_for_function("document.getElementById('status').textContent === 'approved'", timeout=30_000)
     assert page.text_content("#status") == "approved"
