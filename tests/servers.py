@@ -124,7 +124,7 @@ def serve_in_thread(app, log_level: str = "critical"):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 120  # generous: the suite runs on two busy xdist workers
+    deadline = time.monotonic() + 120  # generous: a busy CI machine
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
         time.sleep(0.05)

@@ -42,7 +42,7 @@ AS_OF = "2026-09-30"        # the notebook's default analysis date, kept
 DEFAULT_CUSTOMER = "CASE1"  # the parameters cell as committed
 CUSTOMER = "CASE2"          # the customer the analyst switches to
 JUPYTER = Path(sys.executable).with_name("jupyter")
-# Waits for readiness, not timings: generous, as make test runs the modules on two busy xdist workers.
+# Waits for readiness, not timings: generous, for a busy CI machine.
 START_TIMEOUT = 240.0
 KERNEL_TIMEOUT = 240.0
 RUN_TIMEOUT = 360.0
