@@ -229,17 +229,17 @@ def ratio_frame(section: dict, lang: str = "en") -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- credit
-def _value_text(value, tx: Text, characteristic: str = "", industries: dict | None = None) -> str:
-    """A characteristic's value as printed: a number with two decimals, or a code in words (an industry by
-    the policy's label, an industry risk class, an Altman zone); any other text as it is."""
+def _value_text(value, tx: Text) -> str:
     if value is None:
         return tx.t("common.missing_value")
     if isinstance(value, float):
         return tx.f.number(value, 2)
-    return _category_text(str(value), characteristic, tx, industries or {})
+    return str(value)
 
 
 def _category_text(code: str, characteristic: str, tx: Text, industries: dict) -> str:
+    """A characteristic's text value in words: an industry by the policy's label, an industry risk class, an
+    Altman zone; any other text (a rating) as it is."""
     if characteristic == "industry" and code in industries:
         return tx.local(industries[code])
     if characteristic == "industry_risk_class" and code in ("low", "medium", "high"):
@@ -282,8 +282,7 @@ def credit_text(section: dict, tx: "Text | str" = "en") -> dict:
         if isinstance(it.get("value"), str):
             it["value"] = _category_text(it["value"], it.get("characteristic", ""), tx, industries)
     for r in stat["reason_codes"]:
-        r["text"] = tx.t("reason.statistical", label=r["label"],
-                         value=_value_text(r["value"], tx, r.get("characteristic", ""), industries), bin=r["bin"],
+        r["text"] = tx.t("reason.statistical", label=r["label"], value=_value_text(r["value"], tx), bin=r["bin"],
                          points=f.number(r["points"], 0), max=f.number(r["max_points"], 0))
     answers = {f"qa_{q['question']}": q for q in (out.get("assessment") or {}).get("questions", [])}
     for it in expert["points"] + expert["reason_codes"]:

@@ -104,8 +104,9 @@ def credit_section(portfolio, customer_id: str, scorecard: Scorecard, *, overrid
     dict
         ``statistical`` (score, PD, grade, points, reason codes), ``expert`` (score, grade, points,
         reason codes), ``comparison`` (statistical, expert, third-party rating and Altman, with
-        ``disagreements``), ``override`` (or None), ``industry_labels`` (code → the policy's label), ``assessment`` (the qualitative assessment scored, every
-        question with answer, evidence and points; None without a policy section), ``master_scale`` and
+        ``disagreements``), ``override`` (or None), ``industry_labels`` (code → the policy's label),
+        ``assessment`` (the qualitative assessment scored, every question with answer, evidence and points;
+        None without a policy section), ``master_scale`` and
         ``summary`` (``score, pd, grade, model_grade, reason_codes, model_version``, the expert score and grade
         and the assessment's status, date, analyst and points).
     """
