@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -347,7 +348,69 @@ def test_numpy_error_handling_and_display_precision_do_not_leak(warm, tmp_path):
                      "precision": 8, "ip": ""}
 
 
-# --------------------------------------------------------------------------- 5. no orphan kernels
+# --------------------------------------------------------------------------- 5. kernels on private sockets
+
+
+_WHERE = ("import json, os, stat\n"
+          "from ipykernel import get_connection_info\n"
+          "info = json.loads(get_connection_info())\n"
+          "folder = os.path.dirname(info['ip'])\n"
+          "print('transport', info['transport'])\n"
+          "print('folder', folder, oct(stat.S_IMODE(os.stat(folder).st_mode)), os.stat(folder).st_uid == os.getuid())\n"
+          "print('sockets', sorted(n for n in os.listdir(folder) if n.startswith(os.path.basename(info['ip']))))\n"
+          "print('ports', sorted(info[k] for k in info if k.endswith('_port')))\n")
+
+
+@pytest.mark.parametrize("engine", ["warm", "fresh"])
+def test_a_kernel_listens_on_socket_files_in_a_private_folder_not_on_tcp_ports(engine, warm, tmp_path):
+    """TCP ports chosen by binding and releasing them can be taken before the kernel binds them (the kernel
+    then dies or runs without its heartbeat) and can be reached by any user of the machine; the notebook
+    reports its own kernel's connection."""
+    import nbformat
+
+    source = tmp_path / "where.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_WHERE)],
+                                            metadata={"kernelspec": {"name": "riskbook", "language": "python",
+                                                                     "display_name": "riskbook"}}), source)
+    if engine == "warm" and not warm.alive():
+        warm.start()
+    execute_notebook(source, tmp_path / "out.ipynb", {}, kernel=warm if engine == "warm" else None)
+    lines = dict(line.split(" ", 1) for line in _text(_executed(tmp_path / "out.ipynb")[-1]["outputs"]).splitlines())
+    assert lines["transport"] == "ipc"
+    folder, mode, own = lines["folder"].split()
+    assert Path(folder).name.startswith("riskbook-kernels-") and mode == "0o700" and own == "True"
+    # shell, iopub, stdin, control and heartbeat: five socket files of this kernel, numbered 1 to 5
+    assert lines["ports"] == "[1, 2, 3, 4, 5]" and len(eval(lines["sockets"])) == 5
+
+
+def test_socket_folders_of_processes_killed_outright_are_swept_and_live_ones_kept(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    from helpers.pipeline import engines
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead_dir, live_dir = tmp_path / f"riskbook-kernels-{gone.stdout.strip()}-ab12", \
+            tmp_path / f"riskbook-kernels-{live.pid}-cd34"
+        other = tmp_path / "riskbook-kernels-notes"  # not a folder of this scheme
+        for d in (dead_dir, live_dir, other):
+            d.mkdir()
+            (d / "0123456789ab-1").touch()
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        monkeypatch.setattr(engines, "_SOCKET_DIR", None)
+        made = engines._socket_dir()
+        assert not dead_dir.exists() and live_dir.is_dir() and other.is_dir()
+        assert made.name.startswith(f"riskbook-kernels-{os.getpid()}-")
+        shutil.rmtree(made)
+    finally:
+        live.kill()
+        live.wait()
+
+
+# --------------------------------------------------------------------------- 6. no orphan kernels
 
 
 def test_shutdown_leaves_no_kernel_process(warm, process_gone):

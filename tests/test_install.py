@@ -23,7 +23,15 @@ UV = Path(sys.executable).with_name("uv")
 
 
 def _run(cmd, *, cwd, env, timeout=900) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    try:
+        done = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as exc:  # say where it stood, not only that it took too long
+        text = lambda b: (b.decode(errors="replace") if isinstance(b, bytes) else b or "")[-4000:]  # noqa: E731
+        log = Path(cwd) / "reports" / "batch.log"
+        pytest.fail(f"{Path(cmd[0]).name} {cmd[1] if len(cmd) > 1 else ''} ran past {timeout} s\n"
+                    f"stdout:\n{text(exc.stdout)}\nstderr:\n{text(exc.stderr)}\n"
+                    f"batch.log:\n{log.read_text()[-4000:] if log.is_file() else '(none)'}")
     assert done.returncode == 0, f"{cmd[0]} {cmd[1] if len(cmd) > 1 else ''} exited {done.returncode}:\n" \
                                  f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done

@@ -25,9 +25,12 @@ import json
 import os
 import queue
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -45,8 +48,8 @@ from ..config import NOTEBOOKS_DIR
 from ..exceptions import KernelError, NotebookError
 from .isolation import PREPARE_CODE, RESET_CODE
 
-__all__ = ["KERNEL_NAME", "ENGINES", "WarmKernel", "KernelPool", "kernel_pool", "execute_notebook", "notebook_path",
-           "notebook_parameters"]
+__all__ = ["KERNEL_NAME", "ENGINES", "LocalKernelManager", "WarmKernel", "KernelPool", "kernel_pool",
+           "execute_notebook", "notebook_path", "notebook_parameters"]
 
 KERNEL_NAME = os.environ.get("RISKBOOK_KERNEL", "riskbook")
 #: The ways :func:`execute_notebook` can run a notebook.
@@ -90,10 +93,75 @@ def _own_kernel_spec() -> Path:
     return spec
 
 
-#: Kernel start-up failures worth another try: with many kernels starting at once on TCP ports, two
-#: can race for the same free port and one dies before it answers (a known jupyter_client race).
+#: Kernel start-up failures worth another try: a kernel that dies before it answers (on TCP, which
+#: Windows keeps, a port can be taken between being chosen and being bound).
 _TRANSIENT = ("Kernel died before replying to kernel_info", "Address already in use", "Kernel didn't respond")
 _ATTEMPTS = 3
+#: The longest socket-file prefix used (a Unix-domain socket path must stay under about 107 bytes).
+_MAX_SOCKET_PREFIX = 90
+_SOCKET_DIR: Path | None = None
+_SOCKET_LOCK = threading.Lock()
+
+
+def _socket_dir() -> Path | None:
+    """This process's private folder (mode 0700) for its kernels' socket files, made on first use and removed
+    when the process exits; None where Unix-domain sockets cannot be used (Windows, or no temporary folder
+    short enough for a socket path)."""
+    global _SOCKET_DIR
+    if os.name != "posix":
+        return None
+    with _SOCKET_LOCK:
+        if _SOCKET_DIR is None or not _SOCKET_DIR.is_dir():
+            for parent in (None, "/tmp"):  # the temporary folder ($TMPDIR), or /tmp when that path is too long
+                _sweep(Path(parent or tempfile.gettempdir()))
+                folder = Path(tempfile.mkdtemp(prefix=f"riskbook-kernels-{os.getpid()}-", dir=parent))
+                if len(str(folder)) + 14 <= _MAX_SOCKET_PREFIX:
+                    break
+                folder.rmdir()
+            else:
+                return None
+            import atexit
+            from multiprocessing import util
+
+            _SOCKET_DIR = folder
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            # a multiprocessing worker runs finalizers, not atexit; after the kernels' shutdown (priority 50)
+            util.Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True}, exitpriority=10)
+        return _SOCKET_DIR
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the socket folders that processes killed outright (no exit handlers) left in ``parent``: this
+    user's ``riskbook-kernels-<pid>-*`` whose process is gone."""
+    for folder in parent.glob("riskbook-kernels-*-*"):
+        try:
+            pid = int(folder.name.split("-")[2])
+            if folder.stat().st_uid != os.getuid() or pid == os.getpid():
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, OSError):  # not one of ours, or a process of another user
+            continue
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """Jupyter's kernel manager, talking to its kernel over Unix-domain sockets in :func:`_socket_dir`.
+
+    Jupyter's default transport, TCP on localhost, chooses free ports by binding and releasing them,
+    and the kernel binds them again seconds later; in between, another process, or the client's own
+    connection attempts to a port that is not bound yet, can take one, and the kernel then loses that
+    channel (it dies, or runs without its heartbeat). Socket files named after this kernel in a
+    private folder cannot be taken, and no other user of the machine can reach the kernel. Where
+    Unix-domain sockets cannot be used the manager keeps TCP. Both ways of running a notebook use it
+    (the fresh one through nbclient's ``kernel_manager_class``).
+    """
+
+    def __init__(self, **kwargs):
+        folder = _socket_dir()
+        if folder is not None and "transport" not in kwargs:
+            kwargs.update(transport="ipc", ip=str(folder / uuid.uuid4().hex[:12]))
+        super().__init__(**kwargs)
 
 
 def notebook_path(name: str | Path) -> Path:
@@ -193,22 +261,25 @@ class WarmKernel:
         """Start a new kernel process (the old one, if any, is shut down first)."""
         self.shutdown()
         for attempt in range(1, _ATTEMPTS + 1):
-            km = AsyncKernelManager(kernel_name=self.kernel_name)
+            km = LocalKernelManager(kernel_name=self.kernel_name)
             try:
                 run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR), extra_arguments=_KERNEL_ARGS)
-                break
             except RuntimeError as exc:
                 if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
                     raise KernelError(f"the notebook kernel did not start: {exc}") from exc
                 time.sleep(0.5 * attempt)
-        self.km = km
-        self.starts += 1
-        self.peak_rss_mb = None
-        try:
-            self._prepare()
-        except Exception as exc:  # noqa: BLE001 - a kernel that cannot import the helpers is no use
-            self.shutdown()
-            raise KernelError(f"the notebook kernel could not import the helpers: {exc}") from exc
+                continue
+            self.km = km
+            self.starts += 1
+            self.peak_rss_mb = None
+            try:
+                self._prepare()  # the first round trip: a kernel that died while starting shows here
+                return
+            except Exception as exc:  # noqa: BLE001 - a kernel that cannot import the helpers is no use
+                self.shutdown()
+                if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
+                    raise KernelError(f"the notebook kernel could not import the helpers: {exc}") from exc
+                time.sleep(0.5 * attempt)
 
     def _prepare(self, timeout: float = 120) -> None:
         """Import what the notebooks need in the new kernel and record the state every reset returns to."""
@@ -376,7 +447,8 @@ def execute_notebook(name: str | Path, output_path: Path, parameters: dict, *, k
         try:
             pm.execute_notebook(str(notebook_path(name)), str(output_path), parameters=parameters,
                                 kernel_name=_kernel_name(), progress_bar=False, cwd=str(NOTEBOOKS_DIR),
-                                log_output=False, extra_arguments=_KERNEL_ARGS, execution_timeout=timeout)
+                                log_output=False, extra_arguments=_KERNEL_ARGS, execution_timeout=timeout,
+                                kernel_manager_class=LocalKernelManager)
             break
         except pm.PapermillExecutionError as exc:
             raise NotebookError(_label(name), exc.exec_count, exc.ename, exc.evalue, _plain(exc.traceback)) from None
