@@ -24,7 +24,16 @@ from .report import (charts, credit_text, decision_text, risk_profile_text, fina
                      render_report,
                      render_validation, selection_log_text, validation_text)
 
-from .pipeline.order_desk import OrderDesk, check_order
+
+def __getattr__(name: str):
+    """``OrderDesk`` and ``check_order`` (layer 7) are loaded when first used, so that ``import helpers`` in a
+    notebook kernel does not load the pipeline."""
+    if name in ("OrderDesk", "check_order"):
+        from .pipeline import order_desk
+
+        return getattr(order_desk, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Policy", "load_policy", "RiskbookError", "InputError", "PolicyError", "ValidationError", "Problem",
            "NotebookError", "RenderError", "CustomerData", "Portfolio", "customer_profile", "load_portfolio",

@@ -20,24 +20,22 @@ import traceback
 from pathlib import Path
 
 import pandas as pd
-import uvicorn
 
 from .config import DATA_SAMPLE, REPORTS_DIR, riskbook_version
 from .data import load_portfolio
 from .data.portfolio import SNAPSHOT_SUFFIX
 from .data.sources import source_label
 from .exceptions import OrderError, RiskbookError, ValidationError, printable
-from .pipeline import run_batch
 from .pipeline.manifest import LOG_NAME
 from .pipeline.order_desk import OrderDesk
-from .pipeline.verify import verification_lines, verification_record, verify_pdf
+# The batch (Papermill, nbformat, jsonschema), verify and the web service are imported by the commands that
+# use them: `riskbook --version`, `validate` or `check-order` start in about two seconds, not eight, and so
+# does each worker process of `riskbook serve` (which imports this module again before it answers uvicorn).
 from .report.messages import messages
 from .report.formatting import LANGUAGES, formatter
 from .report.orders import check_text, error_text
 from .report.problems import problem_line, write_problems_csv, write_problems_json, write_problems_workbook
 from .report.starter import write_starter
-from .service import load_keys, new_key
-from .service.app import CONFIG_ENV
 
 __all__ = ["main"]
 
@@ -198,6 +196,8 @@ def _verify(args) -> int:
     for given in (args.pdf, args.policy, args.model):
         if given is not None and not Path(given).is_file():
             return _fail(_t(args)("verify.usage.not_found", file=given))
+    from .pipeline.verify import verification_lines, verification_record, verify_pdf
+
     try:
         result = verify_pdf(args.pdf, data=args.data, policy=args.policy, model=args.model)
     except RiskbookError as exc:
@@ -258,6 +258,11 @@ def _check_order(args) -> int:
 
 def _serve(args) -> int:
     """``riskbook serve``: runs until stopped."""
+    import uvicorn
+
+    from .service import load_keys
+    from .service.app import CONFIG_ENV
+
     keys_file = args.keys or os.environ.get("RISKBOOK_KEYS")
     if not keys_file:
         return _fail(_t(args)("cli.error.keys_needed"))
@@ -279,8 +284,11 @@ def _serve(args) -> int:
         "session_secret": secrets.token_hex(32)})
     print(_t(args)("cli.serve.started", n=len(desk.state.states), reports=args.reports, log=desk.log.label,
                    workers=workers, url=f"http://{args.host}:{args.port}/manager"), file=sys.stderr)
+    # uvicorn replaces a worker that does not answer its health check in time, and a new worker answers only
+    # once it has imported this module again; on a busy machine that can take longer than uvicorn's 5 s, and
+    # the workers were then replaced again and again, never serving
     uvicorn.run("helpers.service.app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=workers, log_level="warning", access_log=False)
+                workers=workers, log_level="warning", access_log=False, timeout_worker_healthcheck=60)
     return 0
 
 
@@ -355,6 +363,8 @@ def _init(args) -> int:
 
 
 def _key(args) -> int:
+    from .service import new_key
+
     try:
         secret = new_key(args.keys, args.name, args.role)
     except RiskbookError as exc:
@@ -447,6 +457,8 @@ def _main(args, argv: list[str]) -> int:
 
     customers = [c.strip() for c in args.customers.split(",") if c.strip()] if args.customers else None
     command = "riskbook " + " ".join(shlex.quote(a) for a in _portable(argv))
+    from .pipeline import run_batch
+
     try:
         result = run_batch(portfolio, args.out, customers=customers, workers=args.workers, force=args.force,
                            progress=not (args.no_progress or args.quiet or args.verbose), command=command, model=args.model, lang=args.lang,
