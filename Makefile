@@ -51,9 +51,12 @@ demo: setup
 	@echo "Portfolio pack: $$(pwd)/reports/portfolio.pdf, portfolio.xlsx, portfolio.json"
 	@echo "Order check on these reports: $(BIN)/riskbook check-order CASE1 600000 --date 2026-10-15  (README: Credit check at order entry)"
 
+# The test modules on TEST_WORKERS pytest-xdist workers, each module whole on one worker (its module fixtures,
+# such as a sample batch, are built once); then the notebooks with nbval, in one process and pipeline order.
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --ignore=tests/dev --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider \
-	  --durations=15
+	$(BIN)/python -m pytest tests --ignore=tests/dev -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest $(NOTEBOOKS) --nbval-lax --nbval-kernel-name $(KERNEL) -p no:cacheprovider
 
 # Explore: the property tests with new random examples, FUZZ_SCALE times as many (make test replays fixed ones).
 FUZZ_SCALE ?= 20
