@@ -106,15 +106,18 @@ _SOCKET_LOCK = threading.Lock()
 def _socket_dir() -> Path | None:
     """This process's private folder (mode 0700) for its kernels' socket files, made on first use and removed
     when the process exits; None where Unix-domain sockets cannot be used (Windows, or no temporary folder
-    short enough for a socket path)."""
+    writable and short enough for a socket path)."""
     global _SOCKET_DIR
     if os.name != "posix":
         return None
     with _SOCKET_LOCK:
         if _SOCKET_DIR is None or not _SOCKET_DIR.is_dir():
             for parent in (None, "/tmp"):  # the temporary folder ($TMPDIR), or /tmp when that path is too long
-                _sweep(Path(parent or tempfile.gettempdir()))
-                folder = Path(tempfile.mkdtemp(prefix=f"riskbook-kernels-{os.getpid()}-", dir=parent))
+                try:
+                    _sweep(Path(parent or tempfile.gettempdir()))
+                    folder = Path(tempfile.mkdtemp(prefix=f"riskbook-kernels-{os.getpid()}-", dir=parent))
+                except OSError:  # not writable: try the next, or keep TCP
+                    continue
                 if len(str(folder)) + 14 <= _MAX_SOCKET_PREFIX:
                     break
                 folder.rmdir()
