@@ -123,12 +123,11 @@ def _socket_dir() -> Path | None:
                 folder.rmdir()
             else:
                 return None
-            import atexit
             from multiprocessing import util
 
             _SOCKET_DIR = folder
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
-            # a multiprocessing worker runs finalizers, not atexit; after the kernels' shutdown (priority 50)
+            # run at exit by a plain process (multiprocessing's own atexit hook) and by a worker process alike,
+            # after the kernels' shutdown (priority 50); a plain atexit hook would run before that
             util.Finalize(None, shutil.rmtree, args=(str(folder),), kwargs={"ignore_errors": True}, exitpriority=10)
         return _SOCKET_DIR
 
