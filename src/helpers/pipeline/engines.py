@@ -97,6 +97,14 @@ def _own_kernel_spec() -> Path:
 #: Windows keeps, a port can be taken between being chosen and being bound).
 _TRANSIENT = ("Kernel died before replying to kernel_info", "Address already in use", "Kernel didn't respond")
 _ATTEMPTS = 3
+
+
+def _retry(exc: BaseException, attempt: int) -> bool:
+    """True (after a pause growing with ``attempt``) when a kernel start-up failure is worth another try."""
+    if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
+        return False
+    time.sleep(0.5 * attempt)
+    return True
 #: The longest socket-file prefix used (a Unix-domain socket path must stay under about 107 bytes).
 _MAX_SOCKET_PREFIX = 90
 _SOCKET_DIR: Path | None = None
@@ -267,9 +275,8 @@ class WarmKernel:
             try:
                 run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR), extra_arguments=_KERNEL_ARGS)
             except RuntimeError as exc:
-                if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
+                if not _retry(exc, attempt):
                     raise KernelError(f"the notebook kernel did not start: {exc}") from exc
-                time.sleep(0.5 * attempt)
                 continue
             self.km = km
             self.starts += 1
@@ -279,9 +286,8 @@ class WarmKernel:
                 return
             except Exception as exc:  # noqa: BLE001 - a kernel that cannot import the helpers is no use
                 self.shutdown()
-                if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
+                if not _retry(exc, attempt):
                     raise KernelError(f"the notebook kernel could not import the helpers: {exc}") from exc
-                time.sleep(0.5 * attempt)
 
     def _prepare(self, timeout: float = 120) -> None:
         """Import what the notebooks need in the new kernel and record the state every reset returns to."""
@@ -458,7 +464,6 @@ def execute_notebook(name: str | Path, output_path: Path, parameters: dict, *, k
             raise NotebookError(_label(name), None, "Timeout",
                                 f"a cell ran longer than {timeout:g} s and was stopped") from None
         except RuntimeError as exc:
-            if attempt == _ATTEMPTS or not any(t in str(exc) for t in _TRANSIENT):
+            if not _retry(exc, attempt):
                 raise
-            time.sleep(0.5 * attempt)
     return time.perf_counter() - start
